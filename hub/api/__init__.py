@@ -1,0 +1,103 @@
+"""The partner-facing REST API (``/api/v1``): flask-smorest, problem+json errors, OAuth2 scopes."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, Response
+from flask_smorest import Api
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from hub.api.problems import from_hub_error, from_http_exception, problem, wants_problem
+from hub.errors import HubError
+from hub.identity.models import SCOPES
+
+log = logging.getLogger(__name__)
+
+API_DESCRIPTION = """\
+The exchange hub's API for partners (charities, local Healthwatch groups, community groups),
+the regulator and auditors.
+
+Get an access token with the OAuth2 `client_credentials` grant at `/oauth/token`
+(`client_secret_basic` or `client_secret_post`), then send it as `Authorization: Bearer ...`.
+Every error is an RFC 9457 `application/problem+json` body with a stable `code`, and every
+response carries `X-Request-ID`. Lists are paginated with `limit` and `cursor`; follow
+`next_cursor` until it is null.
+"""
+
+
+class HubApi(Api):  # type: ignore[misc]
+    """flask-smorest's Api, answering problem+json on API paths instead of its own error body."""
+
+    def handle_http_exception(self, error: HTTPException) -> Response | HTTPException:
+        if not wants_problem():
+            return error
+        return from_http_exception(error)
+
+
+def _problem_schema() -> dict[str, Any]:
+    return {
+        "type": "object",
+        "description": "RFC 9457 problem details.",
+        "required": ["type", "title", "status", "code"],
+        "properties": {
+            "type": {"type": "string", "format": "uri"},
+            "title": {"type": "string"},
+            "status": {"type": "integer"},
+            "detail": {"type": "string"},
+            "instance": {"type": "string"},
+            "code": {"type": "string", "description": "Stable slug, e.g. `validation-failed`."},
+            "request_id": {"type": "string", "nullable": True},
+            "errors": {
+                "type": "object",
+                "description": "Field path (e.g. `records[3].consent.scopes`) to messages.",
+                "additionalProperties": {"type": "array", "items": {"type": "string"}},
+            },
+        },
+        "additionalProperties": True,
+    }
+
+
+def init_api(app: Flask) -> Api:
+    app.config.update(
+        API_TITLE="Exchange hub API",
+        API_VERSION="1.0.0",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api/v1",
+        OPENAPI_JSON_PATH="openapi.json",
+        API_SPEC_OPTIONS={
+            "info": {"description": API_DESCRIPTION},
+            "servers": [{"url": "/"}],
+        },
+    )
+    api = HubApi(app)
+    api.spec.components.schema("Problem", _problem_schema())
+    api.spec.components.security_scheme(
+        "oauth2",
+        {
+            "type": "oauth2",
+            "description": "Client credentials grant; scopes as listed.",
+            "flows": {"clientCredentials": {"tokenUrl": "/oauth/token", "scopes": dict(SCOPES)}},
+        },
+    )
+
+    @app.errorhandler(HubError)
+    def _hub_error(error: HubError) -> Response:
+        return from_hub_error(error)
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception) -> Response | HTTPException:
+        if isinstance(error, HTTPException):
+            return api.handle_http_exception(error)
+        log.exception("unhandled error")
+        if wants_problem():
+            return problem(500)
+        return InternalServerError()
+
+    from hub.api import health, locations, me
+
+    for blueprint in (me.blp, locations.blp):
+        api.register_blueprint(blueprint)
+    app.register_blueprint(health.bp)
+    return api

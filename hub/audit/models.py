@@ -1,0 +1,46 @@
+"""Audit events, chained by hash; the head row is the single ordering point for writers."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from hub.db import Base, JSONType
+
+GENESIS_HASH = "0" * 64
+
+
+class AuditEvent(Base):
+    __tablename__ = "audit_events"
+
+    seq: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=False)
+    occurred_at: Mapped[datetime] = mapped_column(index=True)
+    actor: Mapped[str] = mapped_column(sa.String(120), index=True)
+    organisation_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
+    action: Mapped[str] = mapped_column(sa.String(60), index=True)
+    object_type: Mapped[str | None] = mapped_column(sa.String(60))
+    object_id: Mapped[str | None] = mapped_column(sa.String(120), index=True)
+    outcome: Mapped[str] = mapped_column(sa.String(20), default="success")
+    request_id: Mapped[str | None] = mapped_column(sa.String(64))
+    ip: Mapped[str | None] = mapped_column(sa.String(64))
+    details: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    prev_hash: Mapped[str] = mapped_column(sa.String(64))
+    hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+
+
+class AuditHead(Base):
+    """One row: the last chained ``seq`` and ``hash``.
+
+    Writers update this row before chaining, which takes a row lock on PostgreSQL and the
+    write lock on SQLite, so events from many processes form one unbroken chain.
+    """
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"))
+    hash: Mapped[str] = mapped_column(sa.String(64))

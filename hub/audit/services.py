@@ -1,0 +1,178 @@
+"""Writing audit events in the caller's transaction, and verifying the chain."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from hub.actor import Actor
+from hub.audit.chain import event_hash
+from hub.audit.models import GENESIS_HASH, AuditEvent, AuditHead
+from hub.clock import utcnow
+
+_PENDING = "audit_pending"
+_UNSET: Any = object()
+
+
+def record(
+    session: Session,
+    actor: Actor,
+    action: str,
+    *,
+    object_type: str | None = None,
+    object_id: str | uuid.UUID | None = None,
+    outcome: str = "success",
+    details: dict[str, Any] | None = None,
+    organisation_id: uuid.UUID | None = _UNSET,
+    now: datetime | None = None,
+) -> AuditEvent:
+    """Add an audit event to the session's transaction; it is chained when the transaction commits.
+
+    ``details`` must never hold personal data: ids, counts and codes only.
+    """
+    ev = AuditEvent(
+        occurred_at=(now or utcnow()).astimezone(UTC),
+        actor=actor.label,
+        organisation_id=actor.organisation_id if organisation_id is _UNSET else organisation_id,
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id) if object_id is not None else None,
+        outcome=outcome,
+        request_id=actor.request_id,
+        ip=actor.ip,
+        details=details or {},
+    )
+    session.info.setdefault(_PENDING, []).append(ev)
+    return ev
+
+
+def chain_pending(session: Session) -> list[AuditEvent]:
+    """Give pending events their ``seq`` and ``hash`` now.
+
+    Updating the head row serialises writers until this transaction ends, so call it as late as
+    possible; it runs by itself just before every commit.
+    """
+    pending: list[AuditEvent] = session.info.pop(_PENDING, [])
+    if not pending:
+        return []
+    head = session.execute(
+        sa.update(AuditHead)
+        .where(AuditHead.id == 1)
+        .values(seq=AuditHead.seq + len(pending))
+        .returning(AuditHead.seq, AuditHead.hash)
+        .execution_options(synchronize_session=False)
+    ).one()
+    seq = head.seq - len(pending)
+    prev = head.hash
+    for ev in pending:
+        seq += 1
+        ev.seq = seq
+        ev.prev_hash = prev
+        ev.hash = event_hash(prev, _fields(ev))
+        prev = ev.hash
+    session.add_all(pending)
+    session.execute(
+        sa.update(AuditHead)
+        .where(AuditHead.id == 1)
+        .values(hash=prev)
+        .execution_options(synchronize_session=False)
+    )
+    return pending
+
+
+@event.listens_for(Session, "before_commit")
+def _chain_before_commit(session: Session) -> None:
+    chain_pending(session)
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_pending(session: Session) -> None:
+    session.info.pop(_PENDING, None)
+
+
+def _fields(ev: AuditEvent) -> dict[str, Any]:
+    return {
+        "seq": ev.seq,
+        "occurred_at": ev.occurred_at,
+        "actor": ev.actor,
+        "organisation_id": ev.organisation_id,
+        "action": ev.action,
+        "object_type": ev.object_type,
+        "object_id": ev.object_id,
+        "outcome": ev.outcome,
+        "request_id": ev.request_id,
+        "ip": ev.ip,
+        "details": ev.details,
+    }
+
+
+@dataclass(frozen=True)
+class Verification:
+    ok: bool
+    events: int
+    head_seq: int
+    head_hash: str
+    first_bad_seq: int | None = None
+    reason: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "events": self.events,
+            "head": {"seq": self.head_seq, "hash": self.head_hash},
+            "first_bad_seq": self.first_bad_seq,
+            "reason": self.reason,
+        }
+
+
+def _rows(session: Session, batch: int = 5000) -> Iterator[sa.Row[Any]]:
+    cols = [getattr(AuditEvent, name) for name in ("prev_hash", "hash")]
+    stmt = sa.select(
+        AuditEvent.seq,
+        AuditEvent.occurred_at,
+        AuditEvent.actor,
+        AuditEvent.organisation_id,
+        AuditEvent.action,
+        AuditEvent.object_type,
+        AuditEvent.object_id,
+        AuditEvent.outcome,
+        AuditEvent.request_id,
+        AuditEvent.ip,
+        AuditEvent.details,
+        *cols,
+    ).order_by(AuditEvent.seq)
+    yield from session.execute(stmt.execution_options(yield_per=batch))
+
+
+def verify(session: Session) -> Verification:
+    """Recompute the whole chain; report the first event that does not fit."""
+    expected_seq = 1
+    prev = GENESIS_HASH
+    count = 0
+    for row in _rows(session):
+        fields = row._asdict()
+        if row.seq != expected_seq:
+            bad = min(row.seq, expected_seq)
+            return Verification(False, count, expected_seq - 1, prev, bad, "missing or reordered")
+        if row.prev_hash != prev or event_hash(prev, fields) != row.hash:
+            return Verification(False, count, expected_seq - 1, prev, row.seq, "hash mismatch")
+        prev = row.hash
+        expected_seq += 1
+        count += 1
+    head = session.get(AuditHead, 1)
+    if head is not None and (head.seq != count or head.hash != prev):
+        bad = count + 1 if head.seq > count else head.seq
+        return Verification(False, count, count, prev, bad, "chain shorter than its head")
+    return Verification(True, count, count, prev)
+
+
+def head(session: Session) -> tuple[int, str]:
+    row = session.get(AuditHead, 1)
+    return (row.seq, row.hash) if row else (0, GENESIS_HASH)

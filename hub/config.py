@@ -1,0 +1,139 @@
+"""One frozen settings object, read from ``HUB_*`` environment variables.
+
+Nothing else in the hub reads ``os.environ``: everything that can be configured
+is a field here, with its default and the variable that sets it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any, get_type_hints
+
+
+def _bool(value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in {"1", "true", "yes", "y", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "n", "off", ""}:
+        return False
+    raise ValueError(f"not a yes/no value: {value!r}")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the hub can be told. Each field ``x`` is set by ``HUB_X``."""
+
+    database_url: str = field(
+        default="sqlite:///instance/hub.db",
+        metadata={"doc": "SQLAlchemy URL of the database (PostgreSQL in production)."},
+    )
+    storage_url: str = field(
+        default="file://instance/storage",
+        metadata={"doc": "Object storage: `file://PATH` or `s3://bucket/prefix`."},
+    )
+    s3_endpoint_url: str = field(
+        default="", metadata={"doc": "Endpoint of an S3-compatible store (empty: AWS)."}
+    )
+    s3_region: str = field(default="eu-west-2", metadata={"doc": "S3 region."})
+    secret_key: str = field(
+        default="",
+        metadata={
+            "doc": "Key for sessions, CSRF and fingerprints. Empty: generated once into "
+            "`instance/secret_key` (development only)."
+        },
+    )
+    instance_path: str = field(
+        default="instance", metadata={"doc": "Folder for local state (SQLite, files, keys)."}
+    )
+    token_ttl_s: int = field(default=3600, metadata={"doc": "Access-token lifetime in seconds."})
+    token_rate_limit: str = field(
+        default="30 per minute",
+        metadata={"doc": "Rate limit on `/oauth/token` per client address."},
+    )
+    sign_in_rate_limit: str = field(
+        default="20 per minute", metadata={"doc": "Rate limit on portal sign-in per address."}
+    )
+    rate_limit_storage_url: str = field(
+        default="memory://",
+        metadata={"doc": "Where rate-limit counters live (`redis://...` with several workers)."},
+    )
+    raw_retention_days: int = field(
+        default=365, metadata={"doc": "Days a raw narrative is kept before only the redacted copy."}
+    )
+    csv_max_bytes: int = field(default=50 * 1024 * 1024, metadata={"doc": "Largest CSV upload."})
+    csv_max_rows: int = field(default=200_000, metadata={"doc": "Most data rows in one CSV."})
+    max_request_bytes: int = field(
+        default=60 * 1024 * 1024, metadata={"doc": "Largest request body of any kind."}
+    )
+    batch_max_records: int = field(default=1000, metadata={"doc": "Most records in one batch."})
+    safeguarding_due_immediate_minutes: int = field(
+        default=60, metadata={"doc": "Minutes to act on an immediate-risk alert."}
+    )
+    safeguarding_due_minutes: int = field(
+        default=24 * 60, metadata={"doc": "Minutes to act on any other safeguarding alert."}
+    )
+    audit_signing_key: str = field(
+        default="",
+        metadata={"doc": "Ed25519 private key (PEM) for audit seals, or empty to use the file."},
+    )
+    audit_signing_key_file: str = field(
+        default="",
+        metadata={"doc": "File holding the seal key. Empty: `instance/audit-seal-key.pem`."},
+    )
+    schedule_reconcile: str = field(
+        default="*/15 * * * *", metadata={"doc": "Cron schedule of the reconcile job."}
+    )
+    schedule_anonymise: str = field(
+        default="30 2 * * *", metadata={"doc": "Cron schedule of the anonymise job."}
+    )
+    schedule_audit_seal: str = field(
+        default="0 * * * *", metadata={"doc": "Cron schedule of the audit-seal job."}
+    )
+    schedule_webhooks: str = field(
+        default="* * * * *", metadata={"doc": "Cron schedule of the webhook retry job."}
+    )
+    k_anonymity: int = field(default=10, metadata={"doc": "k for record-level extracts."})
+    log_level: str = field(default="INFO", metadata={"doc": "Logging level."})
+    trust_proxy: bool = field(
+        default=False,
+        metadata={"doc": "Trust one `X-Forwarded-*` hop (set behind a TLS load balancer)."},
+    )
+    debug: bool = field(default=False, metadata={"doc": "Flask debug mode (never in production)."})
+    testing: bool = field(default=False, metadata={"doc": "Test mode (set by the test suite)."})
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Build settings from ``HUB_*`` variables, then apply explicit overrides."""
+        env = os.environ if environ is None else environ
+        hints = get_type_hints(cls)
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = env.get(f"HUB_{f.name.upper()}")
+            if raw is None:
+                continue
+            kind = hints[f.name]
+            try:
+                if kind is bool:
+                    values[f.name] = _bool(raw)
+                elif kind is int:
+                    values[f.name] = int(raw)
+                else:
+                    values[f.name] = raw
+            except ValueError as exc:
+                raise ValueError(f"HUB_{f.name.upper()}: {exc}") from exc
+        values.update(overrides)
+        return cls(**values)
+
+    def replace(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **changes)
+
+
+def settings_table() -> list[tuple[str, str, str]]:
+    """(variable, default, meaning) for every setting: the README's table."""
+    rows = []
+    for f in fields(Settings):
+        rows.append((f"HUB_{f.name.upper()}", str(f.default), f.metadata.get("doc", "")))
+    return rows

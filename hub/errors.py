@@ -1,0 +1,105 @@
+"""Domain errors. Services raise these; entry points translate them (no Flask here)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class HubError(Exception):
+    """Base of every error a user can be told about. ``code`` is a stable slug."""
+
+    code = "hub-error"
+    status = 400
+    title = "Request could not be processed"
+
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        errors: dict[str, list[str]] | None = None,
+        headers: dict[str, str] | None = None,
+        code: str | None = None,
+        **extra: Any,
+    ) -> None:
+        super().__init__(detail or self.title)
+        if code is not None:
+            self.code = code
+        self.detail = detail or self.title
+        self.errors = errors
+        self.headers = headers or {}
+        self.extra = extra
+
+
+class ValidationFailed(HubError):
+    code = "validation-failed"
+    status = 422
+    title = "The request is not valid"
+
+
+class ConsentRequired(HubError):
+    code = "consent-required"
+    status = 422
+    title = "Consent does not allow this"
+
+
+class NotFound(HubError):
+    code = "not-found"
+    status = 404
+    title = "Not found"
+
+
+class Unauthorised(HubError):
+    code = "unauthorised"
+    status = 401
+    title = "Authentication required"
+
+
+class Forbidden(HubError):
+    code = "forbidden"
+    status = 403
+    title = "Not allowed"
+
+
+class InsufficientScope(Forbidden):
+    code = "insufficient-scope"
+    title = "The token lacks the scope this needs"
+
+
+class AgreementRequired(Forbidden):
+    code = "agreement-required"
+    title = "No data-sharing agreement in force"
+
+
+class Conflict(HubError):
+    code = "conflict"
+    status = 409
+    title = "Conflict"
+
+
+class DuplicateConflict(Conflict):
+    code = "duplicate-conflict"
+    title = "A different record with this partner_record_id exists"
+
+
+class PayloadTooLarge(HubError):
+    code = "payload-too-large"
+    status = 413
+    title = "Payload too large"
+
+
+class UnsupportedMediaType(HubError):
+    code = "unsupported-media-type"
+    status = 415
+    title = "Unsupported media type"
+
+
+class RateLimited(HubError):
+    code = "rate-limited"
+    status = 429
+    title = "Too many requests"
+
+
+class ServiceUnavailable(HubError):
+    code = "service-unavailable"
+    status = 503
+    title = "Service temporarily unavailable"

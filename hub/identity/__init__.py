@@ -1,0 +1,1 @@
+"""Organisations, agreements, portal users, OAuth clients and tokens."""

@@ -1,0 +1,1 @@
+"""The regulator's register of providers and locations."""

@@ -1,0 +1,75 @@
+"""Glue between Flask requests and the hub: the request's session, actor and request id."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from flask import Flask, Response, current_app, g, request
+from sqlalchemy.orm import Session
+
+from hub.actor import Actor
+from hub.context import HubContext
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._\-]{1,64}$")
+
+
+def hub_context(app: Flask | None = None) -> HubContext:
+    ctx: HubContext = (app or current_app).extensions["hub"]
+    return ctx
+
+
+def db() -> Session:
+    """The request's session; the request owns its one transaction."""
+    session: Session | None = g.get("_db_session")
+    if session is None:
+        session = hub_context().session_factory()
+        g._db_session = session
+    return session
+
+
+def commit() -> None:
+    db().commit()
+
+
+def current_actor() -> Actor:
+    actor: Actor = g.actor
+    return actor
+
+
+def client_ip() -> str | None:
+    return request.remote_addr
+
+
+def init_request_handling(app: Flask) -> None:
+    @app.before_request
+    def _assign_request_id() -> None:
+        supplied = request.headers.get("X-Request-ID", "")
+        g.request_id = supplied if _REQUEST_ID.match(supplied) else uuid.uuid4().hex
+
+    @app.after_request
+    def _headers(response: Response) -> Response:
+        response.headers["X-Request-ID"] = g.get("request_id", "")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            "frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+        )
+        response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        if request.is_secure:
+            response.headers.setdefault(
+                "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
+            )
+        if request.path.startswith(("/api/", "/oauth/")):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    @app.teardown_request
+    def _close_session(_exc: BaseException | None) -> None:
+        session: Session | None = g.pop("_db_session", None)
+        if session is not None:
+            # Anything not committed by the view is rolled back here.
+            session.close()

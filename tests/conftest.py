@@ -1,0 +1,151 @@
+"""Shared fixtures: a migrated database per backend, a rolled-back transaction per test, the app.
+
+The suite runs on SQLite always and on PostgreSQL too when ``HUB_TEST_DATABASE_URL`` is set
+(a server URL such as ``postgresql://postgres@127.0.0.1:5432/postgres``). Each run creates its
+own PostgreSQL database and drops only that one.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from hub.app import build_app
+from hub.config import Settings
+from hub.context import HubContext
+from hub.db import make_engine
+from hub.migrate import upgrade
+
+pytest_plugins = ["tests.fixtures.s3", "tests.factories"]
+
+PG_SERVER_URL = os.environ.get("HUB_TEST_DATABASE_URL", "")
+BACKENDS = ["sqlite"] + (["postgresql"] if PG_SERVER_URL else [])
+
+
+def _pg_url(server_url: str, database: str) -> str:
+    return sa.engine.make_url(server_url).set(database=database).render_as_string(
+        hide_password=False
+    )
+
+
+def create_pg_database(prefix: str = "hub_test") -> tuple[str, Callable[[], None]]:
+    """A new, empty PostgreSQL database; returns its URL and a function that drops it."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin = make_engine(PG_SERVER_URL, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+
+    def drop() -> None:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return _pg_url(PG_SERVER_URL, name), drop
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A migrated database for the whole session, one per backend."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'hub.db'}"
+        drop = None
+    else:
+        url, drop = create_pg_database()
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    yield url
+    if drop:
+        drop()
+
+
+@pytest.fixture
+def fresh_database_url(request: pytest.FixtureRequest, database_url: str, tmp_path: Path) -> Iterator[str]:
+    """A migrated database of the same backend that tests may commit to (concurrency tests)."""
+    if database_url.startswith("sqlite"):
+        url = f"sqlite:///{tmp_path / 'fresh.db'}"
+        drop = None
+    else:
+        url, drop = create_pg_database("hub_fresh")
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    yield url
+    if drop:
+        drop()
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    eng = make_engine(database_url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def connection(engine: Engine) -> Iterator[sa.Connection]:
+    conn = engine.connect()
+    outer = conn.begin()
+    yield conn
+    outer.rollback()
+    conn.close()
+
+
+@pytest.fixture
+def session_factory(connection: sa.Connection) -> sessionmaker[Session]:
+    # Every session joins the test's outer transaction; their commits release savepoints only.
+    return sessionmaker(
+        bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
+    )
+
+
+@pytest.fixture
+def db_session(session_factory: sessionmaker[Session]) -> Iterator[Session]:
+    session = session_factory()
+    yield session
+    session.close()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return Settings(
+        database_url=database_url,
+        storage_url=f"file://{tmp_path / 'storage'}",
+        instance_path=str(tmp_path / "instance"),
+        secret_key="test-secret-key-not-for-production",
+        testing=True,
+        token_rate_limit="1000 per minute",
+    )
+
+
+@pytest.fixture
+def make_app(
+    settings: Settings, engine: Engine, session_factory: sessionmaker[Session]
+) -> Callable[..., Flask]:
+    def factory(**overrides: Any) -> Flask:
+        ctx = HubContext(
+            settings=settings.replace(**overrides), engine=engine, session_factory=session_factory
+        )
+        return build_app(context=ctx)
+
+    return factory
+
+
+@pytest.fixture
+def app(make_app: Callable[..., Flask]) -> Flask:
+    return make_app()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
