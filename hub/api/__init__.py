@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import http
 import logging
 from typing import Any
 
 from flask import Flask, Response
 from flask_smorest import Api
+from flask_smorest.utils import prepare_response
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from hub.api.problems import from_hub_error, from_http_exception, problem, wants_problem
+from hub.api.problems import PROBLEM_JSON, from_hub_error, from_http_exception, problem, wants_problem
+from hub.api.schemas import ProblemSchema
 from hub.errors import HubError
 from hub.identity.models import SCOPES
 
@@ -30,33 +33,24 @@ response carries `X-Request-ID`. Lists are paginated with `limit` and `cursor`; 
 class HubApi(Api):  # type: ignore[misc]
     """flask-smorest's Api, answering problem+json on API paths instead of its own error body."""
 
+    ERROR_SCHEMA = ProblemSchema
+
+    def _register_responses(self) -> None:
+        # Error responses are documented as problem+json, the way they are answered.
+        for status in http.HTTPStatus:
+            response: dict[str, Any] = {"description": status.phrase}
+            if status >= 400:
+                response["schema"] = self.ERROR_SCHEMA
+            prepare_response(response, self.spec, PROBLEM_JSON)
+            self.spec.components.response(status.name, response, lazy=True)
+        default = {"description": "An error (problem details)", "schema": self.ERROR_SCHEMA}
+        prepare_response(default, self.spec, PROBLEM_JSON)
+        self.spec.components.response("DEFAULT_ERROR", default, lazy=True)
+
     def handle_http_exception(self, error: HTTPException) -> Response | HTTPException:
         if not wants_problem():
             return error
         return from_http_exception(error)
-
-
-def _problem_schema() -> dict[str, Any]:
-    return {
-        "type": "object",
-        "description": "RFC 9457 problem details.",
-        "required": ["type", "title", "status", "code"],
-        "properties": {
-            "type": {"type": "string", "format": "uri"},
-            "title": {"type": "string"},
-            "status": {"type": "integer"},
-            "detail": {"type": "string"},
-            "instance": {"type": "string"},
-            "code": {"type": "string", "description": "Stable slug, e.g. `validation-failed`."},
-            "request_id": {"type": "string", "nullable": True},
-            "errors": {
-                "type": "object",
-                "description": "Field path (e.g. `records[3].consent.scopes`) to messages.",
-                "additionalProperties": {"type": "array", "items": {"type": "string"}},
-            },
-        },
-        "additionalProperties": True,
-    }
 
 
 def init_api(app: Flask) -> Api:
@@ -72,7 +66,6 @@ def init_api(app: Flask) -> Api:
         },
     )
     api = HubApi(app)
-    api.spec.components.schema("Problem", _problem_schema())
     api.spec.components.security_scheme(
         "oauth2",
         {

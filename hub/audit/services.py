@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -132,7 +132,8 @@ class Verification:
         }
 
 
-def _rows(session: Session, batch: int = 5000) -> Iterator[sa.Row[Any]]:
+def _rows(session: Session, batch: int = 5000) -> Generator[sa.Row[Any], None, None]:
+    """Every event in ``seq`` order, streamed; the server-side cursor is closed however we stop."""
     cols = [getattr(AuditEvent, name) for name in ("prev_hash", "hash")]
     stmt = sa.select(
         AuditEvent.seq,
@@ -148,15 +149,27 @@ def _rows(session: Session, batch: int = 5000) -> Iterator[sa.Row[Any]]:
         AuditEvent.details,
         *cols,
     ).order_by(AuditEvent.seq)
-    yield from session.execute(stmt.execution_options(yield_per=batch))
+    result = session.execute(stmt.execution_options(yield_per=batch))
+    try:
+        yield from result
+    finally:
+        result.close()
 
 
 def verify(session: Session) -> Verification:
     """Recompute the whole chain; report the first event that does not fit."""
+    rows = _rows(session)
+    try:
+        return _walk(session, rows)
+    finally:
+        rows.close()
+
+
+def _walk(session: Session, rows: Iterator[sa.Row[Any]]) -> Verification:
     expected_seq = 1
     prev = GENESIS_HASH
     count = 0
-    for row in _rows(session):
+    for row in rows:
         fields = row._asdict()
         if row.seq != expected_seq:
             bad = min(row.seq, expected_seq)

@@ -8,7 +8,8 @@ from datetime import date, datetime
 # Shared with the redaction recogniser so both agree on what a postcode is.
 POSTCODE_PATTERN = (
     r"(?:GIR ?0AA|(?:[A-PR-UWYZ][0-9]{1,2}|[A-PR-UWYZ][A-HK-Y][0-9]{1,2}"
-    r"|[A-PR-UWYZ][0-9][A-HJKSTUW]|[A-PR-UWYZ][A-HK-Y][0-9][ABEHMNPRVWXY]) ?[0-9][ABD-HJLNP-UW-Z]{2})"
+    r"|[A-PR-UWYZ][0-9][A-HJKSTUW]|[A-PR-UWYZ][A-HK-Y][0-9][ABEHMNPRVWXY])"
+    r" ?[0-9][ABD-HJLNP-UW-Z]{2})"
 )
 _POSTCODE = re.compile(POSTCODE_PATTERN)
 _MONTH = re.compile(r"([0-9]{4})-(0[1-9]|1[0-2])")

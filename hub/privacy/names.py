@@ -97,10 +97,16 @@ AMBIGUOUS_GIVEN_NAMES = frozenset(
         "Summer", "Victoria", "Violet", "Willow",
     }
 )  # fmt: skip
+# "Mark said" is a person where "Mark my words" is not.
+REPORTING_VERBS = frozenset(
+    {"said", "says", "told", "explained", "asked", "replied", "shouted", "insisted", "promised",
+     "rang", "phoned", "called", "emailed", "wrote", "apologised", "laughed", "refused"}
+)  # fmt: skip
 MAX_NAME_WORDS = 3
 
-_WORD = re.compile(r"[^\W\d_]+(?:['’\-][^\W\d_]+)*")
-_POSSESSIVE = re.compile(r"['’]s$")
+# \u2019 is the typographic apostrophe: "O\u2019Brien", "Patel\u2019s".
+_WORD = re.compile(r"[^\W\d_]+(?:['\u2019\-][^\W\d_]+)*")
+_POSSESSIVE = re.compile(r"['\u2019]s$")
 
 
 class NameDetector(Protocol):
@@ -260,7 +266,12 @@ class ContextNameDetector:
             known = second is not None and (
                 second in self.family or (second in self.given and second not in self.ambiguous)
             )
-            if not known:
+            speaks = (
+                after < len(toks)
+                and toks[after].lower in REPORTING_VERBS
+                and self._gap(text, toks, after, r"\s+")
+            )
+            if not (known or speaks):
                 return []
         return [(toks[i].start, toks[end].end)]
 
@@ -275,7 +286,9 @@ class SpacyNameDetector:
     def find(self, text: str) -> list[Span]:
         """Return the spans of PERSON entities in text."""
         return _merge(
-            (ent.start_char, ent.end_char) for ent in self.nlp(text).ents if ent.label_ in self.labels
+            (ent.start_char, ent.end_char)
+            for ent in self.nlp(text).ents
+            if ent.label_ in self.labels
         )
 
 

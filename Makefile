@@ -1,0 +1,47 @@
+# The two commands of the README: `make run` and `make test`. Everything else supports them.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+STAMP := $(VENV)/.installed
+
+.PHONY: run test setup lint typecheck pytest openapi clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+	@if [ -f package.json ]; then npm ci --no-audit --no-fund --loglevel=error && $(BIN)/python -m hub.portal.assets; fi
+
+## Set everything up and run the hub on its embedded defaults (SQLite, files under instance/).
+run: setup
+	$(BIN)/hub db upgrade
+	$(BIN)/hub demo
+	@echo
+	@echo "The hub is starting at http://$(HOST):$(PORT)/  (API: http://$(HOST):$(PORT)/api/v1, portal: http://$(HOST):$(PORT)/portal)"
+	@echo "Demo credentials are above (also in instance/demo-credentials.json). Stop with Ctrl-C."
+	$(BIN)/hub serve --host $(HOST) --port $(PORT)
+
+## Set everything up and run the whole test suite (lint, types, tests).
+test: setup lint typecheck pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check hub tests bench
+	$(BIN)/ruff format --check hub tests bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+pytest: $(STAMP)
+	$(BIN)/python -m pytest -p no:cacheprovider $(PYTEST_ARGS)
+
+## Regenerate the committed OpenAPI document after changing the API.
+openapi: $(STAMP)
+	$(BIN)/python -m hub.openapi > openapi/openapi.json
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,48 @@
+"""Running the app under gunicorn from ``hub serve``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from gunicorn.app.base import BaseApplication
+
+
+class _Gunicorn(BaseApplication):  # type: ignore[misc]
+    def __init__(self, app: Flask, options: dict[str, Any]) -> None:
+        self.application = app
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Flask:
+        return self.application
+
+
+def run_gunicorn(app: Flask, *, host: str, port: int, workers: int) -> None:
+    """Serve ``app`` with gunicorn's threaded workers."""
+    from hub.web import hub_context
+
+    engine = hub_context(app).engine
+
+    def post_fork(_server: Any, _worker: Any) -> None:
+        # Connections opened before the fork must not be shared between workers.
+        engine.dispose(close=False)
+
+    options: dict[str, Any] = {
+        "bind": f"{host}:{port}",
+        "workers": max(1, workers),
+        "worker_class": "gthread",
+        "threads": 4,
+        "timeout": 120,
+        "graceful_timeout": 20,
+        "accesslog": "-",
+        # Query strings can carry ids; keep the access log to method, path and status.
+        "access_log_format": '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms',
+        "forwarded_allow_ips": "127.0.0.1",
+    }
+    options["post_fork"] = post_fork
+    _Gunicorn(app, options).run()

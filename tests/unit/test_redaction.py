@@ -1,0 +1,225 @@
+"""Redaction of identifiers from narratives: what must go, what must stay, and no network."""
+
+from __future__ import annotations
+
+import re
+import socket
+from typing import Any
+
+import pytest
+import spacy
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hub.privacy.names import ContextNameDetector
+from hub.privacy.nhs_number import is_valid_nhs_number, nhs_check_digit
+from hub.privacy.redaction import Redactor, get_redactor
+
+VALID_NHS = ["943 476 5919", "401 023 2137", "9434765919", "401-023-2137"]
+
+
+def redact(text: str) -> str:
+    return get_redactor().redact(text).text
+
+
+def test_identifiers_in_a_realistic_narrative_are_all_removed() -> None:
+    text = (
+        "My husband John's NHS number is 943 476 5919, email john.smith@example.com, "
+        "call 07700 900123, we live at SW1A 1AA"
+    )
+    result = get_redactor().redact(text)
+    for value in ("John", "943 476 5919", "john.smith@example.com", "07700 900123", "SW1A 1AA"):
+        assert value not in result.text
+    assert result.text == (
+        "My husband [NAME]'s NHS number is [NHS_NUMBER], email [EMAIL], "
+        "call [PHONE], we live at [POSTCODE]"
+    )
+    assert result.entities == {"EMAIL": 1, "NAME": 1, "NHS_NUMBER": 1, "PHONE": 1, "POSTCODE": 1}
+
+
+@pytest.mark.parametrize("number", VALID_NHS)
+def test_valid_nhs_numbers_are_redacted_in_any_usual_layout(number: str) -> None:
+    result = get_redactor().redact(f"Patient {number} was seen.")
+    assert result.text == "Patient [NHS_NUMBER] was seen."
+    assert result.entities == {"NHS_NUMBER": 1}
+
+
+@pytest.mark.parametrize("number", ["943 476 5918", "9434765910", "401 023 2130"])
+def test_a_wrong_check_digit_is_not_an_nhs_number(number: str) -> None:
+    result = get_redactor().redact(f"Reference {number} on the letter.")
+    assert "NHS_NUMBER" not in result.entities
+
+
+@pytest.mark.parametrize("ni", ["QQ 12 34 56 C", "QQ123456C", "ab 12 34 56 d"])
+def test_national_insurance_numbers_are_redacted(ni: str) -> None:
+    result = get_redactor().redact(f"My NI number is {ni} if needed.")
+    assert result.text == "My NI number is [NI_NUMBER] if needed."
+
+
+@pytest.mark.parametrize(
+    "phone",
+    ["07700 900123", "07700900123", "+44 7700 900123", "+44 (0)7700 900123", "020 7946 0018",
+     "0113 496 0000", "01632 960001"],
+)  # fmt: skip
+def test_uk_phone_numbers_are_redacted(phone: str) -> None:
+    result = get_redactor().redact(f"Ring me on {phone} after six.")
+    assert result.text == "Ring me on [PHONE] after six."
+
+
+@pytest.mark.parametrize("postcode", ["SW1A 1AA", "SW1A1AA", "sw1a 1aa", "M1 1AE", "B33 8TH"])
+def test_postcodes_are_redacted_with_or_without_the_space(postcode: str) -> None:
+    assert redact(f"We moved to {postcode} last year.") == "We moved to [POSTCODE] last year."
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["She was born 12/03/1948 in Leeds.", "DOB: 12 March 1948.", "date of birth 1948-03-12",
+     "born on the 3rd of March, 1948", "He was born in March 1948."],
+)  # fmt: skip
+def test_dates_of_birth_are_redacted(text: str) -> None:
+    result = get_redactor().redact(text)
+    assert result.entities == {"DATE_OF_BIRTH": 1}
+    assert "1948" not in result.text
+
+
+def test_other_full_dates_are_redacted_but_month_and_year_stay() -> None:
+    result = get_redactor().redact("Seen on 12 March 2024; the clinic moves in October 2026.")
+    assert result.text == "Seen on [DATE]; the clinic moves in October 2026."
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Dr Patel was rude", "Dr [NAME] was rude"),
+        ("Nurse Jenkins ignored the bell.", "Nurse [NAME] ignored the bell."),
+        ("Dr. J. Patel and Mrs O'Brien", "Dr. [NAME] and Mrs [NAME]"),
+        ("my late wife, Margaret Smith, died", "my late wife, [NAME], died"),
+        ("a carer called Jo came at ten", "a carer called [NAME] came at ten"),
+        ("Sarah on reception was lovely", "[NAME] on reception was lovely"),
+        ("Rose Patel helped me", "[NAME] helped me"),
+        ("Mark said he would ring back", "[NAME] said he would ring back"),
+        ("the consultant Mr Smith-Jones", "the consultant Mr [NAME]"),
+    ],
+)
+def test_names_of_patients_relatives_and_staff_are_redacted(text: str, expected: str) -> None:
+    assert redact(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The nurses on the ward were kind but the discharge was rushed and nobody explained "
+        "the medication. We waited four hours in A&E.",
+        "Will the ward call me back?",
+        "May I say the staff were lovely.",
+        "Mark my words, a frank talk with Matron helped. Hope and Grace were missing.",
+        "Rose bushes outside the window made it feel homely.",
+        "Grace Ward was spotless and Queen Elizabeth Hospital was busy.",
+        "I waited 4 hours and took 2 tablets of 500mg at 10:30 on ward 7, bed 12.",
+        "The GP surgery at St Thomas' was closed over Christmas Eve.",
+        "Ambulance took 3 hours; the NHS 111 line was engaged.",
+    ],
+)
+def test_ordinary_complaint_text_comes_back_unchanged(text: str) -> None:
+    result = get_redactor().redact(text)
+    assert result.text == text
+    assert result.entities == {}
+
+
+def test_redact_many_matches_redact() -> None:
+    texts = ["Dr Patel was rude", "", "call 07700 900123", "nothing here", "SW1A 1AA"]
+    redactor = get_redactor()
+    assert redactor.redact_many(texts) == [redactor.redact(t) for t in texts]
+
+
+def test_redaction_makes_no_network_connection(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("redaction tried to use the network")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+    redactor = Redactor()  # a fresh one: nothing loaded earlier may hide a download
+    result = redactor.redact("Write to jo.bloggs@example.co.uk or see https://example.org/a.")
+    assert result.text.startswith("Write to [EMAIL] or see")
+
+
+def test_an_installed_ner_model_adds_the_people_it_finds() -> None:
+    nlp = spacy.blank("en")
+    ruler = nlp.add_pipe("entity_ruler")
+    ruler.add_patterns([{"label": "PERSON", "pattern": "Zebedee"}])  # type: ignore[attr-defined]
+    redactor = Redactor(nlp=nlp, name_detector=ContextNameDetector())
+    assert redactor.redact("Zebedee sat with me.").text == "[NAME] sat with me."
+    assert redactor.redact_many(["Zebedee sat with me."])[0].entities == {"NAME": 1}
+
+
+@pytest.mark.parametrize("number", VALID_NHS)
+def test_valid_nhs_numbers(number: str) -> None:
+    assert is_valid_nhs_number(number)
+
+
+@pytest.mark.parametrize("number", ["943 476 5918", "94347659", "943 476 59190", "abcdefghij", ""])
+def test_invalid_nhs_numbers(number: str) -> None:
+    assert not is_valid_nhs_number(number)
+
+
+@pytest.mark.parametrize(
+    ("first_nine", "check"),
+    [
+        ("943476591", 9),
+        ("401023213", 7),
+        ("000000000", 0),  # remainder 0: 11 becomes 0
+        ("000000040", None),  # 3 x 4 = 12, remainder 1: check 10, never issued
+    ],
+)
+def test_nhs_check_digit(first_nine: str, check: int | None) -> None:
+    assert nhs_check_digit(first_nine) == check
+
+
+@st.composite
+def nhs_numbers(draw: st.DrawFn) -> str:
+    first_nine = draw(st.text(alphabet="0123456789", min_size=9, max_size=9))
+    check = nhs_check_digit(first_nine)
+    if check is None:
+        first_nine = first_nine[:8] + str((int(first_nine[8]) + 1) % 10)
+        check = nhs_check_digit(first_nine)
+    assert check is not None
+    digits = first_nine + str(check)
+    sep = draw(st.sampled_from(["", " ", "-"]))
+    return f"{digits[:3]}{sep}{digits[3:6]}{sep}{digits[6:]}"
+
+
+@given(
+    number=nhs_numbers(), lead=st.sampled_from(["NHS no.", "My number is", "Ref:", "(", "Patient"])
+)
+@settings(max_examples=200)
+def test_no_valid_nhs_number_survives_redaction(number: str, lead: str) -> None:
+    result = get_redactor().redact(f"{lead} {number} - thanks.")
+    digits = re.sub(r"[^0-9]", "", result.text)
+    assert re.sub(r"[^0-9]", "", number) not in digits
+    assert result.entities == {"NHS_NUMBER": 1}
+
+
+FRAGMENTS = [
+    "My husband John", "Dr Patel", "Nurse Jenkins", "was rude", "the ward was clean", "born",
+    "12/03/1948", "12 March 1948", "October 2026", "call", "07700 900123", "+44 7700 900123",
+    "SW1A 1AA", "sw1a1aa", "QQ 12 34 56 C", "943 476 5919", "943 476 5918", "email",
+    "jo.bloggs@example.com", "Sarah", "Rose", "May", "my mum", "called", "Mrs", "and", ",", ".",
+    "NHS", "A&E", "at 10:30", "bed 12", "[NAME]", "Queen Elizabeth Hospital", "DOB:",
+]  # fmt: skip
+narratives = st.lists(
+    st.sampled_from(FRAGMENTS)
+    | st.text(
+        alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,'-/@:",
+        max_size=12,
+    ),
+    max_size=14,
+).map(" ".join)
+
+
+@given(text=narratives)
+@settings(max_examples=300)
+def test_redacting_redacted_text_changes_nothing(text: str) -> None:
+    once = get_redactor().redact(text)
+    twice = get_redactor().redact(once.text)
+    assert twice.text == once.text
+    assert twice.entities == {}
