@@ -18,7 +18,9 @@ def _settings(config: Settings | dict[str, Any] | None) -> Settings:
     return Settings.from_env(**(config or {}))
 
 
-def build_app(config: Settings | dict[str, Any] | None = None, *, context: HubContext | None = None) -> Flask:
+def build_app(
+    config: Settings | dict[str, Any] | None = None, *, context: HubContext | None = None
+) -> Flask:
     settings = context.settings if context else _settings(config)
     ctx = context or HubContext.from_settings(settings)
     app = Flask(__name__, instance_path=None)

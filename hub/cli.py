@@ -32,8 +32,13 @@ def _create_app() -> Flask:
     return app
 
 
-@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False,
-             add_version_option=False, load_dotenv=False)
+@click.group(
+    cls=FlaskGroup,
+    create_app=_create_app,
+    add_default_commands=False,
+    add_version_option=False,
+    load_dotenv=False,
+)
 def main() -> None:
     """Data exchange hub for health and social care."""
 
@@ -65,6 +70,7 @@ def json_option(fn: Any) -> Any:
 
 # --- database ---------------------------------------------------------------------------------
 
+
 @main.group()
 def db() -> None:
     """The database schema."""
@@ -82,6 +88,7 @@ def db_upgrade(revision: str) -> None:
 
 # --- organisations, clients, users ------------------------------------------------------------
 
+
 @main.group()
 def orgs() -> None:
     """Organisations and their data-sharing agreements."""
@@ -89,22 +96,34 @@ def orgs() -> None:
 
 @orgs.command("add")
 @click.option("--name", required=True)
-@click.option("--kind", required=True,
-              type=click.Choice(["charity", "healthwatch", "community_group", "regulator",
-                                 "auditor"]))
+@click.option(
+    "--kind",
+    required=True,
+    type=click.Choice(["charity", "healthwatch", "community_group", "regulator", "auditor"]),
+)
 @click.option("--conditions", default="", help="Condition areas, comma-separated.")
 @click.option("--purposes", default="improving-care", show_default=True)
 @click.option("--valid-from", type=click.DateTime(["%Y-%m-%d"]), default=None)
 @click.option("--valid-to", type=click.DateTime(["%Y-%m-%d"]), default=None)
 @json_option
-def orgs_add(name: str, kind: str, conditions: str, purposes: str, valid_from: Any,
-             valid_to: Any, as_json: bool) -> None:
+def orgs_add(
+    name: str,
+    kind: str,
+    conditions: str,
+    purposes: str,
+    valid_from: Any,
+    valid_to: Any,
+    as_json: bool,
+) -> None:
     """Add an organisation with its agreement; prints its id."""
     from hub.identity.services import create_organisation
 
     with unit_of_work("orgs-add") as (session, actor):
         org = create_organisation(
-            session, actor, name=name, kind=kind,
+            session,
+            actor,
+            name=name,
+            kind=kind,
             condition_areas=[c.strip() for c in conditions.split(",") if c.strip()],
             purposes=[p.strip() for p in purposes.split(",") if p.strip()],
             valid_from=valid_from.date() if valid_from else None,
@@ -129,13 +148,24 @@ def clients_add(org_id: uuid.UUID, scopes: str, name: str, as_json: bool) -> Non
     from hub.identity.services import create_client
 
     with unit_of_work("clients-add") as (session, actor):
-        new = create_client(session, actor, organisation_id=org_id,
-                            scopes=scopes.replace(",", " ").split(), name=name)
-        payload = {"client_id": new.client.client_id, "client_secret": new.client_secret,
-                   "scopes": new.client.scope.split()}
-    emit(as_json, payload,
-         f"client_id:     {payload['client_id']}\nclient_secret: {payload['client_secret']}\n"
-         "The secret is shown only now; store it safely.")
+        new = create_client(
+            session,
+            actor,
+            organisation_id=org_id,
+            scopes=scopes.replace(",", " ").split(),
+            name=name,
+        )
+        payload = {
+            "client_id": new.client.client_id,
+            "client_secret": new.client_secret,
+            "scopes": new.client.scope.split(),
+        }
+    emit(
+        as_json,
+        payload,
+        f"client_id:     {payload['client_id']}\nclient_secret: {payload['client_secret']}\n"
+        "The secret is shown only now; store it safely.",
+    )
 
 
 @main.group()
@@ -146,8 +176,11 @@ def users() -> None:
 @users.command("add")
 @click.option("--org", "org_id", required=True, type=click.UUID)
 @click.option("--email", required=True)
-@click.option("--role", required=True,
-              type=click.Choice(["uploader", "admin", "inspector", "engagement", "auditor"]))
+@click.option(
+    "--role",
+    required=True,
+    type=click.Choice(["uploader", "admin", "inspector", "engagement", "auditor"]),
+)
 @json_option
 def users_add(org_id: uuid.UUID, email: str, role: str, as_json: bool) -> None:
     """Add a portal user; the password is read from standard input."""
@@ -158,13 +191,15 @@ def users_add(org_id: uuid.UUID, email: str, role: str, as_json: bool) -> None:
     else:
         password = sys.stdin.readline().rstrip("\r\n")
     with unit_of_work("users-add") as (session, actor):
-        user = create_user(session, actor, organisation_id=org_id, email=email,
-                           password=password, role=role)
+        user = create_user(
+            session, actor, organisation_id=org_id, email=email, password=password, role=role
+        )
         payload = {"id": str(user.id), "email": user.email, "role": user.role}
     emit(as_json, payload, f"User {user.email} ({user.role}) created: {user.id}")
 
 
 # --- registry ---------------------------------------------------------------------------------
+
 
 @main.group()
 def registry() -> None:
@@ -180,14 +215,21 @@ def registry_import(file: Path, as_json: bool) -> None:
 
     with unit_of_work("registry-import") as (session, actor):
         result = import_file(session, actor, file)
-    payload = {"inserted": result.inserted, "updated": result.updated,
-               "skipped": result.skipped, "errors": result.errors}
-    text = (f"{result.inserted} inserted, {result.updated} updated, {result.skipped} skipped"
-            + "".join(f"\n  {e}" for e in result.errors[:50]))
+    payload = {
+        "inserted": result.inserted,
+        "updated": result.updated,
+        "skipped": result.skipped,
+        "errors": result.errors,
+    }
+    text = (
+        f"{result.inserted} inserted, {result.updated} updated, {result.skipped} skipped"
+        + "".join(f"\n  {e}" for e in result.errors[:50])
+    )
     emit(as_json, payload, text)
 
 
 # --- audit ------------------------------------------------------------------------------------
+
 
 @main.group()
 def audit() -> None:
@@ -203,16 +245,23 @@ def audit_verify(as_json: bool) -> None:
     with transaction(hub_context().session_factory) as session:
         result = verify(session)
     if result.ok:
-        emit(as_json, result.to_dict(),
-             f"OK: {result.events} events, head seq {result.head_seq} hash {result.head_hash}")
+        emit(
+            as_json,
+            result.to_dict(),
+            f"OK: {result.events} events, head seq {result.head_seq} hash {result.head_hash}",
+        )
         return
-    emit(as_json, result.to_dict(),
-         f"BROKEN at seq {result.first_bad_seq}: {result.reason} "
-         f"({result.events} events verified before it)")
+    emit(
+        as_json,
+        result.to_dict(),
+        f"BROKEN at seq {result.first_bad_seq}: {result.reason} "
+        f"({result.events} events verified before it)",
+    )
     sys.exit(1)
 
 
 # --- demo and serving -------------------------------------------------------------------------
+
 
 @main.command()
 @json_option

@@ -20,24 +20,57 @@ from hub.identity import services as identity
 from hub.identity.models import SCOPES_BY_KIND, Organisation
 
 ALL_CONDITIONS = [
-    "cancer", "mental-health", "dementia", "learning-disability-autism", "maternity",
-    "cardiovascular", "stroke", "diabetes", "respiratory", "musculoskeletal", "sensory",
-    "end-of-life", "children-young-people", "substance-use", "long-term-conditions", "other",
+    "cancer",
+    "mental-health",
+    "dementia",
+    "learning-disability-autism",
+    "maternity",
+    "cardiovascular",
+    "stroke",
+    "diabetes",
+    "respiratory",
+    "musculoskeletal",
+    "sensory",
+    "end-of-life",
+    "children-young-people",
+    "substance-use",
+    "long-term-conditions",
+    "other",
 ]
 
 # name, kind, conditions, portal users (role, email)
 DEMO_ORGANISATIONS: list[tuple[str, str, list[str], list[tuple[str, str]]]] = [
-    ("Care Regulator (demo)", "regulator", ALL_CONDITIONS,
-     [("inspector", "inspector@regulator.demo"), ("engagement", "engagement@regulator.demo")]),
+    (
+        "Care Regulator (demo)",
+        "regulator",
+        ALL_CONDITIONS,
+        [("inspector", "inspector@regulator.demo"), ("engagement", "engagement@regulator.demo")],
+    ),
     ("Internal Audit (demo)", "auditor", [], [("auditor", "auditor@audit.demo")]),
-    ("Minds Matter Charity (demo)", "charity", ["mental-health", "dementia"],
-     [("admin", "admin@minds.demo")]),
-    ("Cancer Voices Charity (demo)", "charity", ["cancer", "end-of-life"],
-     [("admin", "admin@cancervoices.demo")]),
-    ("Healthwatch Exampleshire (demo)", "healthwatch", ALL_CONDITIONS,
-     [("uploader", "volunteer@healthwatch.demo")]),
-    ("Seldom Heard Community Group (demo)", "community_group", ["mental-health", "maternity"],
-     [("uploader", "volunteer@seldomheard.demo")]),
+    (
+        "Minds Matter Charity (demo)",
+        "charity",
+        ["mental-health", "dementia"],
+        [("admin", "admin@minds.demo")],
+    ),
+    (
+        "Cancer Voices Charity (demo)",
+        "charity",
+        ["cancer", "end-of-life"],
+        [("admin", "admin@cancervoices.demo")],
+    ),
+    (
+        "Healthwatch Exampleshire (demo)",
+        "healthwatch",
+        ALL_CONDITIONS,
+        [("uploader", "volunteer@healthwatch.demo")],
+    ),
+    (
+        "Seldom Heard Community Group (demo)",
+        "community_group",
+        ["mental-health", "maternity"],
+        [("uploader", "volunteer@seldomheard.demo")],
+    ),
 ]
 
 
@@ -68,22 +101,39 @@ def load_demo(ctx: HubContext) -> dict[str, Any]:
         load_demo_registry(session, actor)
         for name, kind, conditions, users in DEMO_ORGANISATIONS:
             org = identity.create_organisation(
-                session, actor, name=name, kind=kind, condition_areas=conditions,
+                session,
+                actor,
+                name=name,
+                kind=kind,
+                condition_areas=conditions,
                 purposes=["improving-care", "regulation"],
             )
             new = identity.create_client(
-                session, actor, organisation_id=org.id, scopes=sorted(SCOPES_BY_KIND[kind]),
+                session,
+                actor,
+                organisation_id=org.id,
+                scopes=sorted(SCOPES_BY_KIND[kind]),
                 name=f"{name} API client",
             )
             entry: dict[str, Any] = {
-                "id": str(org.id), "name": name, "kind": kind,
-                "client_id": new.client.client_id, "client_secret": new.client_secret,
-                "scopes": new.client.scope.split(), "users": [],
+                "id": str(org.id),
+                "name": name,
+                "kind": kind,
+                "client_id": new.client.client_id,
+                "client_secret": new.client_secret,
+                "scopes": new.client.scope.split(),
+                "users": [],
             }
             for role, email in users:
                 password = "demo-" + secrets.token_urlsafe(9)
-                identity.create_user(session, actor, organisation_id=org.id, email=email,
-                                     password=password, role=role)
+                identity.create_user(
+                    session,
+                    actor,
+                    organisation_id=org.id,
+                    email=email,
+                    password=password,
+                    role=role,
+                )
                 entry["users"].append({"email": email, "password": password, "role": role})
             credentials["organisations"].append(entry)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -100,6 +150,8 @@ def describe(credentials: dict[str, Any]) -> str:
         lines.append(f"  API client_secret: {org['client_secret']}")
         lines.append(f"  scopes:            {' '.join(org['scopes'])}")
         for user in org["users"]:
-            lines.append(f"  portal user:       {user['email']} / {user['password']} ({user['role']})")
+            lines.append(
+                f"  portal user:       {user['email']} / {user['password']} ({user['role']})"
+            )
         lines.append("")
     return "\n".join(lines)

@@ -17,11 +17,13 @@ def generate_spec() -> dict[str, Any]:
             database_url="sqlite://",
             storage_url=f"file://{tmp}/storage",
             instance_path=tmp,
-            secret_key="spec-generation",
+            secret_key="spec-generation",  # noqa: S106 - throwaway app, never serves
         )
         app = build_app(settings)
         with app.app_context():
-            spec: dict[str, Any] = app.extensions["flask-smorest"]["apis"][""]["ext_obj"].spec.to_dict()
+            spec: dict[str, Any] = app.extensions["flask-smorest"]["apis"][""][
+                "ext_obj"
+            ].spec.to_dict()
     return spec
 
 

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from hub.errors import ValidationFailed
-
-T = TypeVar("T")
-
 
 def _coerce(column: ColumnElement[Any], value: Any) -> Any:
     try:
@@ -46,13 +43,13 @@ def _key_value(value: Any) -> Any:
 
 def keyset_page(
     session: Session,
-    stmt: sa.Select[tuple[T]],
+    stmt: sa.Select[Any],
     keys: list[ColumnElement[Any]],
     *,
     limit: int,
     after: list[Any] | None,
     descending: bool = False,
-) -> tuple[list[T], list[Any] | None]:
+) -> tuple[list[Any], list[Any] | None]:
     """One page of ``stmt`` ordered by ``keys`` (the last must be unique), and the next key."""
     if after is not None:
         if len(after) != len(keys):
@@ -63,10 +60,10 @@ def keyset_page(
         left, right = sa.tuple_(*keys), sa.tuple_(*values)
         stmt = stmt.where(left < right if descending else left > right)
     order = [k.desc() if descending else k.asc() for k in keys]
-    rows = list(session.scalars(stmt.order_by(*order).limit(limit + 1)))
+    rows: list[Any] = list(session.scalars(stmt.order_by(*order).limit(limit + 1)))
     if len(rows) <= limit:
         return rows, None
     rows = rows[:limit]
     last = rows[-1]
-    next_key = [_key_value(getattr(last, col.key)) for col in keys]  # type: ignore[attr-defined]
+    next_key = [_key_value(getattr(last, str(col.key))) for col in keys]
     return rows, next_key

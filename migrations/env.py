@@ -1,4 +1,4 @@
-"""Alembic environment: the hub's models are the target; the URL comes from the caller or settings."""
+"""Alembic environment: the target is the hub's models; the URL comes from the caller."""
 
 from __future__ import annotations
 

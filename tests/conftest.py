@@ -33,8 +33,8 @@ BACKENDS = ["sqlite"] + (["postgresql"] if PG_SERVER_URL else [])
 
 
 def _pg_url(server_url: str, database: str) -> str:
-    return sa.engine.make_url(server_url).set(database=database).render_as_string(
-        hide_password=False
+    return (
+        sa.engine.make_url(server_url).set(database=database).render_as_string(hide_password=False)
     )
 
 
@@ -54,7 +54,9 @@ def create_pg_database(prefix: str = "hub_test") -> tuple[str, Callable[[], None
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
-def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     """A migrated database for the whole session, one per backend."""
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'hub.db'}"
@@ -70,7 +72,9 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
 
 
 @pytest.fixture
-def fresh_database_url(request: pytest.FixtureRequest, database_url: str, tmp_path: Path) -> Iterator[str]:
+def fresh_database_url(
+    request: pytest.FixtureRequest, database_url: str, tmp_path: Path
+) -> Iterator[str]:
     """A migrated database of the same backend that tests may commit to (concurrency tests)."""
     if database_url.startswith("sqlite"):
         url = f"sqlite:///{tmp_path / 'fresh.db'}"

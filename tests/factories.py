@@ -60,7 +60,9 @@ def make_org(db_session: Session) -> Callable[..., Organisation]:
 
 @pytest.fixture
 def make_party(db_session: Session, make_org: Callable[..., Organisation]) -> Callable[..., Party]:
-    def factory(kind: str = "charity", *, scopes: list[str] | None = None, **org_kwargs: Any) -> Party:
+    def factory(
+        kind: str = "charity", *, scopes: list[str] | None = None, **org_kwargs: Any
+    ) -> Party:
         org = make_org(kind, **org_kwargs)
         chosen = scopes if scopes is not None else sorted(SCOPES_BY_KIND[kind])
         new = identity.create_client(db_session, ACTOR, organisation_id=org.id, scopes=chosen)
@@ -76,7 +78,9 @@ def get_token(client: FlaskClient) -> Callable[..., str]:
         data = {"grant_type": "client_credentials"}
         if scope is not None:
             data["scope"] = scope
-        response = client.post("/oauth/token", data=data, auth=(party.client_id, party.client_secret))
+        response = client.post(
+            "/oauth/token", data=data, auth=(party.client_id, party.client_secret)
+        )
         assert response.status_code == 200, response.get_json()
         token: str = response.get_json()["access_token"]
         return token

@@ -11,7 +11,13 @@ from flask_smorest import Api
 from flask_smorest.utils import prepare_response
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from hub.api.problems import PROBLEM_JSON, from_hub_error, from_http_exception, problem, wants_problem
+from hub.api.problems import (
+    PROBLEM_JSON,
+    from_http_exception,
+    from_hub_error,
+    problem,
+    wants_problem,
+)
 from hub.api.schemas import ProblemSchema
 from hub.errors import HubError
 from hub.identity.models import SCOPES
@@ -30,7 +36,7 @@ response carries `X-Request-ID`. Lists are paginated with `limit` and `cursor`; 
 """
 
 
-class HubApi(Api):  # type: ignore[misc]
+class HubApi(Api):
     """flask-smorest's Api, answering problem+json on API paths instead of its own error body."""
 
     ERROR_SCHEMA = ProblemSchema

@@ -23,7 +23,10 @@ PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 
 
 def _problem_response(description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/problem+json": {"schema": PROBLEM_REF}}}
+    return {
+        "description": description,
+        "content": {"application/problem+json": {"schema": PROBLEM_REF}},
+    }
 
 
 def _bearer_from_header(header: str | None) -> str | None:
@@ -45,12 +48,16 @@ def authenticate(header: str | None) -> Actor:
         )
     if len(raw) > 200:
         raw = ""
-    row = db().execute(
-        sa.select(OAuthToken, OAuthClient.client_id, Organisation.kind)
-        .join(OAuthClient, OAuthClient.id == OAuthToken.client_pk)
-        .join(Organisation, Organisation.id == OAuthToken.organisation_id)
-        .where(OAuthToken.token_hash == token_digest(raw))
-    ).first()
+    row = (
+        db()
+        .execute(
+            sa.select(OAuthToken, OAuthClient.client_id, Organisation.kind)
+            .join(OAuthClient, OAuthClient.id == OAuthToken.client_pk)
+            .join(Organisation, Organisation.id == OAuthToken.organisation_id)
+            .where(OAuthToken.token_hash == token_digest(raw))
+        )
+        .first()
+    )
     now = utcnow()
     if row is None or not row[0].is_active(now):
         raise Unauthorised(

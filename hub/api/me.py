@@ -31,22 +31,35 @@ class MeSchema(Schema):
     organisation_kind = fields.String()
     client_id = fields.String()
     scopes = fields.List(fields.String())
-    agreement = fields.Nested(AgreementSchema, allow_none=True,
-                              metadata={"description": "The agreement in force today, if any."})
+    agreement = fields.Nested(
+        AgreementSchema,
+        allow_none=True,
+        metadata={"description": "The agreement in force today, if any."},
+    )
 
 
 @blp.route("/me")
 class Me(MethodView):
     @require()
-    @blp.response(200, MeSchema, example={
-        "organisation_id": "6f1c2a8e-3b7d-4f0a-9d7e-2c1b5a4e8f90",
-        "organisation_name": "Riverside Mind",
-        "organisation_kind": "charity",
-        "client_id": "hub_3f9a2b7c1d4e5f6a7b8c9d0e",
-        "scopes": ["experiences:read", "experiences:write"],
-        "agreement": {"id": "…", "reference": "DSA-2026-4F2A1B", "condition_areas": ["mental-health"],
-                      "purposes": ["improving-care"], "valid_from": "2026-01-01", "valid_to": None},
-    })
+    @blp.response(
+        200,
+        MeSchema,
+        example={
+            "organisation_id": "6f1c2a8e-3b7d-4f0a-9d7e-2c1b5a4e8f90",
+            "organisation_name": "Riverside Mind",
+            "organisation_kind": "charity",
+            "client_id": "hub_3f9a2b7c1d4e5f6a7b8c9d0e",
+            "scopes": ["experiences:read", "experiences:write"],
+            "agreement": {
+                "id": "…",
+                "reference": "DSA-2026-4F2A1B",
+                "condition_areas": ["mental-health"],
+                "purposes": ["improving-care"],
+                "valid_from": "2026-01-01",
+                "valid_to": None,
+            },
+        },
+    )
     def get(self) -> dict[str, Any]:
         """The calling organisation, its kind, its agreement in force and the token's scopes."""
         actor = current_actor()

@@ -29,7 +29,7 @@ from hub.web import client_ip, db, hub_context
 bp = Blueprint("oauth", __name__, url_prefix="/oauth")
 
 
-class ClientAdapter(ClientMixin):  # type: ignore[misc]
+class ClientAdapter(ClientMixin):
     """authlib's view of a stored client. Secrets are checked against their argon2 hash."""
 
     def __init__(self, client: OAuthClient) -> None:
@@ -70,7 +70,7 @@ class ClientAdapter(ClientMixin):  # type: ignore[misc]
         return grant_type == "client_credentials"
 
 
-class TokenAdapter(TokenMixin):  # type: ignore[misc]
+class TokenAdapter(TokenMixin):
     def __init__(self, token: OAuthToken) -> None:
         self.token = token
 
@@ -111,11 +111,11 @@ def _query_token(token_string: str, _hint: str | None) -> TokenAdapter | None:
 AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
 
 
-class ClientCredentials(ClientCredentialsGrant):  # type: ignore[misc]
+class ClientCredentials(ClientCredentialsGrant):
     TOKEN_ENDPOINT_AUTH_METHODS = AUTH_METHODS
 
 
-class Revocation(RevocationEndpoint):  # type: ignore[misc]
+class Revocation(RevocationEndpoint):
     SUPPORTED_TOKEN_TYPES = ("access_token",)
     CLIENT_AUTH_METHODS = AUTH_METHODS
 
@@ -126,7 +126,7 @@ class Revocation(RevocationEndpoint):  # type: ignore[misc]
         identity.revoke_token(db(), _client_actor(request.client.client), token.token)
 
 
-class Introspection(IntrospectionEndpoint):  # type: ignore[misc]
+class Introspection(IntrospectionEndpoint):
     SUPPORTED_TOKEN_TYPES = ("access_token",)
     CLIENT_AUTH_METHODS = AUTH_METHODS
 

@@ -18,7 +18,7 @@ class PageArgs(Schema):
     limit = fields.Integer(
         load_default=DEFAULT_LIMIT,
         validate=validate.Range(min=1, max=MAX_LIMIT),
-        metadata={"description": f"Items per page (1–{MAX_LIMIT}, default {DEFAULT_LIMIT})."},
+        metadata={"description": f"Items per page (1 to {MAX_LIMIT}, default {DEFAULT_LIMIT})."},
     )
     cursor = fields.String(
         load_default=None,

@@ -137,8 +137,9 @@ def from_http_exception(error: HTTPException) -> Response:
         for location_errors in messages.values():
             flat.update(flatten_errors(location_errors))
         if status == 422:
-            return problem(422, code="validation-failed", detail="Some fields are not valid.",
-                           errors=flat)
+            return problem(
+                422, code="validation-failed", detail="Some fields are not valid.", errors=flat
+            )
         return problem(status, errors=flat)
     headers = {}
     if status == 405 and error.get_response().headers.get("Allow"):

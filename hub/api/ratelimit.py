@@ -20,9 +20,8 @@ def init_rate_limits(app: Flask) -> Limiter:
         default_limits=[],
         headers_enabled=True,
     )
-    app.view_functions["oauth.token"] = limiter.limit(settings.token_rate_limit)(
-        app.view_functions["oauth.token"]
-    )
+    limited = limiter.limit(settings.token_rate_limit)(app.view_functions["oauth.token"])
+    app.view_functions["oauth.token"] = limited  # type: ignore[assignment]
     app.extensions["hub_limiter"] = limiter
 
     @app.errorhandler(RateLimitExceeded)

@@ -26,5 +26,6 @@ class ProblemSchema(Schema):
 
 class PageSchema(Schema):
     next_cursor = fields.String(
-        allow_none=True, metadata={"description": "Pass as `cursor` for the next page; null at the end."}
+        allow_none=True,
+        metadata={"description": "Pass as `cursor` for the next page; null at the end."},
     )

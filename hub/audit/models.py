@@ -17,7 +17,9 @@ GENESIS_HASH = "0" * 64
 class AuditEvent(Base):
     __tablename__ = "audit_events"
 
-    seq: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(
+        sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=False
+    )
     occurred_at: Mapped[datetime] = mapped_column(index=True)
     actor: Mapped[str] = mapped_column(sa.String(120), index=True)
     organisation_id: Mapped[uuid.UUID | None] = mapped_column(index=True)

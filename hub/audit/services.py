@@ -151,7 +151,8 @@ def _rows(session: Session, batch: int = 5000) -> Generator[sa.Row[Any], None, N
     ).order_by(AuditEvent.seq)
     result = session.execute(stmt.execution_options(yield_per=batch))
     try:
-        yield from result
+        for row in result:
+            yield row  # type: ignore[misc]
     finally:
         result.close()
 

@@ -64,12 +64,20 @@ def create_organisation(
     session.add(org)
     session.flush()
     record(
-        session, actor, "organisation.created", object_type="organisation", object_id=org.id,
-        organisation_id=org.id, details={"kind": kind}, now=now,
+        session,
+        actor,
+        "organisation.created",
+        object_type="organisation",
+        object_id=org.id,
+        organisation_id=org.id,
+        details={"kind": kind},
+        now=now,
     )
     if kind != "auditor":
         add_agreement(
-            session, actor, org,
+            session,
+            actor,
+            org,
             condition_areas=condition_areas or [],
             purposes=purposes or ["improving-care"],
             valid_from=valid_from or now.date(),
@@ -110,10 +118,17 @@ def add_agreement(
     session.add(agreement)
     session.flush()
     record(
-        session, actor, "agreement.created", object_type="agreement", object_id=agreement.id,
+        session,
+        actor,
+        "agreement.created",
+        object_type="agreement",
+        object_id=agreement.id,
         organisation_id=org.id,
-        details={"condition_areas": agreement.condition_areas, "valid_from": str(valid_from),
-                 "valid_to": str(valid_to) if valid_to else None},
+        details={
+            "condition_areas": agreement.condition_areas,
+            "valid_from": str(valid_from),
+            "valid_to": str(valid_to) if valid_to else None,
+        },
         now=now,
     )
     return agreement
@@ -182,11 +197,16 @@ def create_client(
     if not_allowed:
         raise ValidationFailed(
             f"A {org.kind} organisation cannot hold: {', '.join(not_allowed)}.",
-            errors={"scopes": [f"Allowed for {org.kind}: "
-                               f"{', '.join(sorted(SCOPES_BY_KIND[org.kind]))}."]},
+            errors={
+                "scopes": [
+                    f"Allowed for {org.kind}: {', '.join(sorted(SCOPES_BY_KIND[org.kind]))}."
+                ]
+            },
         )
     if not scopes:
-        raise ValidationFailed("A client needs at least one scope.", errors={"scopes": ["Required."]})
+        raise ValidationFailed(
+            "A client needs at least one scope.", errors={"scopes": ["Required."]}
+        )
     secret = secrets.token_urlsafe(32)
     client = OAuthClient(
         id=uuid.uuid4(),
@@ -200,8 +220,14 @@ def create_client(
     session.add(client)
     session.flush()
     record(
-        session, actor, "client.created", object_type="client", object_id=client.client_id,
-        organisation_id=org.id, details={"scopes": sorted(set(scopes))}, now=now,
+        session,
+        actor,
+        "client.created",
+        object_type="client",
+        object_id=client.client_id,
+        organisation_id=org.id,
+        details={"scopes": sorted(set(scopes))},
+        now=now,
     )
     return NewClient(client, secret)
 
@@ -243,9 +269,14 @@ def issue_token(
     session.add(token)
     session.flush()
     record(
-        session, actor, "token.issued", object_type="token", object_id=token.id,
+        session,
+        actor,
+        "token.issued",
+        object_type="token",
+        object_id=token.id,
         organisation_id=client.organisation_id,
-        details={"client_id": client.client_id, "scope": scope, "expires_in": ttl_s}, now=now,
+        details={"client_id": client.client_id, "scope": scope, "expires_in": ttl_s},
+        now=now,
     )
     return token
 
@@ -267,8 +298,13 @@ def revoke_token(
     now = now or utcnow()
     token.revoked_at = now
     record(
-        session, actor, "token.revoked", object_type="token", object_id=token.id,
-        organisation_id=token.organisation_id, now=now,
+        session,
+        actor,
+        "token.revoked",
+        object_type="token",
+        object_id=token.id,
+        organisation_id=token.organisation_id,
+        now=now,
     )
 
 
@@ -310,7 +346,13 @@ def create_user(
     session.add(user)
     session.flush()
     record(
-        session, actor, "user.created", object_type="user", object_id=user.id,
-        organisation_id=org.id, details={"role": role}, now=now,
+        session,
+        actor,
+        "user.created",
+        object_type="user",
+        object_id=user.id,
+        organisation_id=org.id,
+        details={"role": role},
+        now=now,
     )
     return user

@@ -36,6 +36,7 @@ from presidio_analyzer.predefined_recognizers import (
 )
 from presidio_anonymizer import AnonymizerEngine
 from presidio_anonymizer.entities import ConflictResolutionStrategy, OperatorConfig
+from presidio_anonymizer.entities import RecognizerResult as Found
 
 from hub.privacy.generalise import POSTCODE_PATTERN
 from hub.privacy.names import ContextNameDetector, NameDetector, installed_ner_model
@@ -204,10 +205,7 @@ class DateOfBirthRecognizer(LocalRecognizer):
             start=start,
             end=end,
             score=self.SCORE,
-            recognition_metadata={
-                RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
-                RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
-            },
+            recognition_metadata={RecognizerResult.RECOGNIZER_NAME_KEY: "dates"},
         )
 
 
@@ -358,7 +356,7 @@ class Redactor:
             return RedactionResult(text)
         result = self.anonymizer.anonymize(
             text,
-            found,
+            [Found(r.entity_type, r.start, r.end, r.score) for r in found],
             # only the operators in use: the anonymizer deep-copies what it is given
             operators={r.entity_type: self.operators[r.entity_type] for r in found},
             conflict_resolution=ConflictResolutionStrategy.REMOVE_INTERSECTIONS,

@@ -70,25 +70,35 @@ def _place(rng: random.Random) -> str:
 KINDS: tuple[tuple[_Kind, int], ...] = (
     (
         _Kind(
-            "Doctors/GPs", "Primary medical services", ("P2", "GP Practices"),
-            ("treatment", "diagnostic"), lambda r, p, t: f"{p} Surgery",
+            "Doctors/GPs",
+            "Primary medical services",
+            ("P2", "GP Practices"),
+            ("treatment", "diagnostic"),
+            lambda r, p, t: f"{p} Surgery",
         ),
         26,
     ),
     (
         _Kind(
-            "Dentist", "Primary medical services", ("P3", "Dentists"),
-            ("treatment", "surgical"), lambda r, p, t: f"{p} Dental Practice",
+            "Dentist",
+            "Primary medical services",
+            ("P3", "Dentists"),
+            ("treatment", "surgical"),
+            lambda r, p, t: f"{p} Dental Practice",
         ),
         12,
     ),
     (
         _Kind(
-            "Acute services with overnight beds", "Hospitals",
-            ("H1", "Acute hospital - NHS non-specialist"), ("treatment", "surgical", "diagnostic"),
+            "Acute services with overnight beds",
+            "Hospitals",
+            ("H1", "Acute hospital - NHS non-specialist"),
+            ("treatment", "surgical", "diagnostic"),
             lambda r, p, t: r.choice(
-                (f"{r.choice(('Fictional', 'Sample', 'Example'))} Ward, St Elsewhere Hospital",
-                 f"{p} General Hospital (fictional)")
+                (
+                    f"{r.choice(('Fictional', 'Sample', 'Example'))} Ward, St Elsewhere Hospital",
+                    f"{p} General Hospital (fictional)",
+                )
             ),
             hospital=True,
         ),
@@ -97,8 +107,10 @@ KINDS: tuple[tuple[_Kind, int], ...] = (
     (
         _Kind(
             "Hospital services for people with mental health needs, and/or learning disabilities,"
-            " and/or problems with substance misuse", "Hospitals",
-            ("H3", "Mental health - community & hospital - NHS"), ("treatment", "mha"),
+            " and/or problems with substance misuse",
+            "Hospitals",
+            ("H3", "Mental health - community & hospital - NHS"),
+            ("treatment", "mha"),
             lambda r, p, t: f"{p} House Mental Health Unit",
             hospital=True,
         ),
@@ -106,31 +118,41 @@ KINDS: tuple[tuple[_Kind, int], ...] = (
     ),
     (
         _Kind(
-            "Community based services for people with mental health needs", "Hospitals",
-            ("H3", "Mental health - community & hospital - NHS"), ("treatment",),
+            "Community based services for people with mental health needs",
+            "Hospitals",
+            ("H3", "Mental health - community & hospital - NHS"),
+            ("treatment",),
             lambda r, p, t: f"{p} Community Mental Health Team",
         ),
         6,
     ),
     (
         _Kind(
-            "Care home service with nursing", "Adult social care", ("S1", "Residential social care"),
-            ("accommodation", "treatment"), lambda r, p, t: f"{p} Care Home",
+            "Care home service with nursing",
+            "Adult social care",
+            ("S1", "Residential social care"),
+            ("accommodation", "treatment"),
+            lambda r, p, t: f"{p} Care Home",
         ),
         18,
     ),
     (
         _Kind(
-            "Homecare agencies", "Adult social care",
-            ("S2", "Community based adult social care services"), ("personal",),
+            "Homecare agencies",
+            "Adult social care",
+            ("S2", "Community based adult social care services"),
+            ("personal",),
             lambda r, p, t: f"{p} Homecare ({t})",
         ),
         16,
     ),
     (
         _Kind(
-            "Maternity services", "Hospitals", ("H1", "Acute hospital - NHS non-specialist"),
-            ("maternity", "treatment"), lambda r, p, t: f"{p} Birth Centre, St Elsewhere Hospital",
+            "Maternity services",
+            "Hospitals",
+            ("H1", "Acute hospital - NHS non-specialist"),
+            ("maternity", "treatment"),
+            lambda r, p, t: f"{p} Birth Centre, St Elsewhere Hospital",
             hospital=True,
         ),
         8,
@@ -269,12 +291,12 @@ def generate_locations(n: int = 300, seed: int = DEFAULT_SEED) -> list[dict[str,
         region = regions[len(out) % len(regions)]
         loc = _location(rng, ids, rng.choices(kinds, weights)[0], region)
         out.append(loc)
-        # About one in twenty is a re-registration; now and then of one re-registered before.
-        if len(out) < n and rng.random() < 0.05 and loc["locationId"].startswith("1-"):
+        made = len(out)
+        # Every twentieth or so is a re-registration; every third of those re-registered twice.
+        if made % 20 == 7 and made < n and loc["locationId"].startswith("1-"):
             old = _reregister(rng, ids, loc)
             out.append(old)
-            if len(out) < n and rng.random() < 0.4:
-                old["registrationStatus"] = "Deregistered"
+            if made % 60 == 7 and len(out) < n:
                 out.append(_reregister(rng, ids, old))
     return out
 

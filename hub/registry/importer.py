@@ -79,7 +79,7 @@ class _JsonStream:
         self.eof = False
         self.decoder = json.JSONDecoder()
 
-    def _fill(self, at_least: int = _CHUNK) -> bool:
+    def _fill(self, at_least: int = 0) -> bool:
         if self.eof:
             return False
         data = self.fh.read(max(at_least, _CHUNK))
@@ -154,7 +154,7 @@ def _json_items(fh: IO[str]) -> Iterator[tuple[str, Any]]:
             raise
         except RowError as exc:
             # The rest of a broken JSON document cannot be trusted.
-            raise FileError(f"item {number + 1}: {exc}; the rest of the file was not read") from None
+            raise FileError(f"item {number + 1}: {exc}; the rest was not read") from None
         number += 1
         yield f"item {number}", item
 
@@ -193,7 +193,9 @@ def _csv_rows(fh: IO[str]) -> Iterator[tuple[str, Any]]:
     header = [h.strip() for h in reader.fieldnames or []]
     missing = [c for c in ("location_id", "name") if c not in header]
     if missing:
-        raise FileError(f"the CSV header lacks {', '.join(missing)} (expected {','.join(CSV_COLUMNS)})")
+        raise FileError(
+            f"the CSV header lacks {', '.join(missing)} (expected {','.join(CSV_COLUMNS)})"
+        )
     reader.fieldnames = header
     for row in reader:
         yield f"line {reader.line_num}", row
@@ -307,7 +309,7 @@ def location_from_cqc(item: Any) -> LocationRecord:
     )
     links: dict[tuple[str, str], tuple[str | None, str | None]] = {}
     for rel in _dicts(item, "relationships"):
-        related = _id(_text(rel, "relatedLocationId"), "relationships.relatedLocationId", required=True)
+        related = _id(_text(rel, "relatedLocationId"), "relatedLocationId", required=True)
         assert related is not None
         kind = _text(rel, "type") or PREDECESSOR
         links[(related, kind)] = (_text(rel, "relatedLocationName"), _text(rel, "reason"))
@@ -323,9 +325,7 @@ def location_from_cqc(item: Any) -> LocationRecord:
         "registration_date": _date(item, "registrationDate"),
         "deregistration_date": _date(item, "deregistrationDate"),
         "inspection_directorate": _text(item, "inspectionDirectorate"),
-        "service_types": [
-            str(s["name"]) for s in _dicts(item, "gacServiceTypes") if s.get("name")
-        ],
+        "service_types": [str(s["name"]) for s in _dicts(item, "gacServiceTypes") if s.get("name")],
         "regulated_activities": [
             {"name": a.get("name"), "code": a.get("code")}
             for a in _dicts(item, "regulatedActivities")
@@ -368,7 +368,7 @@ def location_from_csv(row: dict[str, Any]) -> LocationRecord:
         fields["service_types"] = [
             s.strip() for s in (cell("service_types") or "").split(";") if s.strip()
         ]
-    links = None
+    links: dict[tuple[str, str], tuple[str | None, str | None]] | None = None
     if "predecessor_id" in row:
         links = {}
         for old in (cell("predecessor_id") or "").split(";"):

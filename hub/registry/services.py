@@ -211,8 +211,8 @@ def _set_links(session: Session, rec: LocationRecord, current: list[LocationRela
     for (related_id, kind), (name, reason) in wanted.items():
         name = name[:300] if name else None
         reason = reason[:200] if reason else None
-        link = have.get((related_id, kind))
-        if link is None:
+        existing = have.get((related_id, kind))
+        if existing is None:
             session.add(
                 LocationRelationship(
                     location_id=rec.id,
@@ -223,8 +223,8 @@ def _set_links(session: Session, rec: LocationRecord, current: list[LocationRela
                 )
             )
             changed = True
-        elif (link.related_location_name, link.reason) != (name, reason):
-            link.related_location_name, link.reason = name, reason
+        elif (existing.related_location_name, existing.reason) != (name, reason):
+            existing.related_location_name, existing.reason = name, reason
             changed = True
     return changed
 
@@ -273,9 +273,12 @@ def search_locations(
         stmt = stmt.where(_postcode_filter(postcode))
     if provider_id:
         stmt = stmt.where(Location.provider_id == provider_id.strip())
-    return keyset_page(
-        session, stmt, [Location.name_search, Location.id], limit=limit, after=after
-    )
+    # keyset_page's annotations predate SQLAlchemy 2.1's Select typing.
+    page_stmt: Any = stmt
+    keys: list[Any] = [Location.name_search, Location.id]
+    rows: list[Location]
+    rows, next_key = keyset_page(session, page_stmt, keys, limit=limit, after=after)
+    return rows, next_key
 
 
 def get_location(session: Session, location_id: str) -> Location:

@@ -104,8 +104,9 @@ def test_garbage_token_is_401_invalid_token(client):
 def test_revoked_token_stops_working(client, make_party, get_token):
     party = make_party("charity")
     token = get_token(party)
-    response = client.post("/oauth/revoke", data={"token": token},
-                           auth=(party.client_id, party.client_secret))
+    response = client.post(
+        "/oauth/revoke", data={"token": token}, auth=(party.client_id, party.client_secret)
+    )
     assert response.status_code == 200
     me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
     assert me.status_code == 401
@@ -116,10 +117,14 @@ def test_introspection_own_token_and_others(client, make_party, get_token):
     b = make_party("charity")
     auditor = make_party("auditor")
     token = get_token(a)
-    own = client.post("/oauth/introspect", data={"token": token}, auth=(a.client_id, a.client_secret))
+    own = client.post(
+        "/oauth/introspect", data={"token": token}, auth=(a.client_id, a.client_secret)
+    )
     assert own.get_json()["active"] is True
     assert own.get_json()["client_id"] == a.client_id
-    other = client.post("/oauth/introspect", data={"token": token}, auth=(b.client_id, b.client_secret))
+    other = client.post(
+        "/oauth/introspect", data={"token": token}, auth=(b.client_id, b.client_secret)
+    )
     assert other.get_json() == {"active": False}
     audit = client.post(
         "/oauth/introspect", data={"token": token}, auth=(auditor.client_id, auditor.client_secret)
@@ -133,7 +138,8 @@ def test_expired_token_is_rejected(make_app, make_party):
     party = make_party("charity")
     basic = base64.b64encode(f"{party.client_id}:{party.client_secret}".encode()).decode()
     token = client.post(
-        "/oauth/token", data={"grant_type": "client_credentials"},
+        "/oauth/token",
+        data={"grant_type": "client_credentials"},
         headers={"Authorization": f"Basic {basic}"},
     ).get_json()["access_token"]
     assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
@@ -144,12 +150,18 @@ def test_token_endpoint_is_rate_limited_with_a_problem(make_app, make_party):
     client = app.test_client()
     party = make_party("charity")
     statuses = [
-        client.post("/oauth/token", data={"grant_type": "client_credentials"},
-                    auth=(party.client_id, party.client_secret)).status_code
+        client.post(
+            "/oauth/token",
+            data={"grant_type": "client_credentials"},
+            auth=(party.client_id, party.client_secret),
+        ).status_code
         for _ in range(3)
     ]
     assert statuses == [200, 200, 429]
-    last = client.post("/oauth/token", data={"grant_type": "client_credentials"},
-                       auth=(party.client_id, party.client_secret))
+    last = client.post(
+        "/oauth/token",
+        data={"grant_type": "client_credentials"},
+        auth=(party.client_id, party.client_secret),
+    )
     assert last.content_type == "application/problem+json"
     assert last.get_json()["code"] == "rate-limited"

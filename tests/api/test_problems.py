@@ -46,7 +46,10 @@ def test_unexpected_error_is_500_without_internals(make_app):
 
 
 def test_request_id_is_echoed_when_sane_and_replaced_when_not(client):
-    assert client.get("/healthz", headers={"X-Request-ID": "abc-123"}).headers["X-Request-ID"] == "abc-123"
+    assert (
+        client.get("/healthz", headers={"X-Request-ID": "abc-123"}).headers["X-Request-ID"]
+        == "abc-123"
+    )
     replaced = client.get("/healthz", headers={"X-Request-ID": "bad id <script>"})
     assert replaced.headers["X-Request-ID"] != "bad id <script>"
     assert len(replaced.headers["X-Request-ID"]) == 32

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 
 import pytest
@@ -27,7 +28,7 @@ def test_events_chain_and_verify(session_factory, db_session):
     assert result.ok
     assert result.events >= 5
     rows = db_session.scalars(sa.select(AuditEvent).order_by(AuditEvent.seq)).all()
-    for earlier, later in zip(rows, rows[1:], strict=False):
+    for earlier, later in itertools.pairwise(rows):
         assert later.prev_hash == earlier.hash
         assert later.seq == earlier.seq + 1
     assert rows[0].prev_hash == "0" * 64
@@ -74,7 +75,9 @@ def _writer(url: str, worker: int, n: int) -> None:
     factory = make_session_factory(engine)
     for i in range(n):
         with transaction(factory) as session:
-            record(session, system(f"worker-{worker}"), "test.concurrent", object_id=f"{worker}-{i}")
+            record(
+                session, system(f"worker-{worker}"), "test.concurrent", object_id=f"{worker}-{i}"
+            )
     engine.dispose()
 
 
@@ -97,11 +100,15 @@ def test_chain_stays_whole_with_several_processes(fresh_database_url):
 
 
 def test_cli_verify_passes_then_fails_after_an_edit(fresh_database_url, tmp_path):
-    env = {"HUB_DATABASE_URL": fresh_database_url, "HUB_INSTANCE_PATH": str(tmp_path),
-           "HUB_STORAGE_URL": f"file://{tmp_path}/storage"}
+    env = {
+        "HUB_DATABASE_URL": fresh_database_url,
+        "HUB_INSTANCE_PATH": str(tmp_path),
+        "HUB_STORAGE_URL": f"file://{tmp_path}/storage",
+    }
     runner = CliRunner()
-    added = runner.invoke(main, ["orgs", "add", "--name", "Verify Charity", "--kind", "charity",
-                                 "--json"], env=env)
+    added = runner.invoke(
+        main, ["orgs", "add", "--name", "Verify Charity", "--kind", "charity", "--json"], env=env
+    )
     assert added.exit_code == 0, added.output
     ok = runner.invoke(main, ["audit", "verify"], env=env)
     assert ok.exit_code == 0, ok.output

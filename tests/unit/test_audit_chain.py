@@ -28,7 +28,9 @@ def _fields(**overrides):
 
 
 def test_canonical_json_sorts_keys_and_keeps_utf8():
-    assert canonical_json({"b": 1, "a": [1, {"d": 2, "c": "é"}]}) == '{"a":[1,{"c":"é","d":2}],"b":1}'
+    assert (
+        canonical_json({"b": 1, "a": [1, {"d": 2, "c": "é"}]}) == '{"a":[1,{"c":"é","d":2}],"b":1}'
+    )
 
 
 def test_hash_is_sha256_of_prev_hash_and_canonical_body():

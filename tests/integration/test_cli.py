@@ -1,0 +1,111 @@
+"""The ``hub`` command as an operator uses it."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import sqlalchemy as sa
+from click.testing import CliRunner
+
+from hub.cli import main
+from hub.db import make_engine
+
+
+@pytest.fixture
+def env(fresh_database_url, tmp_path):
+    return {
+        "HUB_DATABASE_URL": fresh_database_url,
+        "HUB_INSTANCE_PATH": str(tmp_path / "instance"),
+        "HUB_STORAGE_URL": f"file://{tmp_path}/storage",
+    }
+
+
+def run(env, *args, input=None):
+    return CliRunner().invoke(main, list(args), env=env, input=input)
+
+
+def test_orgs_clients_users_with_json(env):
+    org = run(
+        env,
+        "orgs",
+        "add",
+        "--name",
+        "Example Charity",
+        "--kind",
+        "charity",
+        "--conditions",
+        "cancer,mental-health",
+        "--json",
+    )
+    assert org.exit_code == 0, org.output
+    org_id = json.loads(org.output)["id"]
+
+    client = run(
+        env,
+        "clients",
+        "add",
+        "--org",
+        org_id,
+        "--scopes",
+        "experiences:write experiences:read",
+        "--json",
+    )
+    assert client.exit_code == 0, client.output
+    payload = json.loads(client.output)
+    assert payload["client_id"].startswith("hub_")
+    assert len(payload["client_secret"]) >= 32
+
+    user = run(
+        env,
+        "users",
+        "add",
+        "--org",
+        org_id,
+        "--email",
+        "Volunteer@Example.org",
+        "--role",
+        "uploader",
+        "--json",
+        input="a-long-enough-password\n",
+    )
+    assert user.exit_code == 0, user.output
+    assert json.loads(user.output)["email"] == "volunteer@example.org"
+
+    engine = make_engine(env["HUB_DATABASE_URL"])
+    with engine.connect() as conn:
+        stored = conn.execute(sa.text("SELECT client_secret_hash FROM oauth_clients")).scalar_one()
+        pw = conn.execute(sa.text("SELECT password_hash FROM portal_users")).scalar_one()
+    engine.dispose()
+    assert stored.startswith("$argon2") and payload["client_secret"] not in stored
+    assert pw.startswith("$argon2")
+
+
+def test_bad_input_is_a_clear_error_not_a_traceback(env):
+    org = run(env, "orgs", "add", "--name", "Audit Office", "--kind", "auditor", "--json")
+    org_id = json.loads(org.output)["id"]
+    bad = run(env, "clients", "add", "--org", org_id, "--scopes", "experiences:write")
+    assert bad.exit_code == 1
+    assert "auditor organisation cannot hold: experiences:write" in bad.output
+    assert "Traceback" not in bad.output
+    short = run(
+        env,
+        "users",
+        "add",
+        "--org",
+        org_id,
+        "--email",
+        "a@b.org",
+        "--role",
+        "auditor",
+        input="short\n",
+    )
+    assert short.exit_code == 1
+    assert "12 characters" in short.output
+
+
+def test_duplicate_org_name_is_refused(env):
+    assert run(env, "orgs", "add", "--name", "Twice", "--kind", "charity").exit_code == 0
+    again = run(env, "orgs", "add", "--name", "Twice", "--kind", "charity")
+    assert again.exit_code == 1
+    assert "already exists" in again.output
