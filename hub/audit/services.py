@@ -151,8 +151,7 @@ def _rows(session: Session, batch: int = 5000) -> Generator[sa.Row[Any], None, N
     ).order_by(AuditEvent.seq)
     result = session.execute(stmt.execution_options(yield_per=batch))
     try:
-        for row in result:
-            yield row  # type: ignore[misc]
+        yield from result  # type: ignore[misc]
     finally:
         result.close()
 
