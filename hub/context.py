@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from hub.config import Settings
 from hub.db import make_engine, make_session_factory
+from hub.storage import Storage, storage_from_settings
 
 
 @dataclass
@@ -21,6 +22,10 @@ class HubContext:
     engine: Engine
     session_factory: sessionmaker[Session]
     extras: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # /readyz probes whatever storage the settings name, made on first use.
+        self.extras.setdefault("storage_check", lambda: self.storage.check())
 
     @classmethod
     def from_settings(cls, settings: Settings) -> HubContext:
@@ -31,6 +36,10 @@ class HubContext:
     @cached_property
     def secret_key(self) -> str:
         return resolve_secret_key(self.settings)
+
+    @cached_property
+    def storage(self) -> Storage:
+        return storage_from_settings(self.settings)
 
 
 def _ensure_local_dirs(settings: Settings) -> None:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from hub.actor import Actor
 from hub.audit.services import record
 from hub.clock import utcnow
+from hub.registry.jsonstream import JsonStream, JsonStreamError
 from hub.registry.services import (
     PREDECESSOR,
     LocationRecord,
@@ -36,9 +37,7 @@ CSV_COLUMNS = (
     "predecessor_id",
 )
 MAX_ERRORS = 1000
-_CHUNK = 1 << 16
-# One registry entry is a few kilobytes; anything far larger is a broken file, not a location.
-_MAX_VALUE_CHARS = 16 << 20
+_SNIFF_CHARS = 1 << 16
 _KEY_QUESTIONS = {"safe", "effective", "caring", "responsive", "well-led"}
 
 
@@ -69,74 +68,8 @@ class ImportResult:
 # --- reading -------------------------------------------------------------------------------
 
 
-class _JsonStream:
-    """Reads top-level JSON containers value by value without holding the whole file."""
-
-    def __init__(self, fh: IO[str]) -> None:
-        self.fh = fh
-        self.buf = ""
-        self.pos = 0
-        self.eof = False
-        self.decoder = json.JSONDecoder()
-
-    def _fill(self, at_least: int = 0) -> bool:
-        if self.eof:
-            return False
-        data = self.fh.read(max(at_least, _CHUNK))
-        if not data:
-            self.eof = True
-            return False
-        self.buf = self.buf[self.pos :] + data
-        self.pos = 0
-        return True
-
-    def peek(self) -> str | None:
-        while True:
-            while self.pos < len(self.buf) and self.buf[self.pos] in " \t\r\n":
-                self.pos += 1
-            if self.pos < len(self.buf):
-                return self.buf[self.pos]
-            if not self._fill():
-                return None
-
-    def expect(self, char: str) -> None:
-        if self.peek() != char:
-            raise RowError(f"expected {char!r} at this point of the JSON")
-        self.pos += 1
-
-    def value(self) -> Any:
-        self.peek()
-        while True:
-            pending = len(self.buf) - self.pos
-            try:
-                obj, end = self.decoder.raw_decode(self.buf, self.pos)
-            except json.JSONDecodeError as exc:
-                if pending > _MAX_VALUE_CHARS or not self._fill(pending):
-                    raise RowError(f"not valid JSON ({exc.msg})") from None
-                continue
-            # A number at the end of the buffer may continue in the next chunk.
-            if end == len(self.buf) and not self.eof and self._fill(pending):
-                continue
-            self.pos = end
-            return obj
-
-    def array_items(self) -> Iterator[Any]:
-        self.expect("[")
-        if self.peek() == "]":
-            self.pos += 1
-            return
-        while True:
-            yield self.value()
-            nxt = self.peek()
-            self.pos += 1
-            if nxt == "]":
-                return
-            if nxt != ",":
-                raise RowError("expected ',' or ']' between array items")
-
-
 def _json_items(fh: IO[str]) -> Iterator[tuple[str, Any]]:
-    stream = _JsonStream(fh)
+    stream = JsonStream(fh)
     first = stream.peek()
     if first == "[":
         items = stream.array_items()
@@ -152,14 +85,14 @@ def _json_items(fh: IO[str]) -> Iterator[tuple[str, Any]]:
             return
         except FileError:
             raise
-        except RowError as exc:
+        except JsonStreamError as exc:
             # The rest of a broken JSON document cannot be trusted.
             raise FileError(f"item {number + 1}: {exc}; the rest was not read") from None
         number += 1
         yield f"item {number}", item
 
 
-def _locations_member(stream: _JsonStream) -> Iterator[Any]:
+def _locations_member(stream: JsonStream) -> Iterator[Any]:
     stream.expect("{")
     found = False
     while stream.peek() != "}":
@@ -173,7 +106,7 @@ def _locations_member(stream: _JsonStream) -> Iterator[Any]:
         if stream.peek() == ",":
             stream.pos += 1
         elif stream.peek() != "}":
-            raise RowError("expected ',' or '}' in the top-level object")
+            raise JsonStreamError("expected ',' or '}' in the top-level object")
     if not found:
         raise FileError("the top-level object has no 'locations' array")
 
@@ -201,6 +134,11 @@ def _csv_rows(fh: IO[str]) -> Iterator[tuple[str, Any]]:
         yield f"line {reader.line_num}", row
 
 
+def _unreadable(_fh: IO[str]) -> Iterator[tuple[str, Any]]:
+    raise FileError("not UTF-8 text (nor a readable gzip file)")
+    yield  # pragma: no cover
+
+
 def _open(path: Path) -> IO[str]:
     if path.suffix == ".gz":
         return gzip.open(path, "rt", encoding="utf-8-sig", newline="")
@@ -215,10 +153,9 @@ def _kind(path: Path, fh: IO[str]) -> str:
     if last == ".csv":
         return "csv"
     try:
-        head = fh.read(_CHUNK)
+        head = fh.read(_SNIFF_CHARS)
     except (UnicodeDecodeError, OSError, EOFError):
-        # Not text: reading it as CSV reports the same failure as a file error.
-        return "csv"
+        return "unreadable"
     fh.seek(0)
     stripped = head.lstrip()
     if stripped.startswith("["):
@@ -451,5 +388,11 @@ def import_file(
     path = Path(path)
     with _open(path) as fh:
         kind = _kind(path, fh)
-        rows = {"json": _json_items, "jsonl": _jsonl_items, "csv": _csv_rows}[kind](fh)
+        readers = {
+            "json": _json_items,
+            "jsonl": _jsonl_items,
+            "csv": _csv_rows,
+            "unreadable": _unreadable,
+        }
+        rows = readers[kind](fh)
         return import_items(session, actor, rows, source=path.name, csv_rows=kind == "csv", now=now)

@@ -57,7 +57,9 @@ def search_text(value: str) -> str:
     """Lower-case, accent- and punctuation-free words: what names are searched and sorted by."""
     folded = unicodedata.normalize("NFKD", value)
     folded = "".join(c for c in folded if not unicodedata.combining(c)).casefold()
-    # Apostrophes join ("St Elsewhere's" → "elsewheres"); other punctuation separates words.
+    # Possessives go ("St Elsewhere's" → "elsewhere"), other apostrophes join ("O'Neill" →
+    # "oneill"), and any other punctuation separates words.
+    folded = re.sub(r"['\u2019`]s\b", "", folded)
     folded = re.sub(r"['\u2019`]", "", folded)
     return " ".join(re.sub(r"[^0-9a-z]+", " ", folded).split())
 
@@ -99,11 +101,14 @@ def upsert_locations(
     now = now or utcnow()
     counts = UpsertCounts()
     batch: list[LocationRecord] = []
+    batch_ids: set[str] = set()
     for rec in records:
-        batch.append(rec)
-        if len(batch) >= _BATCH:
+        # A repeated id starts a new batch, so the later row applies on top of the earlier one.
+        if len(batch) >= _BATCH or rec.id in batch_ids:
             _apply_batch(session, batch, now, counts)
-            batch = []
+            batch, batch_ids = [], set()
+        batch.append(rec)
+        batch_ids.add(rec.id)
     if batch:
         _apply_batch(session, batch, now, counts)
     return counts
@@ -234,6 +239,9 @@ def _postcode_filter(postcode: str) -> sa.ColumnElement[bool]:
     full = normalise_postcode(text)
     if full:
         return Location.postcode == full
+    sector = _SECTOR.fullmatch(text)
+    if sector and " " in text:
+        return Location.postcode.like(f"{sector.group(1)} {sector.group(2)}%")
     compact = text.replace(" ", "")
     if _OUTWARD.fullmatch(compact):
         district = Location.postcode.like(f"{compact} %")
@@ -245,9 +253,6 @@ def _postcode_filter(postcode: str) -> sa.ColumnElement[bool]:
                 sa.and_(Location.postcode.like(f"{compact}_ %"), letter.between("A", "Z")),
             )
         return district
-    sector = _SECTOR.fullmatch(text)
-    if sector:
-        return Location.postcode.like(f"{sector.group(1)} {sector.group(2)}%")
     raise ValidationFailed(
         "The postcode is not a UK postcode, district or sector.",
         errors={"postcode": ["Give a full postcode (SW1A 1AA), a district (SW1A) or a sector."]},

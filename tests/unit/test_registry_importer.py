@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from hub.privacy.generalise import normalise_postcode
-from hub.registry import importer
+from hub.registry import importer, jsonstream
 from hub.registry.demo import REGIONS, generate_locations
 from hub.registry.importer import RowError, location_from_cqc, location_from_csv
 from hub.registry.services import PREDECESSOR, clean_postcode, is_location_id, search_text
@@ -57,7 +57,9 @@ def test_provider_name_falls_back_to_the_brand_and_name_to_location_name():
     old = location_from_cqc(_items("locations.json")[1])
     assert old.provider_name == "BRAND Old Example Vale"
     assert old.fields["ratings"] is None
-    summary = location_from_cqc({"locationId": "1-000000202", "locationName": "Placeholder Homecare"})
+    summary = location_from_cqc(
+        {"locationId": "1-000000202", "locationName": "Placeholder Homecare"}
+    )
     assert summary.fields["name"] == "Placeholder Homecare"
     assert summary.fields["registration_status"] == "Registered"
 
@@ -102,8 +104,9 @@ def test_csv_row_sets_only_the_columns_the_file_has():
 
 def test_search_text_is_lower_case_words_without_punctuation_or_accents():
     assert search_text("Fictional Ward, St Elsewhere's Hospital") == (
-        "fictional ward st elsewheres hospital"
+        "fictional ward st elsewhere hospital"
     )
+    assert search_text("O\u2019Neill House") == "oneill house"
     assert search_text("  Café-Bar  (Sample)/Unit 2 ") == "cafe bar sample unit 2"
 
 
@@ -128,7 +131,7 @@ def test_other_strings_are_not_registry_ids(value):
 @pytest.mark.parametrize("name", ["locations.json", "locations_wrapped.json"])
 def test_json_streaming_across_tiny_chunks_reads_what_json_load_reads(monkeypatch, name):
     # Every value, key and number then straddles a chunk boundary.
-    monkeypatch.setattr(importer, "_CHUNK", 3)
+    monkeypatch.setattr(jsonstream, "CHUNK", 3)
     whole = json.loads((DATA / name).read_text())
     expected = whole if isinstance(whole, list) else whole["locations"]
     with (DATA / name).open() as fh:
@@ -137,7 +140,7 @@ def test_json_streaming_across_tiny_chunks_reads_what_json_load_reads(monkeypatc
 
 
 def test_number_split_by_a_chunk_boundary_is_read_whole(monkeypatch, tmp_path):
-    monkeypatch.setattr(importer, "_CHUNK", 4)
+    monkeypatch.setattr(jsonstream, "CHUNK", 4)
     path = tmp_path / "n.json"
     path.write_text('{"page": 123456789, "locations": [1234567, {"a": 1}]}')
     with path.open() as fh:

@@ -1,0 +1,210 @@
+"""Seals: Ed25519-signed checkpoints of the audit chain, and checking the chain against them.
+
+A seal says "the event at ``upto_seq`` had hash ``hash``, and the chain then held ``count``
+events", signed at ``sealed_at``. Because every hash covers the one before it, a seal pins the
+whole chain up to ``upto_seq``: anyone who rewrites the database, even recomputing every hash,
+produces a different hash at ``upto_seq`` and is caught.
+
+The stored object (``audit/seals/<upto_seq, 12 digits>.json``) is::
+
+    {"alg": "Ed25519", "key_id": "...", "seal": {"count": ..., "hash": "...",
+     "sealed_at": "...Z", "upto_seq": ...}, "signature": "<base64>"}
+
+To check one offline: take ``seal`` exactly as stored, serialise it as canonical JSON (sorted
+keys, no whitespace, UTF-8), and verify ``signature`` (standard base64 of 64 bytes) over those
+bytes with the public key from ``GET /api/v1/audit/public-key``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from sqlalchemy.orm import Session
+
+from hub.audit.chain import canonical_json, format_time
+from hub.audit.models import AuditEvent
+
+ALG = "Ed25519"
+SEAL_PREFIX = "audit/seals/"
+_HASH = re.compile(r"^[0-9a-f]{64}$")
+_BODY_KEYS = frozenset({"upto_seq", "hash", "count", "sealed_at"})
+
+
+class SealFormatError(ValueError):
+    """A stored seal object is not shaped as a seal."""
+
+
+def seal_storage_key(upto_seq: int) -> str:
+    """Where the seal up to ``upto_seq`` is stored; zero-padded so keys sort by seq."""
+    return f"{SEAL_PREFIX}{upto_seq:012d}.json"
+
+
+@dataclass(frozen=True)
+class Seal:
+    """The signed statement: the chain's hash at ``upto_seq`` and its length then."""
+
+    upto_seq: int
+    hash: str
+    count: int
+    sealed_at: str
+
+    @classmethod
+    def of(cls, upto_seq: int, hash: str, count: int, sealed_at: datetime) -> Seal:
+        return cls(upto_seq, hash, count, format_time(sealed_at))
+
+    def body(self) -> dict[str, Any]:
+        return {
+            "upto_seq": self.upto_seq,
+            "hash": self.hash,
+            "count": self.count,
+            "sealed_at": self.sealed_at,
+        }
+
+    def message(self) -> bytes:
+        """The exact bytes the signature covers."""
+        return canonical_json(self.body()).encode("utf-8")
+
+    @property
+    def sealed_at_time(self) -> datetime:
+        return datetime.fromisoformat(self.sealed_at)
+
+
+@dataclass(frozen=True)
+class SignedSeal:
+    seal: Seal
+    signature: str
+    key_id: str
+    alg: str = ALG
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "alg": self.alg,
+            "key_id": self.key_id,
+            "seal": self.seal.body(),
+            "signature": self.signature,
+        }
+
+    def to_bytes(self) -> bytes:
+        return (canonical_json(self.to_dict()) + "\n").encode("utf-8")
+
+    @classmethod
+    def from_dict(cls, data: Any) -> SignedSeal:
+        """Read a stored seal, refusing anything not shaped exactly as one."""
+        if not isinstance(data, dict):
+            raise SealFormatError("a seal is a JSON object")
+        body = data.get("seal")
+        if not isinstance(body, dict) or set(body) != _BODY_KEYS:
+            raise SealFormatError("seal must hold exactly upto_seq, hash, count, sealed_at")
+        upto, count, hash_, at = body["upto_seq"], body["count"], body["hash"], body["sealed_at"]
+        if not _is_count(upto) or upto < 1 or not _is_count(count):
+            raise SealFormatError("upto_seq and count must be whole numbers")
+        if not isinstance(hash_, str) or not _HASH.match(hash_):
+            raise SealFormatError("hash must be 64 lowercase hex digits")
+        if not isinstance(at, str):
+            raise SealFormatError("sealed_at must be a timestamp")
+        try:
+            datetime.fromisoformat(at)
+        except ValueError as exc:
+            raise SealFormatError("sealed_at must be a timestamp") from exc
+        signature, key_id, alg = data.get("signature"), data.get("key_id"), data.get("alg")
+        if not all(isinstance(v, str) for v in (signature, key_id, alg)):
+            raise SealFormatError("signature, key_id and alg must be strings")
+        return cls(Seal(upto, hash_, count, at), str(signature), str(key_id), str(alg))
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> SignedSeal:
+        try:
+            parsed = json.loads(data.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise SealFormatError("a seal is UTF-8 JSON") from exc
+        return cls.from_dict(parsed)
+
+
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def sign_seal(private_key: Ed25519PrivateKey, seal: Seal, key_id: str) -> SignedSeal:
+    """Sign the seal's canonical JSON."""
+    signature = private_key.sign(seal.message())
+    return SignedSeal(seal, base64.b64encode(signature).decode(), key_id)
+
+
+def verify_seal(public_key: Ed25519PublicKey, signed: SignedSeal) -> bool:
+    """Whether ``signed`` carries a valid Ed25519 signature by ``public_key``."""
+    if signed.alg != ALG:
+        return False
+    try:
+        signature = base64.b64decode(signed.signature, validate=True)
+        public_key.verify(signature, signed.seal.message())
+    except (InvalidSignature, binascii.Error, ValueError):
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class SealProblem:
+    upto_seq: int
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"upto_seq": self.upto_seq, "reason": self.reason}
+
+
+def verify_against_seals(session: Session, seals: Iterable[Seal]) -> list[SealProblem]:
+    """Check that the chain still holds what each seal pinned: the hash at its seq, and its count.
+
+    One pass over the events up to the latest seal, in ``seq`` order.
+    """
+    pending = sorted(seals, key=lambda s: s.upto_seq)
+    if not pending:
+        return []
+    problems: list[SealProblem] = []
+    stmt = (
+        sa.select(AuditEvent.seq, AuditEvent.hash)
+        .where(AuditEvent.seq <= pending[-1].upto_seq)
+        .order_by(AuditEvent.seq)
+        .execution_options(yield_per=5000)
+    )
+    result = session.execute(stmt)
+    count = 0
+    index = 0
+    try:
+        for seq, hash_ in result:
+            count += 1
+            while index < len(pending) and pending[index].upto_seq < seq:
+                problems.append(SealProblem(pending[index].upto_seq, "the sealed event is gone"))
+                index += 1
+            while index < len(pending) and pending[index].upto_seq == seq:
+                problems.extend(_compare(pending[index], hash_, count))
+                index += 1
+    finally:
+        result.close()
+    for seal in pending[index:]:
+        problems.append(SealProblem(seal.upto_seq, "the sealed event is gone"))
+    return problems
+
+
+def _compare(seal: Seal, hash_: str, count: int) -> list[SealProblem]:
+    problems = []
+    if hash_ != seal.hash:
+        problems.append(
+            SealProblem(seal.upto_seq, "the event's hash is not the sealed hash: rewritten")
+        )
+    if count != seal.count:
+        problems.append(
+            SealProblem(
+                seal.upto_seq, f"{count} events up to this seq, but {seal.count} were sealed"
+            )
+        )
+    return problems

@@ -1,0 +1,1 @@
+"""The exchange: records in, datasets and outcomes out, deliveries, the ledger, webhooks."""

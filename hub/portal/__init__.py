@@ -1,0 +1,76 @@
+"""The portal (``/portal``): server-rendered GOV.UK-style pages for people with only a browser.
+
+A page module adds routes to :data:`bp` with :func:`hub.portal.auth.role_required`, and is
+listed in ``_PAGE_MODULES`` so its routes exist before the blueprint is registered.
+"""
+
+from __future__ import annotations
+
+import importlib
+from datetime import timedelta
+
+from flask import Blueprint, Flask, request
+from flask.sessions import SecureCookieSessionInterface
+from flask_wtf.csrf import CSRFProtect
+from govuk_frontend_wtf.main import WTFormsHelpers
+from jinja2 import BaseLoader, ChoiceLoader, PackageLoader, PrefixLoader
+
+from hub.web import hub_context
+
+bp = Blueprint(
+    "portal",
+    __name__,
+    url_prefix="/portal",
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/static",
+)
+
+csrf = CSRFProtect()
+
+# A signed-in session ends after this long without a request.
+SESSION_IDLE = timedelta(hours=2)
+
+# Modules whose import adds routes to ``bp``; the error pages' catch-all route comes last.
+_PAGE_MODULES = ("hub.portal.views", "hub.portal.errors")
+
+
+class PortalSessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, marked ``Secure`` whenever the request came over HTTPS."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return bool(app.config["SESSION_COOKIE_SECURE"]) or request.is_secure
+
+
+def _template_loader(app: Flask) -> BaseLoader:
+    macros = PrefixLoader(
+        {
+            "govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja"),
+            "govuk_frontend_wtf": PackageLoader("govuk_frontend_wtf"),
+        }
+    )
+    own = app.jinja_loader
+    return ChoiceLoader([own, macros]) if own is not None else macros
+
+
+def init_portal(app: Flask) -> None:
+    """Register the portal: pages, templates, sessions, CSRF and the sign-in rate limit."""
+    for module in _PAGE_MODULES:
+        importlib.import_module(module)
+    app.config.update(
+        # CSRF is checked by the portal blueprint only: API and OAuth clients send no tokens.
+        WTF_CSRF_CHECK_DEFAULT=False,
+        # The token lives as long as the session, which ends after SESSION_IDLE.
+        WTF_CSRF_TIME_LIMIT=None,
+        PERMANENT_SESSION_LIFETIME=SESSION_IDLE,
+        SESSION_COOKIE_PATH="/portal",
+    )
+    app.session_interface = PortalSessionInterface()
+    app.jinja_loader = _template_loader(app)  # type: ignore[method-assign]
+    csrf.init_app(app)
+    WTFormsHelpers(app)
+    app.register_blueprint(bp)
+
+    from hub.portal.auth import limit_sign_in
+
+    limit_sign_in(app, hub_context(app).settings.sign_in_rate_limit)

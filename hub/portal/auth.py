@@ -1,0 +1,170 @@
+"""Who is signed in to the portal, and which pages their role opens.
+
+The session cookie holds only the user's id and a session version; the user is looked up again
+on every request, so a changed password ends other sessions at once.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from flask import Flask, abort, g, redirect, request, session, url_for
+from werkzeug.wrappers import Response
+
+from hub.actor import Actor
+from hub.identity import signin
+from hub.identity.models import PORTAL_ROLES, PortalUser
+from hub.portal import bp, csrf
+from hub.web import client_ip, db
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_USER_KEY = "uid"
+_VERSION_KEY = "ver"
+
+
+@dataclass(frozen=True)
+class SignedInUser:
+    """What pages need to know about the signed-in user; plain values, safe in any template."""
+
+    id: uuid.UUID
+    email: str
+    role: str
+    organisation_id: uuid.UUID
+    organisation_name: str
+    organisation_kind: str
+
+    @property
+    def is_regulator(self) -> bool:
+        return self.organisation_kind == "regulator"
+
+
+def current_user() -> SignedInUser | None:
+    """The signed-in user of this request, or None."""
+    user: SignedInUser | None = g.get("portal_user")
+    return user
+
+
+def portal_actor(user: SignedInUser) -> Actor:
+    """The actor a signed-in user acts as when a portal view calls a service."""
+    return Actor(
+        kind="user",
+        id=str(user.id),
+        organisation_id=user.organisation_id,
+        organisation_kind=user.organisation_kind,
+        scopes=signin.scopes_for(user.role, user.organisation_kind),
+        role=user.role,
+        request_id=g.get("request_id"),
+        ip=client_ip(),
+    )
+
+
+def current_portal_actor() -> Actor:
+    """The signed-in user's actor; only call it behind :func:`role_required`."""
+    user = current_user()
+    if user is None:
+        abort(401)
+    return portal_actor(user)
+
+
+def _snapshot(user: PortalUser) -> SignedInUser:
+    return SignedInUser(
+        id=user.id,
+        email=user.email,
+        role=user.role,
+        organisation_id=user.organisation_id,
+        organisation_name=user.organisation.name,
+        organisation_kind=user.organisation.kind,
+    )
+
+
+def start_session(user: PortalUser) -> None:
+    """Begin a fresh session for ``user``; whatever the visitor's session held is dropped."""
+    session.clear()
+    session[_USER_KEY] = str(user.id)
+    session[_VERSION_KEY] = signin.session_version(user)
+    session.permanent = True
+
+
+def end_session() -> None:
+    session.clear()
+
+
+def safe_next(target: str | None) -> str | None:
+    """``target`` if it is a portal path on this site, else None: sign-in never sends people away."""
+    if not target or "\\" in target or any(ord(c) < 32 for c in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/portal"):
+        return None
+    return target
+
+
+def role_required(*roles: str) -> Callable[[F], F]:
+    """Open a portal view to signed-in users with one of ``roles`` (no roles: any signed-in user).
+
+    An anonymous visitor is sent to sign in and brought back; a signed-in user whose role is not
+    listed gets the 403 page.
+    """
+    unknown = set(roles) - set(PORTAL_ROLES)
+    if unknown:
+        raise ValueError(f"unknown portal roles: {sorted(unknown)}")
+
+    def decorator(fn: F) -> F:
+        @wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            user = current_user()
+            if user is None:
+                here = request.full_path if request.query_string else request.path
+                return redirect(url_for("portal.sign_in", next=here))
+            if roles and user.role not in roles:
+                abort(403)
+            return fn(*args, **kwargs)
+
+        wrapper.portal_roles = frozenset(roles)  # type: ignore[attr-defined]
+        return wrapper  # type: ignore[return-value]
+
+    return decorator
+
+
+@bp.before_request
+def _load_user() -> None:
+    g.portal_user = None
+    if request.endpoint == "portal.static":
+        return
+    user_id = session.get(_USER_KEY)
+    if user_id is None:
+        return
+    user = signin.user_for_session(db(), str(user_id), str(session.get(_VERSION_KEY, "")))
+    if user is None:
+        end_session()
+        return
+    g.portal_user = _snapshot(user)
+    g.actor = portal_actor(g.portal_user)
+
+
+@bp.before_request
+def _check_csrf() -> None:
+    csrf.protect()
+
+
+@bp.after_request
+def _page_headers(response: Response) -> Response:
+    if request.endpoint != "portal.static":
+        # Pages show an organisation's own data: never keep them in a shared cache or history.
+        response.headers.setdefault("Cache-Control", "no-store")
+    # Flask-WTF checks the Referer on HTTPS posts, so send it to our own pages only.
+    response.headers["Referrer-Policy"] = "same-origin"
+    return response
+
+
+def limit_sign_in(app: Flask, limit: str) -> None:
+    """Rate-limit sign-in attempts per address (``HUB_SIGN_IN_RATE_LIMIT``)."""
+    limiter = app.extensions["hub_limiter"]
+    view = app.view_functions["portal.sign_in"]
+    app.view_functions["portal.sign_in"] = limiter.limit(limit, methods=["POST"])(view)

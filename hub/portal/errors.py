@@ -1,0 +1,59 @@
+"""Error pages in the GOV.UK style for everything under ``/portal`` (the API answers problem+json)."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import abort, render_template
+from flask_limiter.errors import RateLimitExceeded
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from hub.errors import HubError
+from hub.portal import bp
+
+log = logging.getLogger(__name__)
+
+# Status codes with a page of their own; any other error uses the generic page.
+_PAGES = {400, 403, 404, 413, 429, 500}
+
+
+def error_page(status: int, detail: str | None = None) -> tuple[str, int]:
+    """Render the portal's page for ``status``."""
+    template = f"portal/errors/{status}.html" if status in _PAGES else "portal/errors/other.html"
+    return render_template(template, status=status, detail=detail), status
+
+
+@bp.route("/<path:_unknown>", methods=["GET", "POST"])
+def not_found(_unknown: str) -> None:
+    """Unknown portal addresses get the portal's 404 page rather than the API's."""
+    abort(404)
+
+
+@bp.errorhandler(CSRFError)
+def _csrf_failed(error: CSRFError) -> tuple[str, int]:
+    log.info("portal form refused: %s", error.description)
+    return error_page(400, "csrf")
+
+
+@bp.errorhandler(RateLimitExceeded)
+def _rate_limited(error: RateLimitExceeded) -> tuple[str, int, dict[str, str]]:
+    body, status = error_page(429)
+    return body, status, {"Retry-After": "60"}
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(error: HTTPException) -> tuple[str, int]:
+    return error_page(error.code or 500)
+
+
+@bp.errorhandler(HubError)
+def _hub_error(error: HubError) -> tuple[str, int]:
+    # Services explain themselves in words meant for people, so the page shows them.
+    return error_page(error.status, error.detail)
+
+
+@bp.errorhandler(Exception)
+def _unexpected(error: Exception) -> tuple[str, int]:
+    log.exception("unhandled error in the portal")
+    return error_page(500)

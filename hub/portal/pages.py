@@ -1,0 +1,77 @@
+"""The portal's pages by role: what the home page lists and the navigation links to.
+
+A page appears as a link once a view with its endpoint exists; until then the home page names it
+without a link, so people see what their role will be able to do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+PARTNER_ROLES = ("uploader", "admin")
+REGULATOR_ROLES = ("inspector", "engagement")
+
+
+@dataclass(frozen=True)
+class PortalPage:
+    endpoint: str
+    title: str
+    description: str
+    roles: tuple[str, ...]
+
+
+PAGES: tuple[PortalPage, ...] = (
+    PortalPage(
+        "portal.upload",
+        "Upload a spreadsheet",
+        "Send people's experiences as a CSV file and see which rows need fixing.",
+        PARTNER_ROLES,
+    ),
+    PortalPage(
+        "portal.submissions",
+        "Your uploads",
+        "Check the progress of each file you sent and download its report.",
+        PARTNER_ROLES,
+    ),
+    PortalPage(
+        "portal.records",
+        "Your records",
+        "See each record's status, consent and safeguarding flags.",
+        PARTNER_ROLES,
+    ),
+    PortalPage(
+        "portal.outcomes",
+        "You said, we did",
+        "Read what the regulator did with what your community told us.",
+        PARTNER_ROLES,
+    ),
+    PortalPage(
+        "portal.locations",
+        "Care locations",
+        "Look up a care location and what people have said about it.",
+        REGULATOR_ROLES,
+    ),
+    PortalPage(
+        "portal.safeguarding",
+        "Safeguarding queue",
+        "Act on safeguarding alerts before they are due.",
+        REGULATOR_ROLES,
+    ),
+    PortalPage(
+        "portal.coverage",
+        "Coverage",
+        "See where and from whom experiences are reaching the regulator.",
+        REGULATOR_ROLES,
+    ),
+    PortalPage(
+        "portal.audit",
+        "Audit log",
+        "Search every exchange and check the audit chain is intact.",
+        ("auditor",),
+    ),
+)
+
+
+def pages_for(role: str) -> list[PortalPage]:
+    """The pages open to ``role``, in the order people need them."""
+    return [page for page in PAGES if role in page.roles]

@@ -1,0 +1,1 @@
+"""Safeguarding: classification of experience narratives and the escalation queue."""

@@ -1,0 +1,74 @@
+"""When a record raises a safeguarding alert, and how urgent it is (pure rules)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from hub.safeguarding.classifier import CARE_ACT_CATEGORIES, Classification
+
+OPEN = "open"
+ACKNOWLEDGED = "acknowledged"
+REFERRED = "referred"
+STATUSES = (OPEN, ACKNOWLEDGED, REFERRED)
+# Open alerts first in the queue, then those acknowledged but not yet referred on.
+QUEUE_RANK = {OPEN: 0, ACKNOWLEDGED: 1, REFERRED: 2}
+
+
+@dataclass(frozen=True, slots=True)
+class Assessment:
+    """Why a record needs the regulator's attention, and how soon."""
+
+    categories: tuple[str, ...]
+    immediate: bool
+    source: str  # "partner", "classifier" or "partner+classifier"
+    rules: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Deadlines:
+    """Time allowed to act on an alert."""
+
+    immediate: timedelta = timedelta(hours=1)
+    standard: timedelta = timedelta(hours=24)
+
+    @classmethod
+    def from_minutes(cls, immediate: int, standard: int) -> Deadlines:
+        """Deadlines from the settings' minute counts."""
+        return cls(timedelta(minutes=immediate), timedelta(minutes=standard))
+
+    def due(self, raised_at: datetime, immediate: bool) -> datetime:
+        """When an alert raised at ``raised_at`` must be acted on."""
+        return raised_at + (self.immediate if immediate else self.standard)
+
+
+def _ordered(categories: set[str]) -> tuple[str, ...]:
+    known = [c for c in CARE_ACT_CATEGORIES if c in categories]
+    return tuple(known + sorted(categories - set(CARE_ACT_CATEGORIES)))
+
+
+def assess(
+    *,
+    concern: bool,
+    immediate_risk: bool,
+    categories: Sequence[str],
+    classification: Classification,
+) -> Assessment | None:
+    """Combine the partner's flags with the classifier's reading; None when neither is worried.
+
+    The partner's immediate risk or categories count as a concern even without ``concern``:
+    with safeguarding, the cautious reading wins.
+    """
+    partner = concern or immediate_risk or bool(categories)
+    if not partner and not classification.concern:
+        return None
+    source = "+".join(
+        name for name, flag in (("partner", partner), ("classifier", classification.concern)) if flag
+    )
+    return Assessment(
+        categories=_ordered(set(categories) | set(classification.categories)),
+        immediate=immediate_risk or classification.immediate,
+        source=source,
+        rules=tuple(classification.matches),
+    )
