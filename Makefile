@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 setup: $(STAMP)
-	@if [ -f package.json ]; then npm ci --no-audit --no-fund --loglevel=error && $(BIN)/python -m hub.portal.assets; fi
+	@if [ -f package.json ]; then npm ci --no-audit --no-fund --loglevel=error && $(BIN)/python -m hub.portal.assets && $(BIN)/python -m hub.api.docs_assets; fi
 
 ## Set everything up and run the hub on its embedded defaults (SQLite, files under instance/).
 run: setup

@@ -42,10 +42,12 @@ def build_app(
     from hub.api import init_api
     from hub.api.oauth import init_oauth
     from hub.api.ratelimit import init_rate_limits
+    from hub.portal import init_portal
     from hub.web import init_request_handling
 
     init_request_handling(app)
     init_oauth(app)
     init_api(app)
     init_rate_limits(app)
+    init_portal(app)
     return app

@@ -16,6 +16,8 @@ from flask.cli import FlaskGroup
 from sqlalchemy.orm import Session
 
 from hub.actor import Actor, system
+from hub.cli_datasets import datasets
+from hub.cli_jobs import jobs, scheduler
 from hub.db import transaction
 from hub.errors import HubError
 from hub.web import hub_context
@@ -41,6 +43,11 @@ def _create_app() -> Flask:
 )
 def main() -> None:
     """Data exchange hub for health and social care."""
+
+
+main.add_command(jobs)
+main.add_command(datasets)
+main.add_command(scheduler)
 
 
 def emit(as_json: bool, payload: dict[str, Any], text: str) -> None:
@@ -239,25 +246,33 @@ def audit() -> None:
 @audit.command("verify")
 @json_option
 def audit_verify(as_json: bool) -> None:
-    """Verify the audit chain; exit 1 naming the first bad seq on a break."""
-    from hub.audit.services import verify
+    """Verify the audit chain and check it against every signed seal; exit 1 on any problem."""
+    from hub.jobs.seal import verify_all
 
-    with transaction(hub_context().session_factory) as session:
-        result = verify(session)
-    if result.ok:
+    result, seals = verify_all(hub_context())
+    payload = {**result.to_dict(), "ok": result.ok and seals.ok, "seals": seals.to_dict()}
+    if not result.ok:
         emit(
             as_json,
-            result.to_dict(),
-            f"OK: {result.events} events, head seq {result.head_seq} hash {result.head_hash}",
+            payload,
+            f"BROKEN at seq {result.first_bad_seq}: {result.reason} "
+            f"({result.events} events verified before it)",
         )
-        return
+        sys.exit(1)
+    if not seals.ok:
+        emit(
+            as_json,
+            payload,
+            "SEALS DISAGREE with the chain:"
+            + "".join(f"\n  upto_seq {p.upto_seq}: {p.reason}" for p in seals.problems),
+        )
+        sys.exit(1)
     emit(
         as_json,
-        result.to_dict(),
-        f"BROKEN at seq {result.first_bad_seq}: {result.reason} "
-        f"({result.events} events verified before it)",
+        payload,
+        f"OK: {result.events} events, head seq {result.head_seq} hash {result.head_hash}; "
+        f"{seals.checked} seals agree",
     )
-    sys.exit(1)
 
 
 # --- demo and serving -------------------------------------------------------------------------

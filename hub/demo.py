@@ -136,6 +136,9 @@ def load_demo(ctx: HubContext) -> dict[str, Any]:
                 )
                 entry["users"].append({"email": email, "password": password, "role": role})
             credentials["organisations"].append(entry)
+        from hub.exchange.demo_datasets import publish_demo_datasets
+
+        publish_demo_datasets(session, actor, ctx.storage)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(credentials, indent=2))
     path.chmod(0o600)

@@ -12,9 +12,14 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from hub.errors import ValidationFailed
 
+
 def _coerce(column: ColumnElement[Any], value: Any) -> Any:
+    col_type = column.type
+    if isinstance(col_type, sa.types.TypeDecorator):
+        # A TypeDecorator (UTCDateTime) names no python_type itself; its implementation does.
+        col_type = col_type.impl_instance
     try:
-        kind = column.type.python_type
+        kind = col_type.python_type
     except NotImplementedError:
         return value
     try:

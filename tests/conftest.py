@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import settings as hypothesis_settings
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.engine import Engine
@@ -26,7 +27,11 @@ from hub.context import HubContext
 from hub.db import make_engine
 from hub.migrate import upgrade
 
-pytest_plugins = ["tests.fixtures.s3", "tests.factories"]
+# The machine is shared and noisy: property tests judge behaviour, never speed.
+hypothesis_settings.register_profile("hub", deadline=None)
+hypothesis_settings.load_profile("hub")
+
+pytest_plugins = ["tests.fixtures.s3", "tests.fixtures.live_server", "tests.factories"]
 
 PG_SERVER_URL = os.environ.get("HUB_TEST_DATABASE_URL", "")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_SERVER_URL else [])

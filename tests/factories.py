@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -92,5 +92,88 @@ def get_token(client: FlaskClient) -> Callable[..., str]:
 def auth_headers(get_token: Callable[..., str]) -> Callable[..., dict[str, str]]:
     def factory(party: Party, scope: str | None = None) -> dict[str, str]:
         return {"Authorization": f"Bearer {get_token(party, scope)}"}
+
+    return factory
+
+
+def experience_record(**overrides: Any) -> dict[str, Any]:
+    """A valid experience record (CONTRACT §4); a key set to ``...`` is left out."""
+    base: dict[str, Any] = {
+        "partner_record_id": f"rec-{uuid.uuid4().hex[:12]}",
+        "location_id": "1-000000001",
+        "service_type": "mental-health-inpatient",
+        "experience_date": (date.today() - timedelta(days=40)).isoformat(),
+        "respondent_role": "patient",
+        "collection_channel": "online",
+        "overall_experience": 4,
+        "sentiment": "negative",
+        "key_questions": ["safe", "caring"],
+        "condition_areas": ["mental-health"],
+        "themes": ["staff-attitude", "communication"],
+        "narrative": "The staff on the ward were kind but nobody explained my medication.",
+        "safeguarding": {"concern": False, "immediate_risk": False, "categories": []},
+        "equality": {
+            "age_band": "65-74",
+            "sex": "female",
+            "ethnic_group": "black",
+            "disability": "yes",
+        },
+        "consent": {
+            "scopes": ["regulator_use", "publish_anonymised", "feedback", "equality_monitoring"],
+            "obtained_at": (date.today() - timedelta(days=30)).isoformat() + "T10:00:00Z",
+            "method": "online",
+            "lawful_basis": "consent",
+            "notice_version": "mind-privacy-v3",
+        },
+    }
+    for key, value in overrides.items():
+        if value is ...:
+            base.pop(key, None)
+        else:
+            base[key] = value
+    return base
+
+
+@pytest.fixture
+def make_record() -> Callable[..., dict[str, Any]]:
+    """Builds valid experience records; keyword arguments replace (or, with ``...``, drop) keys."""
+    return experience_record
+
+
+@pytest.fixture
+def make_location(db_session: Session) -> Callable[..., Any]:
+    """Adds a registry location; ``predecessor`` links it as the re-registration of that id."""
+    from hub.registry.models import Location, LocationRelationship
+
+    def factory(
+        location_id: str,
+        *,
+        name: str = "Riverside Ward",
+        postcode: str = "SW1A 1AA",
+        status: str = "Registered",
+        predecessor: str | None = None,
+    ) -> Location:
+        loc = Location(
+            id=location_id,
+            name=name,
+            name_search=name.lower(),
+            postcode=postcode,
+            registration_status=status,
+            service_types=[],
+            regulated_activities=[],
+            inspection_categories=[],
+        )
+        db_session.add(loc)
+        db_session.flush()
+        if predecessor is not None:
+            db_session.add(
+                LocationRelationship(
+                    location_id=location_id,
+                    related_location_id=predecessor,
+                    type="HSCA Predecessor",
+                )
+            )
+        db_session.commit()
+        return loc
 
     return factory

@@ -94,9 +94,28 @@ def init_api(app: Flask) -> Api:
             return problem(500)
         return InternalServerError()
 
-    from hub.api import health, locations, me
+    from hub.api import (
+        audit,
+        datasets,
+        experiences,
+        health,
+        jobs,
+        locations,
+        me,
+        safeguarding,
+        webhooks,
+    )
 
-    for blueprint in (me.blp, locations.blp):
+    for blueprint in (
+        me.blp,
+        locations.blp,
+        audit.blp,
+        jobs.blp,
+        experiences.blp,
+        safeguarding.blp,
+        datasets.blp,
+        webhooks.blp,
+    ):
         api.register_blueprint(blueprint)
     app.register_blueprint(health.bp)
     return api

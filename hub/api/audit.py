@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC
 from typing import Any
 
 from flask import Response, request, stream_with_context
@@ -10,6 +11,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from hub.api.auth import require
+from hub.api.docs import LIMIT_422, invalid_query_doc
 from hub.api.pagination import PageArgs, decode_cursor, page_body
 from hub.api.schemas import PageSchema
 from hub.audit.queries import (
@@ -52,11 +54,13 @@ class EventArgs(PageArgs):
     )
     since = fields.AwareDateTime(
         data_key="from",
+        default_timezone=UTC,
         load_default=None,
         metadata={"description": "Events at or after this time (ISO 8601; UTC if no offset)."},
     )
     until = fields.AwareDateTime(
         data_key="to",
+        default_timezone=UTC,
         load_default=None,
         metadata={"description": "Events before this time (exclusive)."},
     )
@@ -180,6 +184,13 @@ _SEAL_BODY = {
 }
 
 
+_PEM_EXAMPLE = (
+    "-----BEGIN PUBLIC KEY-----\n"
+    "MCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=\n"
+    "-----END PUBLIC KEY-----\n"
+)
+
+
 def _filter(args: dict[str, Any]) -> EventFilter:
     return EventFilter(
         action=args["action"],
@@ -199,19 +210,24 @@ def _wants(alternative: str) -> bool:
 @blp.route("/audit/events")
 class AuditEvents(MethodView):
     @require("audit:read")
+    @blp.doc(operationId="listAuditEvents")
     @blp.arguments(EventArgs, location="query")
     @blp.response(200, AuditEventPageSchema, example={"items": [_EVENT], "next_cursor": None})
-    @blp.doc(
-        responses={
-            "200": {
-                "content": {
-                    CSV: {
-                        "schema": {"type": "string"},
-                        "example": "seq,occurred_at,actor,...\r\n1841,2026-11-02T10:00:01...\r\n",
-                    }
-                }
-            }
-        }
+    @blp.alt_response(
+        200,
+        schema={"type": "string"},
+        content_type=CSV,
+        description="The events as a page of JSON, or every match as CSV.",
+        success=True,
+        example="seq,occurred_at,actor,organisation_id,action,object_type,object_id,outcome,"
+        "request_id,ip,details,prev_hash,hash\r\n1841,2026-11-02T10:00:01.480000+00:00,"
+        "client:hub_3f9a2b7c1d4e5f6a7b8c9d0e,6f1c2a8e-3b7d-4f0a-9d7e-2c1b5a4e8f90,"
+        'dataset.downloaded,dataset_release,experience-cancer/3,success,…,203.0.113.7,"{""bytes"":'
+        ' 18234}",3b8e…,9f2c…\r\n',
+    )
+    @blp.alt_response(
+        422,
+        **invalid_query_doc("/api/v1/audit/events", "from", "Not a valid datetime."),
     )
     def get(self, args: dict[str, Any]) -> Any:
         """The audit log, filtered, in pages; with `Accept: text/csv`, every match as a file.
@@ -253,6 +269,13 @@ def _export(where: EventFilter) -> Response:
 @blp.route("/audit/verify")
 class AuditVerify(MethodView):
     @require("audit:read")
+    @blp.doc(
+        operationId="verifyAuditChain",
+        description="Recomputes every event's hash from the first, and checks the chain against "
+        "every signed seal in object storage, so that a rewritten database is caught too. "
+        "`first_bad_seq` and `reason` say where and why the chain breaks; `seals.problems` "
+        "lists seals that do not verify or disagree with the chain.",
+    )
     @blp.response(
         200,
         VerificationSchema,
@@ -267,6 +290,9 @@ class AuditVerify(MethodView):
     )
     def get(self) -> dict[str, Any]:
         """Recompute the whole chain and check it against every signed seal."""
+        # The token lookup's transaction holds SQLite's write lock, and verify_all reads in a
+        # session of its own: it would wait for this one until the busy timeout.
+        db().rollback()
         chain, seals = verify_all(hub_context())
         body = chain.to_dict()
         body["ok"] = chain.ok and seals.ok
@@ -277,7 +303,15 @@ class AuditVerify(MethodView):
 @blp.route("/audit/seals")
 class AuditSeals(MethodView):
     @require("audit:read")
+    @blp.doc(
+        operationId="listAuditSeals",
+        description="The audit-seal job signs a checkpoint `{upto_seq, hash, count, sealed_at}` "
+        "of the chain every hour with the hub's Ed25519 key and stores it in object storage. "
+        "Check a seal's `signature` over the canonical JSON of its `seal` with the key from "
+        "`GET /api/v1/audit/public-key`.",
+    )
     @blp.arguments(PageArgs, location="query")
+    @blp.alt_response(422, **invalid_query_doc("/api/v1/audit/seals", *LIMIT_422))
     @blp.response(
         200,
         SealPageSchema,
@@ -306,8 +340,32 @@ class AuditSeals(MethodView):
 @blp.route("/audit/public-key")
 class AuditPublicKey(MethodView):
     @require()
-    @blp.response(200, PublicKeySchema)
-    @blp.doc(responses={"200": {"content": {PEM: {"schema": {"type": "string"}}}}})
+    @blp.doc(operationId="getAuditPublicKey")
+    @blp.response(
+        200,
+        PublicKeySchema,
+        example={
+            "alg": "Ed25519",
+            "key_id": "4be1c0d29f3a7e65",
+            "public_key_pem": _PEM_EXAMPLE,
+            "public_key_b64": "Gb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=",
+            "jwk": {
+                "kty": "OKP",
+                "crv": "Ed25519",
+                "x": "Gb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE",
+                "kid": "4be1c0d29f3a7e65",
+                "use": "sig",
+            },
+        },
+    )
+    @blp.alt_response(
+        200,
+        schema={"type": "string"},
+        content_type=PEM,
+        description="The public key as JSON, or as PEM.",
+        success=True,
+        example=_PEM_EXAMPLE,
+    )
     def get(self) -> Any:
         """The Ed25519 public key that signs the audit seals.
 

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from flask import g
 
 from hub.actor import Actor
+from hub.api.docs import problem_example
 from hub.clock import utcnow
 from hub.errors import InsufficientScope, Unauthorised
 from hub.identity.models import OAuthClient, OAuthToken, Organisation
@@ -22,10 +23,11 @@ F = TypeVar("F", bound=Callable[..., Any])
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 
 
-def _problem_response(description: str) -> dict[str, Any]:
+def _problem_response(description: str, code: str, detail: str) -> dict[str, Any]:
+    example = problem_example(code, detail)
     return {
         "description": description,
-        "content": {"application/problem+json": {"schema": PROBLEM_REF}},
+        "content": {"application/problem+json": {"schema": PROBLEM_REF, "example": example}},
     }
 
 
@@ -107,15 +109,27 @@ def require(*scopes: str) -> Callable[[F], F]:
 
         apidoc = deepcopy(getattr(fn, "_apidoc", {}))
         manual = apidoc.setdefault("manual_doc", {})
-        manual["security"] = [{"oauth2": list(scopes)}]
+        # One requirement per scope: OpenAPI reads the scopes of one requirement as all needed,
+        # and any one of ``scopes`` is enough here.
+        manual["security"] = [{"oauth2": [scope]} for scope in scopes] or [{"oauth2": []}]
         responses = manual.setdefault("responses", {})
-        responses.setdefault("401", _problem_response("No valid access token."))
+        responses.setdefault(
+            "401",
+            _problem_response(
+                "No valid access token.",
+                "unauthorised",
+                "This endpoint needs a bearer access token from /oauth/token.",
+            ),
+        )
+        needed = " or ".join(scopes)
         responses.setdefault(
             "403",
             _problem_response(
                 "The token lacks the scope"
-                + (f" ({' or '.join(scopes)})" if scopes else "")
-                + ", or the organisation may not do this."
+                + (f" ({needed})" if scopes else "")
+                + ", or the organisation may not do this.",
+                "insufficient-scope" if scopes else "forbidden",
+                f"This needs a token with the scope {needed}." if scopes else "Not allowed.",
             ),
         )
         wrapper._apidoc = apidoc  # type: ignore[attr-defined]

@@ -9,6 +9,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from hub.api.auth import require
+from hub.api.docs import LIMIT_422, invalid_query_doc
 from hub.api.pagination import PageArgs, decode_cursor, page_body
 from hub.api.schemas import PageSchema
 from hub.jobs.history import list_runs
@@ -59,8 +60,15 @@ _EXAMPLE = {
 @blp.route("/jobs/runs")
 class JobRuns(MethodView):
     @require("audit:read")
+    @blp.doc(
+        operationId="listJobRuns",
+        description="Every run of the scheduled jobs (`reconcile`, `anonymise`, `audit-seal`, "
+        "`webhooks`), newest first, with what each did (`stats`) and why a failed run failed. "
+        "`skipped` means another scheduler held the job's lock.",
+    )
     @blp.arguments(JobRunArgs, location="query")
     @blp.response(200, JobRunPageSchema, example={"items": [_EXAMPLE], "next_cursor": None})
+    @blp.alt_response(422, **invalid_query_doc("/api/v1/jobs/runs", *LIMIT_422))
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """Job runs, newest first: job, times, status, stats and any error."""
         rows, next_key = list_runs(

@@ -9,6 +9,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from hub.api.auth import require
+from hub.api.docs import LIMIT_422, invalid_query_doc, problem_doc
 from hub.api.pagination import PageArgs, decode_cursor, page_body
 from hub.api.schemas import PageSchema
 from hub.errors import NotFound
@@ -152,12 +153,21 @@ _DETAIL_EXAMPLE: dict[str, Any] = {
 @blp.route("/locations")
 class Locations(MethodView):
     @require()
+    @blp.doc(
+        operationId="searchLocations",
+        description="Find the registry id to put in a record's `location_id`. Every word of `q` "
+        "must start a word of the location's name (`riverside surg` finds *Riverside Surgery*); "
+        "`postcode` takes a full postcode, a sector or a district. Filters combine. Deregistered "
+        "locations are included: follow `current_location_id` on the detail to where the service "
+        "is registered now.",
+    )
     @blp.arguments(LocationSearchArgs, location="query")
     @blp.response(
         200,
         LocationPageSchema,
         example={"items": [_SUMMARY_EXAMPLE], "next_cursor": None},
     )
+    @blp.alt_response(422, **invalid_query_doc("/api/v1/locations", *LIMIT_422))
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """Search locations by name words, postcode or district, and provider; ordered by name."""
         rows, next_key = search_locations(
@@ -184,8 +194,21 @@ class Locations(MethodView):
 )
 class LocationItem(MethodView):
     @require()
+    @blp.doc(
+        operationId="getLocation",
+        description="The registry's entry for one location: provider, address, registration, "
+        "regulated activities, current ratings by key question, and the registrations it "
+        "replaced (`predecessor_ids`) or was replaced by (`successor_ids`).",
+    )
     @blp.response(200, LocationSchema, example=_DETAIL_EXAMPLE)
-    @blp.alt_response(404, response="NOT_FOUND", description="No such location in the registry.")
+    @blp.alt_response(
+        404,
+        **problem_doc(
+            "not-found",
+            "No such location in the registry.",
+            instance="/api/v1/locations/1-000000000",
+        ),
+    )
     def get(self, location_id: str) -> dict[str, Any]:
         """One location, with its ratings and the ids it replaced and was replaced by."""
         if not is_location_id(location_id):

@@ -41,6 +41,13 @@ class MeSchema(Schema):
 @blp.route("/me")
 class Me(MethodView):
     @require()
+    @blp.doc(
+        operationId="getMe",
+        description="Who the token belongs to: the organisation, its kind (`charity`, "
+        "`healthwatch`, `community_group`, `regulator` or `auditor`), the data-sharing agreement "
+        "in force today (null when none is, and then no exchange is allowed) and the scopes the "
+        "token holds. A good first call to check that credentials work.",
+    )
     @blp.response(
         200,
         MeSchema,
@@ -51,7 +58,7 @@ class Me(MethodView):
             "client_id": "hub_3f9a2b7c1d4e5f6a7b8c9d0e",
             "scopes": ["experiences:read", "experiences:write"],
             "agreement": {
-                "id": "…",
+                "id": "2b7f4c1e-8a3d-4e6f-9b0a-1c2d3e4f5a6b",
                 "reference": "DSA-2026-4F2A1B",
                 "condition_areas": ["mental-health"],
                 "purposes": ["improving-care"],

@@ -34,6 +34,7 @@ CATALOGUE: dict[str, tuple[int, str]] = {
     "unsupported-media-type": (415, "Unsupported media type"),
     "validation-failed": (422, "The request is not valid"),
     "consent-required": (422, "Consent does not allow this"),
+    "idempotency-key-reused": (422, "The Idempotency-Key was used for a different request"),
     "rate-limited": (429, "Too many requests"),
     "internal-error": (500, "Internal error"),
     "service-unavailable": (503, "Service temporarily unavailable"),

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields
+from marshmallow import INCLUDE, Schema, fields
 
 
 class ProblemSchema(Schema):
     """RFC 9457 problem details, as every API error is answered."""
+
+    class Meta:
+        # RFC 9457 lets a problem type add members of its own (`existing_id` below is one).
+        unknown = INCLUDE
 
     type = fields.String(required=True, metadata={"description": "URI naming the problem type."})
     title = fields.String(required=True)
@@ -21,6 +25,13 @@ class ProblemSchema(Schema):
         keys=fields.String(),
         values=fields.List(fields.String()),
         metadata={"description": "Field path (e.g. `records[3].consent.scopes`) to messages."},
+    )
+    existing_id = fields.String(
+        metadata={
+            "format": "uuid",
+            "description": "With `duplicate-conflict`: the record already stored under that "
+            "`partner_record_id`.",
+        }
     )
 
 

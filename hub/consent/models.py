@@ -43,4 +43,3 @@ class ConsentRecord(Base):
     def allows(self, scope: str) -> bool:
         """Tell whether the consent is in force and covers ``scope``."""
         return self.status == "given" and scope in (self.scopes or [])
-

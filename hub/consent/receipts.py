@@ -101,8 +101,11 @@ def build_receipt(facts: ReceiptFacts) -> dict[str, Any]:
         "language": "en",
         "piiPrincipalId": facts.partner_record_id,
         "piiControllers": [
-            {"piiController": facts.partner_name, "onBehalf": False,
-             "contact": f"{facts.partner_name}, which holds the person's contact details"},
+            {
+                "piiController": facts.partner_name,
+                "onBehalf": False,
+                "contact": f"{facts.partner_name}, which holds the person's contact details",
+            },
         ],
         "policyUrl": facts.notice_version,
         "services": [{"service": SERVICE, "purposes": purposes}],

@@ -60,7 +60,9 @@ def add_consents(session: Session, rows: Sequence[dict[str, Any]]) -> None:
         session.execute(sa.insert(ConsentRecord), list(rows))
 
 
-def consents_for(session: Session, experience_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, ConsentRecord]:
+def consents_for(
+    session: Session, experience_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, ConsentRecord]:
     """The consent of each record, by experience id."""
     ids = list(experience_ids)
     if not ids:
@@ -90,8 +92,12 @@ def withdraw(
     consent.withdrawn_at = now
     session.flush()
     record(
-        session, actor, "consent.withdrawn", object_type="experience",
-        object_id=consent.experience_id, organisation_id=consent.organisation_id,
+        session,
+        actor,
+        "consent.withdrawn",
+        object_type="experience",
+        object_id=consent.experience_id,
+        organisation_id=consent.organisation_id,
         details={"receipt_id": str(consent.receipt_id), "scopes": list(consent.scopes)},
         now=now,
     )

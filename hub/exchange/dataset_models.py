@@ -37,9 +37,7 @@ class Release(Base):
     __tablename__ = "dataset_releases"
 
     id: Mapped[uuid_pk]
-    dataset_id: Mapped[uuid.UUID] = mapped_column(
-        sa.ForeignKey("datasets.id", ondelete="CASCADE")
-    )
+    dataset_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("datasets.id", ondelete="CASCADE"))
     version: Mapped[int]
     published_at: Mapped[datetime] = mapped_column(index=True)
     sha256: Mapped[str] = mapped_column(sa.String(64))

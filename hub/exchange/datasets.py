@@ -1,23 +1,23 @@
-"""Publishing dataset releases, who is entitled to them, and every delivery of one."""
+"""Publishing dataset releases: numbered versions, stored files, the audit event, the webhook."""
 
 from __future__ import annotations
 
+import contextlib
 import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import date, datetime
-from typing import Any, BinaryIO
+from datetime import datetime
+from typing import Any, BinaryIO, cast
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
 from hub.actor import Actor
 from hub.audit.services import record
 from hub.clock import utcnow
-from hub.errors import NotFound, ServiceUnavailable, ValidationFailed
+from hub.errors import ServiceUnavailable, ValidationFailed
 from hub.exchange import webhooks
-from hub.exchange.dataset_models import Dataset, Delivery, Release
+from hub.exchange.dataset_access import entitled_organisation_ids, file_path
+from hub.exchange.dataset_models import Dataset, Release
 from hub.exchange.dataset_rules import (
     FORMATS,
     CountingReader,
@@ -26,13 +26,9 @@ from hub.exchange.dataset_rules import (
     safe_filename,
     slug_problem,
 )
-from hub.identity.models import Agreement, Organisation
-from hub.identity.services import require_agreement
-from hub.paging import keyset_page
 from hub.storage import Storage, StorageError
 from hub.vocab.models import VocabularyTerm
 
-PRESIGNED_URL_TTL_S = 300
 MAX_TITLE = 200
 MAX_DESCRIPTION = 10_000
 _VERSION_ATTEMPTS = 5
@@ -54,34 +50,44 @@ def publish_release(
 ) -> Release:
     """Store a file as the next version of dataset ``slug`` (made on first use); audit, notify.
 
-    The release row is written (and its version reserved) before the file is stored and filled
-    in after, all in the caller's transaction: a storage failure raises ServiceUnavailable and
-    leaves nothing behind once the caller rolls back, and two publishers never share a key.
+    The release row is written (reserving its version) before the file is stored and is filled
+    in after, inside a savepoint of the caller's transaction: if anything fails, the savepoint
+    is rolled back and the stored object removed, so no release is left half made. Two
+    publishers never share a version or a storage key. A storage failure raises
+    ServiceUnavailable.
     """
     fmt = _check_request(slug, filename, format, title, description)
-    dataset = _dataset_for_release(session, actor, slug, title, condition_area, description, now)
-    release = _reserve_version(session, dataset, fmt, safe_filename(filename, fmt), actor)
-    counter = CsvRowCounter() if fmt == "csv" else None
-    body: BinaryIO = CountingReader(stream, counter) if counter else stream  # type: ignore[assignment]
+    stored_key: str | None = None
+    savepoint = session.begin_nested()
     try:
-        stored = storage.put(release.storage_key, body, content_type=FORMATS[fmt])
-    except StorageError as exc:
-        raise ServiceUnavailable(
-            "The file could not be stored, so nothing was published. Try again shortly."
-        ) from exc
-    if stored.bytes == 0:
-        _discard(storage, release.storage_key)
-        raise ValidationFailed("The file is empty.", errors={"file": ["The file is empty."]})
-    # Stamped after the upload, so the feed's order follows commits as closely as it can.
-    release.published_at = now or utcnow()
-    release.sha256 = stored.sha256
-    release.bytes = stored.bytes
-    release.rows = counter.finish() if counter else None
-    try:
+        dataset = _dataset_for_release(
+            session, actor, slug, title, condition_area, description, now
+        )
+        release = _reserve_version(session, dataset, fmt, safe_filename(filename, fmt), actor)
+        counter = CsvRowCounter() if fmt == "csv" else None
+        body = cast(BinaryIO, CountingReader(stream, counter)) if counter else stream
+        try:
+            stored = storage.put(release.storage_key, body, content_type=FORMATS[fmt])
+        except StorageError as exc:
+            raise ServiceUnavailable(
+                "The file could not be stored, so nothing was published. Try again shortly."
+            ) from exc
+        stored_key = stored.key
+        if stored.bytes == 0:
+            raise ValidationFailed("The file is empty.", errors={"file": ["The file is empty."]})
+        # Stamped after the upload, so the feed's order follows commits as closely as it can.
+        release.published_at = now or utcnow()
+        release.sha256 = stored.sha256
+        release.bytes = stored.bytes
+        release.rows = counter.finish() if counter else None
         session.flush()
     except BaseException:
-        _discard(storage, release.storage_key)
+        if savepoint.is_active:
+            savepoint.rollback()
+        if stored_key is not None:
+            _discard(storage, stored_key)
         raise
+    savepoint.commit()
     record(
         session,
         actor,
@@ -221,10 +227,9 @@ def _reserve_version(
 
 
 def _discard(storage: Storage, key: str) -> None:
-    try:
+    # An orphaned object is harmless: no release row points at it.
+    with contextlib.suppress(StorageError):
         storage.delete(key)
-    except StorageError:
-        pass  # An orphaned object is harmless: no release row points at it.
 
 
 def condition_areas(session: Session) -> list[str]:
@@ -243,202 +248,6 @@ def is_condition_area(session: Session, value: str) -> bool:
     return session.get(VocabularyTerm, ("condition_area", value)) is not None
 
 
-# --- entitlement ------------------------------------------------------------------------------
-
-
-def entitled_areas(session: Session, actor: Actor, on: date) -> frozenset[str] | None:
-    """The condition areas whose datasets ``actor`` may receive; None means every one.
-
-    A partner without an agreement in force gets AgreementRequired.
-    """
-    if actor.is_regulator or (actor.kind == "system" and actor.organisation_id is None):
-        return None
-    agreement = require_agreement(session, actor, on)
-    return frozenset(agreement.condition_areas) if agreement else frozenset()
-
-
-def entitled_organisation_ids(session: Session, condition_area: str, on: date) -> set[uuid.UUID]:
-    """Organisations that may receive a release for ``condition_area`` on ``on``."""
-    entitled = set(
-        session.scalars(sa.select(Organisation.id).where(Organisation.kind == "regulator"))
-    )
-    in_force = session.execute(
-        sa.select(Agreement.organisation_id, Agreement.condition_areas)
-        .where(
-            Agreement.valid_from <= on,
-            sa.or_(Agreement.valid_to.is_(None), Agreement.valid_to >= on),
-        )
-        .order_by(Agreement.organisation_id, Agreement.valid_from.desc())
-    )
-    seen: set[uuid.UUID] = set()
-    for organisation_id, areas in in_force:
-        # As require_agreement does, only the newest agreement in force counts.
-        if organisation_id in seen:
-            continue
-        seen.add(organisation_id)
-        if condition_area in areas:
-            entitled.add(organisation_id)
-    return entitled
-
-
-def _visible(stmt: sa.Select[Any], areas: frozenset[str] | None) -> sa.Select[Any]:
-    return stmt if areas is None else stmt.where(Dataset.condition_area.in_(sorted(areas)))
-
-
-def list_datasets(
-    session: Session, actor: Actor, *, limit: int, after: list[Any] | None, now: datetime
-) -> tuple[list[Dataset], list[Any] | None]:
-    """The datasets ``actor`` is entitled to, by slug."""
-    areas = entitled_areas(session, actor, now.date())
-    stmt = _visible(sa.select(Dataset), areas)
-    return keyset_page(session, stmt, [Dataset.slug], limit=limit, after=after)
-
-
-def latest_releases(session: Session, dataset_ids: list[uuid.UUID]) -> dict[uuid.UUID, Release]:
-    """Each dataset's newest release."""
-    if not dataset_ids:
-        return {}
-    newest = (
-        sa.select(Release.dataset_id, sa.func.max(Release.version).label("version"))
-        .where(Release.dataset_id.in_(dataset_ids))
-        .group_by(Release.dataset_id)
-        .subquery()
-    )
-    rows = session.scalars(
-        sa.select(Release).join(
-            newest,
-            sa.and_(
-                Release.dataset_id == newest.c.dataset_id, Release.version == newest.c.version
-            ),
-        )
-    )
-    return {r.dataset_id: r for r in rows}
-
-
-def get_dataset(session: Session, actor: Actor, slug: str, *, now: datetime) -> Dataset:
-    """One dataset; NotFound unless it exists and ``actor`` is entitled to it."""
-    areas = entitled_areas(session, actor, now.date())
-    dataset = session.scalar(_visible(sa.select(Dataset), areas).where(Dataset.slug == slug))
-    if dataset is None:
-        raise NotFound("No such dataset among those your agreement covers.")
-    return dataset
-
-
-def list_releases(
-    session: Session,
-    actor: Actor,
-    slug: str,
-    *,
-    limit: int,
-    after: list[Any] | None,
-    now: datetime,
-) -> tuple[list[Release], list[Any] | None]:
-    """A dataset's releases, newest first."""
-    dataset = get_dataset(session, actor, slug, now=now)
-    stmt = sa.select(Release).where(Release.dataset_id == dataset.id)
-    return keyset_page(session, stmt, [Release.version], limit=limit, after=after, descending=True)
-
-
-def get_release(
-    session: Session, actor: Actor, slug: str, version: int, *, now: datetime
-) -> Release:
-    """One release; NotFound unless it exists and ``actor`` is entitled to it."""
-    dataset = get_dataset(session, actor, slug, now=now)
-    release = session.scalar(
-        sa.select(Release).where(Release.dataset_id == dataset.id, Release.version == version)
-    )
-    if release is None:
-        raise NotFound(f"The dataset {slug!r} has no version {version}.")
-    return release
-
-
-def release_feed(
-    session: Session,
-    actor: Actor,
-    *,
-    since: datetime | None,
-    after: list[Any] | None,
-    limit: int,
-    now: datetime,
-) -> tuple[list[Release], list[Any] | None]:
-    """Releases ``actor`` is entitled to, published after ``since`` (or the cursor), oldest first."""
-    areas = entitled_areas(session, actor, now.date())
-    stmt = _visible(
-        sa.select(Release).join(Release.dataset).options(joinedload(Release.dataset)), areas
-    )
-    if since is not None and after is None:
-        stmt = stmt.where(Release.published_at > since)
-    return keyset_page(session, stmt, [Release.published_at, Release.id], limit=limit, after=after)
-
-
-# --- deliveries -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ReleaseFile:
-    """How to hand a release's file over: a presigned URL, or the bytes to stream."""
-
-    release: Release
-    content_type: str
-    redirect_url: str | None = None
-    chunks: Iterator[bytes] | None = None
-
-
-def deliver_release(
-    session: Session,
-    actor: Actor,
-    storage: Storage,
-    release: Release,
-    *,
-    now: datetime | None = None,
-    presigned_ttl_s: int = PRESIGNED_URL_TTL_S,
-) -> ReleaseFile:
-    """Open a release's file for ``actor`` and record the delivery (and its audit event).
-
-    The storage is reached first, so a file that cannot be served is not counted as delivered.
-    """
-    now = now or utcnow()
-    content_type = FORMATS.get(release.format, "application/octet-stream")
-    try:
-        url = storage.presigned_url(release.storage_key, presigned_ttl_s, release.filename)
-        chunks = None if url else storage.iter_chunks(release.storage_key)
-    except StorageError as exc:
-        raise ServiceUnavailable("The file cannot be reached just now. Try again shortly.") from exc
-    via = "presigned" if url else "download"
-    assert actor.organisation_id is not None, "only organisations receive deliveries"
-    delivery = Delivery(
-        id=uuid.uuid4(),
-        release_id=release.id,
-        organisation_id=actor.organisation_id,
-        delivered_at=now,
-        via=via,
-        actor=actor.label,
-    )
-    session.add(delivery)
-    session.flush()
-    record(
-        session,
-        actor,
-        "dataset.downloaded",
-        object_type="dataset_release",
-        object_id=release.id,
-        details={
-            "delivery_id": str(delivery.id),
-            "slug": release.dataset.slug,
-            "version": release.version,
-            "sha256": release.sha256,
-            "via": via,
-        },
-        now=now,
-    )
-    return ReleaseFile(release, content_type, redirect_url=url, chunks=chunks)
-
-
-def file_url(release: Release) -> str:
-    """The API path of a release's file."""
-    return f"/api/v1/datasets/{release.dataset.slug}/releases/{release.version}/file"
-
-
 def release_event(release: Release, dataset: Dataset) -> dict[str, Any]:
     """The ``data`` of a ``dataset.released`` webhook."""
     return {
@@ -451,5 +260,5 @@ def release_event(release: Release, dataset: Dataset) -> dict[str, Any]:
         "bytes": release.bytes,
         "rows": release.rows,
         "format": release.format,
-        "file_url": f"/api/v1/datasets/{dataset.slug}/releases/{release.version}/file",
+        "file_url": file_path(dataset.slug, release.version),
     }

@@ -7,10 +7,16 @@ from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hub.clock import utcnow
 from hub.db import Base, JSONType, json_dict, json_list, uuid_pk
+
+# None is stored as SQL NULL, not JSON 'null': erased equality data must be truly absent.
+NullableJSON = sa.JSON(none_as_null=True).with_variant(
+    postgresql.JSONB(none_as_null=True), "postgresql"
+)
 
 RECORD_STATUSES = ("accepted", "needs_reconciliation", "withdrawn")
 CHANNELS = ("api", "batch", "csv")
@@ -61,9 +67,7 @@ class ExperienceRecord(Base):
     id: Mapped[uuid_pk]
     organisation_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("organisations.id"))
     partner_record_id: Mapped[str] = mapped_column(sa.String(100))
-    submission_id: Mapped[uuid.UUID] = mapped_column(
-        sa.ForeignKey("submissions.id"), index=True
-    )
+    submission_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("submissions.id"), index=True)
     status: Mapped[str] = mapped_column(sa.String(30))
     received_at: Mapped[datetime] = mapped_column(index=True)
     withdrawn_at: Mapped[datetime | None]
@@ -89,7 +93,7 @@ class ExperienceRecord(Base):
     narrative: Mapped[str | None] = mapped_column(sa.Text)
     narrative_redacted: Mapped[str | None] = mapped_column(sa.Text)
     redactions: Mapped[json_dict]
-    equality: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    equality: Mapped[dict[str, Any] | None] = mapped_column(NullableJSON)
 
     safeguarding_concern: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     safeguarding_immediate: Mapped[bool] = mapped_column(sa.Boolean, default=False)

@@ -18,11 +18,16 @@ from hub.privacy.generalise import normalise_postcode
 MAX_NARRATIVE = 10_000
 MAX_LIST = 20
 
-# `1-` and 8–11 digits (the regulator's registry) or an ODS-style `R` code of 3 to 5 characters.
+# `1-` and 8 to 11 digits (the regulator's registry) or an ODS-style `R` code of 3 to 5 characters.
 LOCATION_ID = re.compile(r"1-[0-9]{8,11}|R[A-Z0-9]{2,4}")
 _PARTNER_ID = re.compile(r"[^\s\x00-\x1f\x7f](?:[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f])?")
 _DAY = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
 _MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
+
+
+def _partner_id_shape(value: str) -> None:
+    if not _PARTNER_ID.fullmatch(value):
+        raise ValidationError("No control characters or surrounding spaces.")
 
 
 class ExperienceDate(fields.Field[tuple[date, str]]):
@@ -30,7 +35,9 @@ class ExperienceDate(fields.Field[tuple[date, str]]):
 
     default_error_messages = {"invalid": "Use YYYY-MM-DD, or YYYY-MM when only the month is known."}
 
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> tuple[date, str]:
+    def _deserialize(
+        self, value: Any, attr: str | None, data: Any, **kwargs: Any
+    ) -> tuple[date, str]:
         if isinstance(value, str):
             try:
                 if m := _DAY.fullmatch(value):
@@ -81,10 +88,13 @@ def _slug_list() -> fields.List:
     )
 
 
-class ServiceSchema(Schema):
-    name = _text(300, required=True, metadata={"description": "The service as the person named it."})
-    postcode = fields.String(load_default=None, allow_none=True,
-                             metadata={"description": "UK postcode of the service."})
+class ServiceInSchema(Schema):
+    name = _text(
+        300, required=True, metadata={"description": "The service as the person named it."}
+    )
+    postcode = fields.String(
+        load_default=None, allow_none=True, metadata={"description": "UK postcode of the service."}
+    )
 
     @validates_schema
     def _postcode(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -96,20 +106,20 @@ class ServiceSchema(Schema):
             data["postcode"] = normal
 
 
-class SafeguardingSchema(Schema):
+class SafeguardingInSchema(Schema):
     concern = fields.Boolean(load_default=False)
     immediate_risk = fields.Boolean(load_default=False)
     categories = _slug_list()
 
 
-class EqualitySchema(Schema):
+class EqualityInSchema(Schema):
     age_band = _optional()
     sex = _optional()
     ethnic_group = _optional()
     disability = _optional()
 
 
-class ConsentSchema(Schema):
+class ConsentInSchema(Schema):
     scopes = fields.List(
         fields.String(validate=validate.OneOf(list(CONSENT_SCOPES))),
         required=True,
@@ -121,28 +131,42 @@ class ConsentSchema(Schema):
     notice_version = _optional(100)
 
 
-class ExperienceSchema(Schema):
+class ExperienceInSchema(Schema):
     """One experience record; unknown fields are refused by name."""
 
     partner_record_id = fields.String(
         required=True,
         validate=[
             validate.Length(1, 100),
-            validate.Regexp(_PARTNER_ID, error="No control characters or surrounding spaces."),
+            _partner_id_shape,
         ],
-        metadata={"description": "The partner's own id for the record (1–100 characters)."},
+        metadata={"description": "The partner's own id for the record (1 to 100 characters)."},
     )
-    location_id = LocationId(load_default=None, allow_none=True,
-                             metadata={"description": "Registry id (`1-…` or ODS `R…`)."})
-    service = fields.Nested(ServiceSchema, load_default=None, allow_none=True)
+    location_id = LocationId(
+        load_default=None,
+        allow_none=True,
+        metadata={
+            "description": "Registry id (`1-…` or ODS `R…`).",
+            "pattern": r"^(1-[0-9]{8,11}|R[A-Z0-9]{2,4})$",
+        },
+    )
+    service = fields.Nested(ServiceInSchema, load_default=None, allow_none=True)
     service_type = _optional()
     experience_date = ExperienceDate(
-        required=True, metadata={"description": "`YYYY-MM-DD` or `YYYY-MM`, not in the future."}
+        required=True,
+        metadata={
+            "description": "`YYYY-MM-DD` or `YYYY-MM`, not in the future.",
+            "type": "string",
+            "pattern": r"^[0-9]{4}-[0-9]{2}(-[0-9]{2})?$",
+        },
     )
     respondent_role = _optional()
     collection_channel = _optional()
     overall_experience = fields.Integer(
-        load_default=None, allow_none=True, strict=True, validate=validate.Range(1, 5),
+        load_default=None,
+        allow_none=True,
+        strict=True,
+        validate=validate.Range(1, 5),
         metadata={"description": "Friends and Family Test scale: 1 very good … 5 very poor."},
     )
     sentiment = _optional(20)
@@ -152,11 +176,11 @@ class ExperienceSchema(Schema):
     narrative = fields.String(
         required=True,
         validate=validate.Length(1, MAX_NARRATIVE),
-        metadata={"description": "In the person's own words (1–10,000 characters)."},
+        metadata={"description": "In the person's own words (1 to 10,000 characters)."},
     )
-    safeguarding = fields.Nested(SafeguardingSchema, load_default=None, allow_none=True)
-    equality = fields.Nested(EqualitySchema, load_default=None, allow_none=True)
-    consent = fields.Nested(ConsentSchema, required=True)
+    safeguarding = fields.Nested(SafeguardingInSchema, load_default=None, allow_none=True)
+    equality = fields.Nested(EqualityInSchema, load_default=None, allow_none=True)
+    consent = fields.Nested(ConsentInSchema, required=True)
 
     @validates_schema
     def _where_and_what(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -170,7 +194,7 @@ class ExperienceSchema(Schema):
             raise ValidationError(errors)
 
 
-class BatchSchema(Schema):
+class BatchInSchema(Schema):
     """The envelope of a batch; each record is validated on its own."""
 
-    records = fields.List(fields.Nested(ExperienceSchema), required=True)
+    records = fields.List(fields.Nested(ExperienceInSchema), required=True)

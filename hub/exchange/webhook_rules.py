@@ -26,8 +26,8 @@ SIGNATURE_HEADER = "Hub-Signature"
 SIGNATURE_TOLERANCE_S = 300
 MAX_URL_LENGTH = 2000
 
-# Retries: 1, 2, 4, ... minutes, at most 6 hours apart; after 12 failed attempts (about a day
-# and a half of trying) the delivery is given up as failed.
+# Retries: 1, 2, 4, ... minutes, at most 6 hours apart; after 12 failed attempts (about 20 hours
+# of trying) the delivery is given up as failed.
 BACKOFF_BASE = timedelta(minutes=1)
 BACKOFF_CAP = timedelta(hours=6)
 MAX_ATTEMPTS = 12

@@ -17,6 +17,7 @@ What a job function must do:
 - Return JSON-serialisable stats of counts and ids only (no personal data): they are kept on
   the run and copied into the ``job.completed`` audit event.
 - Raise on failure: the runner records the run as ``failed`` and audits ``job.failed``.
+- Not import ``hub.jobs.registry`` or ``hub.jobs.runner`` (this module imports the job).
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -110,22 +110,32 @@ def signed_from_row(row: AuditSeal) -> SignedSeal:
     return SignedSeal(seal, row.signature, row.key_id, row.alg)
 
 
-def check_seals(session: Session, storage: Storage, public_key: Ed25519PublicKey) -> SealCheck:
-    """Check every seal's signature, and the chain against every seal; list what is wrong."""
+def check_seals(
+    session: Session,
+    storage: Storage,
+    public_key: Ed25519PublicKey | Callable[[], Ed25519PublicKey],
+) -> SealCheck:
+    """Check every seal's signature, and the chain against every seal; list what is wrong.
+
+    ``public_key`` may be a function giving it, called only if there is a seal to check.
+    """
     result = SealCheck()
-    expected_key = key_id(public_key)
     rows = {r.upto_seq: r for r in session.scalars(sa.select(AuditSeal))}
     stored: dict[int, str] = {}
     for key in storage.list(SEAL_PREFIX):
         match = _SEAL_KEY.match(key)
         if match:
             stored[int(match.group(1))] = key
+    if not rows and not stored:
+        return result
+    verifier = public_key if isinstance(public_key, Ed25519PublicKey) else public_key()
+    expected_key = key_id(verifier)
     good: list[Seal] = []
 
     def accept(upto: int, signed: SignedSeal) -> bool:
         if signed.seal.upto_seq != upto:
             result.problems.append(SealProblem(upto, "the seal names another seq than its key"))
-        elif not verify_seal(public_key, signed):
+        elif not verify_seal(verifier, signed):
             other = "" if signed.key_id == expected_key else f" (signed by key {signed.key_id})"
             result.problems.append(SealProblem(upto, f"the signature does not verify{other}"))
         else:
@@ -166,7 +176,7 @@ def verify_all(ctx: HubContext) -> tuple[Verification, SealCheck]:
     """The chain's verification and the seals' check, from one snapshot of the database."""
     with consistent_read(ctx.session_factory) as session:
         chain = verify(session)
-        seals = check_seals(session, ctx.storage, signing_key(ctx.settings).public_key())
+        seals = check_seals(session, ctx.storage, lambda: signing_key(ctx.settings).public_key())
     return chain, seals
 
 

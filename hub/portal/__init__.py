@@ -1,7 +1,19 @@
 """The portal (``/portal``): server-rendered GOV.UK-style pages for people with only a browser.
 
-A page module adds routes to :data:`bp` with :func:`hub.portal.auth.role_required`, and is
-listed in ``_PAGE_MODULES`` so its routes exist before the blueprint is registered.
+Adding a page::
+
+    # hub/portal/upload.py
+    from hub.portal import bp
+    from hub.portal.auth import current_portal_actor, role_required
+
+    @bp.route("/upload", methods=["GET", "POST"])
+    @role_required("uploader", "admin")
+    def upload() -> str: ...  # a FlaskForm; services get current_portal_actor()
+
+then list the module in ``_PAGE_MODULES`` (routes must exist before the blueprint is
+registered) and, if its endpoint is in :data:`hub.portal.pages.PAGES`, the home page and the
+navigation link to it. Templates extend ``portal/base.html``. CSRF is checked for every POST
+under ``/portal``; errors raised in a view become the portal's error pages.
 """
 
 from __future__ import annotations
@@ -32,7 +44,7 @@ csrf = CSRFProtect()
 SESSION_IDLE = timedelta(hours=2)
 
 # Modules whose import adds routes to ``bp``; the error pages' catch-all route comes last.
-_PAGE_MODULES = ("hub.portal.views", "hub.portal.errors")
+_PAGE_MODULES = ("hub.portal.auth", "hub.portal.views", "hub.portal.errors")
 
 
 class PortalSessionInterface(SecureCookieSessionInterface):
@@ -66,7 +78,11 @@ def init_portal(app: Flask) -> None:
         SESSION_COOKIE_PATH="/portal",
     )
     app.session_interface = PortalSessionInterface()
-    app.jinja_loader = _template_loader(app)  # type: ignore[method-assign]
+    app.jinja_loader = _template_loader(app)
+    # The GOV.UK macros are written for these settings; without them pages carry kilobytes of
+    # blank lines.
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
     csrf.init_app(app)
     WTFormsHelpers(app)
     app.register_blueprint(bp)

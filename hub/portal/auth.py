@@ -96,11 +96,15 @@ def end_session() -> None:
 
 
 def safe_next(target: str | None) -> str | None:
-    """``target`` if it is a portal path on this site, else None: sign-in never sends people away."""
+    """``target`` if it is a portal path on this site, else None: no redirects off the portal."""
     if not target or "\\" in target or any(ord(c) < 32 for c in target):
         return None
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/portal"):
+    if (
+        parts.scheme
+        or parts.netloc
+        or not (parts.path == "/portal" or target.startswith("/portal/"))
+    ):
         return None
     return target
 

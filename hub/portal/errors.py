@@ -1,10 +1,11 @@
-"""Error pages in the GOV.UK style for everything under ``/portal`` (the API answers problem+json)."""
+"""GOV.UK-style error pages for everything under ``/portal`` (the API answers problem+json)."""
 
 from __future__ import annotations
 
 import logging
+from typing import NoReturn
 
-from flask import abort, render_template
+from flask import abort, g, render_template
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -21,11 +22,14 @@ _PAGES = {400, 403, 404, 413, 429, 500}
 def error_page(status: int, detail: str | None = None) -> tuple[str, int]:
     """Render the portal's page for ``status``."""
     template = f"portal/errors/{status}.html" if status in _PAGES else "portal/errors/other.html"
-    return render_template(template, status=status, detail=detail), status
+    return (
+        render_template(template, status=status, detail=detail, request_id=g.get("request_id")),
+        status,
+    )
 
 
 @bp.route("/<path:_unknown>", methods=["GET", "POST"])
-def not_found(_unknown: str) -> None:
+def not_found(_unknown: str) -> NoReturn:
     """Unknown portal addresses get the portal's 404 page rather than the API's."""
     abort(404)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -28,11 +29,10 @@ WRONG_DETAILS = "The email address or password is not right. Check them and try 
 
 
 def _local_time(moment: datetime) -> str:
-    try:
+    """``3:05pm`` in UK time, the way GOV.UK writes times."""
+    with contextlib.suppress(ZoneInfoNotFoundError):
         moment = moment.astimezone(ZoneInfo("Europe/London"))
-    except ZoneInfoNotFoundError:
-        pass
-    return moment.strftime("%-I:%M%p").lower()
+    return f"{moment.hour % 12 or 12}:{moment:%M}{'am' if moment.hour < 12 else 'pm'}"
 
 
 def locked_message(until: datetime | None) -> str:

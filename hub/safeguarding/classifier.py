@@ -53,6 +53,9 @@ _FOLD = str.maketrans(
 _LINE_BREAK = re.compile(r"\s*[\r\n]+\s*")
 _SENTENCE_BREAK = re.compile(r"[.!?]+(?=\s|$)")
 _PUNCT_BREAK = r"[,;:()\[\]\"]| - "
+# Negations and hypotheticals govern nearby words only; a bounded look-back also keeps long
+# run-on narratives linear.
+_LOOK_BACK = 240
 
 
 @dataclass(frozen=True, slots=True)
@@ -289,7 +292,8 @@ class Classifier:
                 # A phrase straddling a clause break joins unrelated statements.
                 if m.end() > clause.end:
                     continue
-                if self._discounted(norm[clause.start : m.start()], clause):
+                prefix = norm[max(clause.start, m.start() - _LOOK_BACK) : m.start()]
+                if self._discounted(prefix, clause):
                     continue
                 hits.append(_Hit(rule.key, rule.category, clause.sentence))
                 break
@@ -301,11 +305,9 @@ class Classifier:
         if self._pseudo is not None:
             scoped = self._pseudo.sub(" ", scoped)
         if self._terminators is not None:
-            last = None
-            for last in self._terminators.finditer(scoped):
-                pass
-            if last is not None:
-                scoped = scoped[last.end() :]
+            ends = [t.end() for t in self._terminators.finditer(scoped)]
+            if ends:
+                scoped = scoped[ends[-1] :]
         window = " ".join(scoped.split()[-self._window :])
         if self._negation is not None and self._negation.search(window):
             return True
@@ -327,7 +329,9 @@ def default_classifier() -> Classifier:
     if _default is None:
         with _default_lock:
             if _default is None:
-                raw = resources.files("hub.safeguarding").joinpath("phrases.json").read_text("utf-8")
+                raw = (
+                    resources.files("hub.safeguarding").joinpath("phrases.json").read_text("utf-8")
+                )
                 _default = Classifier(json.loads(raw))
     return _default
 

@@ -64,7 +64,9 @@ def assess(
     if not partner and not classification.concern:
         return None
     source = "+".join(
-        name for name, flag in (("partner", partner), ("classifier", classification.concern)) if flag
+        name
+        for name, flag in (("partner", partner), ("classifier", classification.concern))
+        if flag
     )
     return Assessment(
         categories=_ordered(set(categories) | set(classification.categories)),

@@ -49,7 +49,7 @@ def raise_alerts(
     now: datetime,
 ) -> list[dict[str, Any]]:
     """Open one alert per target in the caller's transaction; returns the rows written."""
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "id": uuid.uuid4(),
             "experience_id": t.experience_id,
@@ -71,8 +71,12 @@ def raise_alerts(
     session.execute(sa.insert(SafeguardingAlert), rows)
     for row in rows:
         record(
-            session, actor, "safeguarding.alert_raised", object_type="safeguarding_alert",
-            object_id=row["id"], organisation_id=row["organisation_id"],
+            session,
+            actor,
+            "safeguarding.alert_raised",
+            object_type="safeguarding_alert",
+            object_id=row["id"],
+            organisation_id=row["organisation_id"],
             details={
                 "experience_id": str(row["experience_id"]),
                 "categories": row["categories"],
@@ -114,7 +118,9 @@ def list_alerts(
     return rows, next_key
 
 
-def alerts_for(session: Session, experience_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, SafeguardingAlert]:
+def alerts_for(
+    session: Session, experience_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, SafeguardingAlert]:
     """The alert of each record that has one."""
     if not experience_ids:
         return {}
@@ -148,10 +154,13 @@ def acknowledge(
         alert.queue_rank = QUEUE_RANK[ACKNOWLEDGED]
     session.flush()
     record(
-        session, actor, "safeguarding.alert_acknowledged", object_type="safeguarding_alert",
-        object_id=alert.id, organisation_id=alert.organisation_id,
-        details={"experience_id": str(alert.experience_id),
-                 "overdue": now > alert.due_at},
+        session,
+        actor,
+        "safeguarding.alert_acknowledged",
+        object_type="safeguarding_alert",
+        object_id=alert.id,
+        organisation_id=alert.organisation_id,
+        details={"experience_id": str(alert.experience_id), "overdue": now > alert.due_at},
         now=now,
     )
     return alert
@@ -184,8 +193,12 @@ def refer(
     session.flush()
     # The reason is free text and may name people: it stays in the alert, not in the audit log.
     record(
-        session, actor, "safeguarding.alert_referred", object_type="safeguarding_alert",
-        object_id=alert.id, organisation_id=alert.organisation_id,
+        session,
+        actor,
+        "safeguarding.alert_referred",
+        object_type="safeguarding_alert",
+        object_id=alert.id,
+        organisation_id=alert.organisation_id,
         details={"experience_id": str(alert.experience_id)},
         now=now,
     )

@@ -82,8 +82,9 @@ def add_term(
         )
     label = (label or value.replace("-", " ").capitalize()).strip()
     if not label or len(label) > 200:
-        raise ValidationFailed("The label must be 1 to 200 characters.",
-                               errors={"label": ["1 to 200 characters."]})
+        raise ValidationFailed(
+            "The label must be 1 to 200 characters.", errors={"label": ["1 to 200 characters."]}
+        )
     if session.get(VocabularyTerm, (canonical, value)) is not None:
         raise Conflict(f"{value!r} is already in the {canonical} vocabulary.")
     last = session.scalar(
@@ -96,8 +97,13 @@ def add_term(
     session.add(term)
     session.flush()
     record(
-        session, actor, "vocabulary.term_added", object_type="vocabulary", object_id=canonical,
-        details={"kind": canonical, "value": value}, now=now,
+        session,
+        actor,
+        "vocabulary.term_added",
+        object_type="vocabulary",
+        object_id=canonical,
+        details={"kind": canonical, "value": value},
+        now=now,
     )
     return term
 

@@ -109,3 +109,20 @@ def test_duplicate_org_name_is_refused(env):
     again = run(env, "orgs", "add", "--name", "Twice", "--kind", "charity")
     assert again.exit_code == 1
     assert "already exists" in again.output
+
+
+def test_demo_loads_once_and_prints_working_credentials(env):
+    first = run(env, "demo", "--json")
+    assert first.exit_code == 0, first.output
+    creds = json.loads(first.output)
+    kinds = {o["kind"] for o in creds["organisations"]}
+    assert kinds == {"regulator", "auditor", "charity", "healthwatch", "community_group"}
+    again = run(env, "demo", "--json")
+    assert again.exit_code == 0
+    assert json.loads(again.output) == creds
+    engine = make_engine(env["HUB_DATABASE_URL"])
+    with engine.connect() as conn:
+        locations = conn.execute(sa.text("SELECT count(*) FROM locations")).scalar_one()
+    engine.dispose()
+    assert locations >= 200
+    assert run(env, "audit", "verify").exit_code == 0

@@ -65,6 +65,35 @@ ORDINARY = [
     "The midwife was brilliant and stayed with us all night.",
     "I had to repeat my history to four different people.",
     "They hit their targets for waiting times but the care felt rushed.",
+    # Near misses: words that also appear in real concerns.
+    "We were not fed back the results of the investigation.",
+    "He was given his medication on time every day.",
+    "My mum is fed through a tube and the nurses are very skilled.",
+    "The waiting felt like a punishment.",
+    "The carers are rough and ready but very kind.",
+    "The ward smells of urine and needs a deep clean.",
+    "She was kept in a side room because of an infection.",
+    "The doctor spat out the words without looking at me.",
+    "The GP said the bruising on his arms is from his blood thinners.",
+    "She wants to die at home and the hospice team are supporting that.",
+    "Nobody can explain why the clinic keeps cancelling.",
+    "He wets himself sometimes and the staff are very discreet about it.",
+    "Staff told him not to tell jokes during the quiet hour, which seemed harsh.",
+    "My son checks my phone for me because I can't see the screen.",
+    "The phlebotomist took three attempts and left a bruise on my arm.",
+    "He was called a hero by the nurses after his recovery.",
+    "He was sedated so the team could reset his shoulder.",
+    "The porter grabbed him a blanket when he was cold.",
+    "The hospital kept his passport details for the overseas visitor charges.",
+    "She was hit hard by the news of her diagnosis.",
+    "I was threatened with a parking fine when I overstayed by ten minutes.",
+    "They took her money for the hairdresser from her personal allowance, with receipts.",
+    "I took some cash from my wallet to pay for the TV.",
+    "Her daughter manages her money under a power of attorney and keeps receipts.",
+    "The carer helped her with her bank statements because her eyesight is poor.",
+    "We are worried about the cost of care when his savings run out.",
+    "The care plan says she needs help to eat, and staff always help her.",
+    "I was not given a leaflet about my condition.",
 ]
 
 CONCERNING = [
@@ -78,8 +107,7 @@ CONCERNING = [
     ("Her husband beats her.", "domestic-abuse"),
     ("He is not eating and lives in squalor, refuses help.", "self-neglect"),
     (
-        "The home is chronically understaffed and residents are routinely left in bed "
-        "until noon.",
+        "The home is chronically understaffed and residents are routinely left in bed until noon.",
         "organisational",
     ),
     ("One of the night staff punched him when he would not go to bed.", "physical"),
@@ -116,6 +144,35 @@ CONCERNING = [
     ("Everyone is put to bed at 5pm so the night shift has less to do.", "organisational"),
     ("My aunt was scammed out of her savings by a man who said he was from the bank.", "financial"),
     ("He is terrified of the night staff and begs us not to leave.", "psychological"),
+    ("The night staff are rough and my mother is black and blue.", "physical"),
+    ("He told me the carers pinch him when he doesn't do what they say.", "physical"),
+    ("She has been losing weight and is not being given her meals.", "neglect"),
+    ("They moved the call bell out of her reach so she would stop ringing it.", "neglect"),
+    ("The carer asked her to lend him £500 and she did.", "financial"),
+    ("My dad's bank account has been emptied since his carer started.", "financial"),
+    ("Staff threatened to put her in a home if she complained.", "psychological"),
+    ("The staff told him he was a burden and should be grateful.", "psychological"),
+    ("The women working in the nail bar cannot leave and are not paid.", "modern-slavery"),
+    ("All the residents are given sleeping tablets at 6pm to keep them quiet.", "physical"),
+    ("She is hoarding and her flat is infested with rats.", "self-neglect"),
+    ("My sister's boyfriend is threatening to kill her.", "domestic-abuse"),
+    ("My mum came home with a fractured wrist and nobody can explain how.", "physical"),
+    ("The carers wake her at 4am to wash and dress her.", "organisational"),
+    ("Staff ignore her buzzer and she wets herself waiting.", "neglect"),
+    ("Nobody has changed his dressing in a week and the wound is infected.", "neglect"),
+    ("My stepson has taken over my mother's bank account and pays himself.", "financial"),
+    ("The support worker sends her sexual messages.", "sexual"),
+    ("He screams at her and tells her nobody will believe her.", "psychological"),
+    ("Staff refused to help her pray and laughed at her hijab.", "discriminatory"),
+    (
+        "The manager told staff not to record falls so the inspectors would not find out.",
+        "organisational",
+    ),
+    ("The owner keeps the carers' passports in the office safe.", "modern-slavery"),
+    ("She is constantly belittled by staff and called a nuisance.", "psychological"),
+    ("The care worker kissed her on the lips without her consent.", "sexual"),
+    ("He was found lying on the floor of his room in his own urine.", "neglect"),
+    ("She refuses to let anyone help her and is living among piles of rubbish.", "self-neglect"),
 ]
 
 MATCH_KEY = re.compile(r"[a-z][a-z0-9-]*:[a-z0-9][a-z0-9-]*")
@@ -209,7 +266,9 @@ def test_matches_name_rules_and_never_carry_the_narrative() -> None:
 
 
 def test_typographic_apostrophes_and_case_do_not_matter() -> None:
-    assert classify("HER HUSBAND BEATS HER").categories == classify("her husband beats her").categories
+    assert (
+        classify("HER HUSBAND BEATS HER").categories == classify("her husband beats her").categories
+    )
     assert classify("They weren\u2019t paid and their passports were taken.").concern
 
 
@@ -280,7 +339,11 @@ def test_a_minimal_phrasebook_needs_only_categories(tmp_path: Path) -> None:
         ({"categories": {"physical": [{"id": "x", "pattern": "%NOPE%"}]}}, "unknown macro"),
         ({"categories": {"physical": [{"id": "x", "pattern": []}]}}, "physical:x"),
         (
-            {"categories": {"physical": [{"id": "x", "pattern": "a"}, {"id": "x", "pattern": "b"}]}},
+            {
+                "categories": {
+                    "physical": [{"id": "x", "pattern": "a"}, {"id": "x", "pattern": "b"}]
+                }
+            },
             "duplicate",
         ),
         ({"categories": {"physical": [{"id": "Has Space", "pattern": "a"}]}}, "rule id"),

@@ -1,0 +1,194 @@
+"""Safeguarding: an alert raised in the submitting request, and the regulator's queue."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from hub.audit.models import AuditEvent
+from hub.exchange.models import OutboxNotice
+
+RECORDS = "/api/v1/experiences"
+ALERTS = "/api/v1/safeguarding/alerts"
+CONCERN = {"concern": True, "immediate_risk": False, "categories": ["neglect"]}
+URGENT = {"concern": True, "immediate_risk": True, "categories": ["physical"]}
+
+
+@pytest.fixture
+def regulator(make_party):
+    return make_party("regulator")
+
+
+@pytest.fixture
+def reg(regulator, auth_headers):
+    return auth_headers(regulator)
+
+
+@pytest.fixture
+def partner(make_party, auth_headers):
+    return auth_headers(make_party("charity"))
+
+
+def submit(client, headers, record):
+    response = client.post(RECORDS, json=record, headers=headers)
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
+
+
+def when(value):
+    return datetime.fromisoformat(value)
+
+
+def test_partner_concern_is_in_the_queue_when_the_request_returns(
+    client, partner, reg, regulator, make_record, db_session
+):
+    created = submit(client, partner, make_record(safeguarding=CONCERN))
+    alert = created["safeguarding"]["alert"]
+    assert alert["status"] == "open"
+    assert alert["categories"] == ["neglect"]
+    assert when(alert["due_at"]) - when(alert["raised_at"]) == timedelta(hours=24)
+    queue = client.get(ALERTS, headers=reg).get_json()["items"]
+    assert [(a["id"], a["experience_id"]) for a in queue] == [(alert["id"], created["id"])]
+    assert queue[0]["source"] == "partner"
+    raised = db_session.scalars(
+        sa.select(AuditEvent).where(AuditEvent.action == "safeguarding.alert_raised")
+    ).all()
+    assert [e.object_id for e in raised] == [alert["id"]]
+    notices = db_session.scalars(
+        sa.select(OutboxNotice).where(OutboxNotice.event == "safeguarding.alert")
+    ).all()
+    assert [(n.recipient_organisation_id, n.object_id) for n in notices] == [
+        (regulator.id, alert["id"])
+    ]
+
+
+def test_immediate_risk_is_due_within_an_hour(client, partner, reg, make_record):
+    created = submit(client, partner, make_record(safeguarding=URGENT))
+    alert = created["safeguarding"]["alert"]
+    assert alert["immediate"] is True
+    assert when(alert["due_at"]) - when(alert["raised_at"]) == timedelta(hours=1)
+
+
+def test_deadlines_come_from_settings(make_app, make_party, make_record):
+    app = make_app(safeguarding_due_immediate_minutes=15, safeguarding_due_minutes=120)
+    client = app.test_client()
+    party = make_party("charity")
+    token = client.post(
+        "/oauth/token",
+        data={"grant_type": "client_credentials"},
+        auth=(party.client_id, party.client_secret),
+    ).get_json()["access_token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    urgent = submit(client, headers, make_record(safeguarding=URGENT))["safeguarding"]["alert"]
+    normal = submit(client, headers, make_record(safeguarding=CONCERN))["safeguarding"]["alert"]
+    assert when(urgent["due_at"]) - when(urgent["raised_at"]) == timedelta(minutes=15)
+    assert when(normal["due_at"]) - when(normal["raised_at"]) == timedelta(hours=2)
+
+
+def test_the_classifier_raises_an_alert_the_partner_did_not_flag(client, partner, reg, make_record):
+    words = (
+        "When I visited, a carer slapped my mother across the face and she now has "
+        "bruises on her arms."
+    )
+    created = submit(client, partner, make_record(narrative=words, safeguarding=...))
+    alert = created["safeguarding"]["alert"]
+    assert alert is not None
+    assert "physical" in alert["categories"]
+    queued = client.get(f"{ALERTS}/{alert['id']}", headers=reg).get_json()
+    assert queued["source"] == "classifier"
+
+
+def test_an_ordinary_complaint_raises_nothing(client, partner, reg, make_record):
+    words = (
+        "The appointment ran an hour late, the receptionist was curt and the car park "
+        "was full. Nobody explained the delay."
+    )
+    created = submit(client, partner, make_record(narrative=words))
+    assert created["safeguarding"]["alert"] is None
+    assert client.get(ALERTS, headers=reg).get_json()["items"] == []
+
+
+def test_batch_alerts_are_raised_in_the_same_request(client, partner, reg, make_record):
+    payload = {
+        "records": [
+            make_record(safeguarding=CONCERN),
+            make_record(),
+            make_record(safeguarding=URGENT),
+        ]
+    }
+    body = client.post(f"{RECORDS}/batch", json=payload, headers=partner).get_json()
+    assert [r["safeguarding_alert"] for r in body["results"]] == [True, False, True]
+    queue = client.get(ALERTS, headers=reg).get_json()["items"]
+    assert len(queue) == 2
+
+
+def test_queue_is_open_first_then_soonest_due(client, partner, reg, make_record):
+    normal = submit(client, partner, make_record(safeguarding=CONCERN))["safeguarding"]["alert"]
+    urgent = submit(client, partner, make_record(safeguarding=URGENT))["safeguarding"]["alert"]
+    later = submit(client, partner, make_record(safeguarding=CONCERN))["safeguarding"]["alert"]
+    client.post(f"{ALERTS}/{urgent['id']}/acknowledgement", headers=reg)
+    queue = client.get(ALERTS, headers=reg).get_json()["items"]
+    assert [a["id"] for a in queue] == [normal["id"], later["id"], urgent["id"]]
+    assert [a["status"] for a in queue] == ["open", "open", "acknowledged"]
+    only_open = client.get(f"{ALERTS}?status=open", headers=reg).get_json()["items"]
+    assert [a["id"] for a in only_open] == [normal["id"], later["id"]]
+    first = client.get(f"{ALERTS}?limit=2", headers=reg).get_json()
+    rest = client.get(f"{ALERTS}?limit=2&cursor={first['next_cursor']}", headers=reg).get_json()
+    assert [a["id"] for a in first["items"] + rest["items"]] == [a["id"] for a in queue]
+    assert rest["next_cursor"] is None
+
+
+def test_acknowledgement_is_audited_once_and_idempotent(
+    client, partner, reg, make_record, db_session
+):
+    alert = submit(client, partner, make_record(safeguarding=CONCERN))["safeguarding"]["alert"]
+    first = client.post(f"{ALERTS}/{alert['id']}/acknowledgement", headers=reg)
+    assert first.status_code == 200
+    assert first.get_json()["status"] == "acknowledged"
+    assert first.get_json()["acknowledged_by"].startswith("client:")
+    second = client.post(f"{ALERTS}/{alert['id']}/acknowledgement", headers=reg)
+    assert second.status_code == 200
+    assert second.get_json()["acknowledged_at"] == first.get_json()["acknowledged_at"]
+    events = db_session.scalars(
+        sa.select(AuditEvent).where(AuditEvent.action == "safeguarding.alert_acknowledged")
+    ).all()
+    assert [e.object_id for e in events] == [alert["id"]]
+
+
+def test_referral_records_where_the_concern_went(client, partner, reg, make_record, db_session):
+    alert = submit(client, partner, make_record(safeguarding=CONCERN))["safeguarding"]["alert"]
+    reason = "Referred to the local authority adult safeguarding team."
+    response = client.post(f"{ALERTS}/{alert['id']}/referral", json={"reason": reason}, headers=reg)
+    assert response.status_code == 200
+    body = response.get_json()
+    assert (body["status"], body["referral_reason"]) == ("referred", reason)
+    assert body["acknowledged_at"] is not None
+    event = db_session.scalar(
+        sa.select(AuditEvent).where(AuditEvent.action == "safeguarding.alert_referred")
+    )
+    assert reason not in str(event.details)
+    assert client.post(f"{ALERTS}/{alert['id']}/referral", json={}, headers=reg).status_code == 422
+
+
+def test_partners_cannot_see_the_queue(client, partner, make_record):
+    alert = submit(client, partner, make_record(safeguarding=CONCERN))["safeguarding"]["alert"]
+    assert client.get(ALERTS, headers=partner).status_code == 403
+    assert (
+        client.post(f"{ALERTS}/{alert['id']}/acknowledgement", headers=partner).status_code == 403
+    )
+
+
+def test_unknown_alert_is_404(client, reg):
+    response = client.post(
+        f"{ALERTS}/6f1c2a8e-3b7d-4f0a-9d7e-2c1b5a4e8f90/acknowledgement", headers=reg
+    )
+    assert response.status_code == 404
+
+
+def test_alert_outlives_withdrawal(client, partner, reg, make_record):
+    created = submit(client, partner, make_record(safeguarding=CONCERN))
+    client.post(f"{RECORDS}/{created['id']}/withdrawal", headers=partner)
+    queue = client.get(ALERTS, headers=reg).get_json()["items"]
+    assert [a["experience_id"] for a in queue] == [created["id"]]
