@@ -24,7 +24,7 @@ run: setup
 	@echo
 	@echo "The hub is starting at http://$(HOST):$(PORT)/  (API: http://$(HOST):$(PORT)/api/v1, portal: http://$(HOST):$(PORT)/portal)"
 	@echo "Demo credentials are above (also in instance/demo-credentials.json). Stop with Ctrl-C."
-	$(BIN)/hub serve --host $(HOST) --port $(PORT)
+	$(BIN)/hub serve --dev --host $(HOST) --port $(PORT)
 
 ## Set everything up and run the whole test suite (lint, types, tests).
 test: setup lint typecheck pytest

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from hub.actor import Actor, system
 from hub.cli_datasets import datasets
 from hub.cli_jobs import jobs, scheduler
+from hub.cli_vocab import vocab
 from hub.db import transaction
 from hub.errors import HubError
 from hub.web import hub_context
@@ -47,6 +48,7 @@ def main() -> None:
 
 main.add_command(jobs)
 main.add_command(datasets)
+main.add_command(vocab)
 main.add_command(scheduler)
 
 
@@ -297,11 +299,17 @@ def demo(as_json: bool) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", default=2, show_default=True, type=int)
-def serve(host: str, port: int, workers: int) -> None:
-    """Production server (gunicorn)."""
+@click.option("--dev", is_flag=True, help="Also run the job scheduler inside this process.")
+def serve(host: str, port: int, workers: int, dev: bool) -> None:
+    """Production server (gunicorn); ``--dev`` adds the scheduler for a one-machine setup."""
     from hub.serve import run_gunicorn
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if dev:
+        from hub.jobs.runner import build_scheduler
+
+        # The scheduler lives in the gunicorn master only, so jobs run once, not per worker.
+        build_scheduler(hub_context()).start()
     run_gunicorn(app, host=host, port=port, workers=workers)
 
 

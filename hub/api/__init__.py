@@ -100,9 +100,13 @@ def init_api(app: Flask) -> Api:
         experiences,
         health,
         jobs,
+        ledger,
         locations,
         me,
+        outcomes,
+        reconciliation,
         safeguarding,
+        submissions,
         webhooks,
     )
 
@@ -115,6 +119,10 @@ def init_api(app: Flask) -> Api:
         safeguarding.blp,
         datasets.blp,
         webhooks.blp,
+        outcomes.blp,
+        ledger.blp,
+        submissions.blp,
+        reconciliation.blp,
     ):
         api.register_blueprint(blueprint)
     app.register_blueprint(health.bp)

@@ -26,7 +26,7 @@ from hub.api.pagination import PageArgs, decode_cursor, page_body
 from hub.api.problems import PROBLEM_JSON
 from hub.api.schemas import ProblemSchema
 from hub.errors import HubError, UnsupportedMediaType
-from hub.exchange import intake, records
+from hub.exchange import intake, outcomes, records
 from hub.exchange.idempotency import HEADER
 from hub.exchange.models import RECORD_STATUSES
 from hub.exchange.pipeline import IntakeConfig
@@ -273,6 +273,7 @@ class Experience(MethodView):
     def get(self, experience_id: uuid.UUID) -> dict[str, Any]:
         """One record: status, consent, sentiment, safeguarding and outcomes."""
         body = records.get_record(db(), current_actor(), experience_id)
+        body["outcomes"] = outcomes.outcomes_linked(db(), current_actor(), experience_id)
         commit()  # a raw read by the regulator is audited
         return body
 

@@ -249,7 +249,11 @@ class Endpoints(MethodView):
 @blp.route("/webhooks/<uuid:endpoint_id>", parameters=[ID_PARAMETER])
 class EndpointItem(MethodView):
     @require()
-    @blp.doc(operationId="getWebhook", description="One endpoint: its URL and events.")
+    @blp.doc(
+        operationId="getWebhook",
+        description="One endpoint: its URL, the events it receives and when it was registered. "
+        "The signing secret is not shown again.",
+    )
     @blp.response(200, EndpointSchema, example=_ENDPOINT_EXAMPLE)
     @blp.alt_response(404, **_NOT_FOUND)
     def get(self, endpoint_id: uuid.UUID) -> dict[str, Any]:

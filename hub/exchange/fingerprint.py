@@ -50,4 +50,4 @@ def fingerprint(key: bytes, narrative: str, place: str, month: str) -> str | Non
 def content_digest(key: bytes, content: Mapping[str, Any]) -> str:
     """HMAC over canonical JSON of what is stored for a record."""
     canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), default=str)
-    return hmac.new(key, canonical.encode(), hashlib.sha256).hexdigest()
+    return hmac.new(key, canonical.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()

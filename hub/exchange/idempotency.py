@@ -43,7 +43,9 @@ def check_key(key: str) -> str:
 def request_digest(key: bytes, endpoint: str, payload: Any) -> str:
     """HMAC over the endpoint and the canonical JSON of the body."""
     canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
-    return hmac.new(key, f"{endpoint}\n{canonical}".encode(), hashlib.sha256).hexdigest()
+    # surrogatepass: a body with lone surrogates still gets a digest (and then a clear 422).
+    message = f"{endpoint}\n{canonical}".encode("utf-8", "surrogatepass")
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
 def lookup(

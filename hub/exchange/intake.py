@@ -30,7 +30,7 @@ from hub.exchange.idempotency import Answer
 from hub.exchange.models import Submission
 from hub.exchange.pipeline import CREATED, REJECTED, REPLAYED, IntakeConfig, ItemResult
 from hub.exchange.records import intake_summary
-from hub.exchange.validation import CONSENT_REQUIRED, DUPLICATE_CONFLICT
+from hub.exchange.validation import CONSENT_REQUIRED, DUPLICATE_CONFLICT, safe_name
 from hub.identity.services import require_agreement
 
 SINGLE = "experiences"
@@ -242,7 +242,7 @@ def _records_of(payload: Any, limit: int) -> list[Any]:
             "The body must be an object with a 'records' list.",
             errors={"_schema": ['Expected {"records": [...]}.']},
         )
-    unknown = sorted(str(k) for k in payload if k != "records")
+    unknown = sorted(safe_name(str(k)) for k in payload if k != "records")
     errors = {k: ["Unknown field."] for k in unknown}
     records = payload.get("records")
     if not isinstance(records, list):

@@ -53,9 +53,22 @@ def notice(
 
 
 def queue(session: Session, rows: Sequence[dict[str, Any]]) -> None:
-    """Write outbox rows in one statement."""
-    if rows:
-        session.execute(sa.insert(OutboxNotice), list(rows))
+    """Write outbox rows in one statement, and a signed webhook for each subscribed endpoint."""
+    if not rows:
+        return
+    session.execute(sa.insert(OutboxNotice), list(rows))
+    from hub.exchange import webhooks
+
+    for row in rows:
+        data = {"object_type": row["object_type"], "object_id": row["object_id"], **row["payload"]}
+        webhooks.enqueue(
+            session,
+            row["event"],
+            data,
+            [row["recipient_organisation_id"]],
+            now=row["created_at"],
+            event_id=row["id"],
+        )
 
 
 def pending_for(session: Session, object_ids: Iterable[str]) -> list[OutboxNotice]:

@@ -6,6 +6,8 @@ each record ends as a ``Candidate`` ready to store, or a ``Rejection`` naming ev
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -32,6 +34,7 @@ DUPLICATE_CONFLICT = "duplicate-conflict"
 CLOCK_SKEW = timedelta(minutes=5)
 # "Today" is the partner's day: British Summer Time runs up to an hour ahead of UTC.
 UK_AHEAD_OF_UTC = timedelta(hours=1)
+_BAD_TEXT = re.compile("[\x00\ud800-\udfff]")
 _EQUALITY = ("age_band", "sex", "ethnic_group", "disability")
 _SCALARS = ("service_type", "respondent_role", "collection_channel", "sentiment")
 _LISTS = ("key_questions", "condition_areas", "themes")
@@ -77,6 +80,39 @@ class Candidate:
         }
 
 
+def safe_name(name: str) -> str:
+    """A field name fit to show and store: unprintable characters replaced, at most 60 long."""
+    return "".join(c if c.isprintable() and not _BAD_TEXT.match(c) else "?" for c in name[:60])
+
+
+def _may_hold_unstorable_text(raw: Any) -> bool:
+    # One C-speed dump instead of a Python walk per record: JSON escapes NUL as \u0000 and
+    # keeps lone surrogates as they are. A false alarm only costs the exact walk.
+    dumped = json.dumps(raw, ensure_ascii=False, default=str)
+    return "\\u0000" in dumped or _BAD_TEXT.search(dumped) is not None
+
+
+def unstorable_text(raw: Any, path: str = "") -> dict[str, list[str]]:
+    """Paths of strings (values or names) holding NUL or lone surrogates, which no database
+    can store and no UTF-8 can carry."""
+    found: dict[str, list[str]] = {}
+    if isinstance(raw, str):
+        if _BAD_TEXT.search(raw):
+            found[path or "_schema"] = ["Text must be Unicode without NUL characters."]
+    elif isinstance(raw, Mapping):
+        for key, value in raw.items():
+            name = str(key)
+            sub = f"{path}.{safe_name(name)}" if path else safe_name(name)
+            if _BAD_TEXT.search(name):
+                found[sub] = ["Field names must be Unicode without NUL characters."]
+            else:
+                found.update(unstorable_text(value, sub))
+    elif isinstance(raw, list):
+        for i, value in enumerate(raw):
+            found.update(unstorable_text(value, f"{path}[{i}]"))
+    return found
+
+
 def flatten(messages: Any, prefix: str = "") -> dict[str, list[str]]:
     """marshmallow's nested messages as ``{"consent.scopes[0]": [...]}``."""
     out: dict[str, list[str]] = {}
@@ -87,7 +123,7 @@ def flatten(messages: Any, prefix: str = "") -> dict[str, list[str]]:
             elif key == "_schema":
                 path = prefix or "_schema"
             else:
-                path = f"{prefix}.{key}" if prefix else str(key)
+                path = f"{prefix}.{safe_name(str(key))}" if prefix else safe_name(str(key))
             for sub, msgs in flatten(value, path).items():
                 out.setdefault(sub, []).extend(msgs)
     elif isinstance(messages, list | tuple):
@@ -106,7 +142,7 @@ def partner_record_id_of(raw: Any) -> str | None:
     """The partner's id as sent, when it is a usable string (for reporting a rejection)."""
     if isinstance(raw, Mapping):
         value = raw.get("partner_record_id")
-        if isinstance(value, str) and 0 < len(value) <= 100:
+        if isinstance(value, str) and 0 < len(value) <= 100 and not _BAD_TEXT.search(value):
             return value
     return None
 
@@ -156,6 +192,10 @@ def validate_record(
     """
     if not isinstance(raw, Mapping):
         return Rejection(VALIDATION_FAILED, {"_schema": ["Each record must be a JSON object."]})
+    if _may_hold_unstorable_text(raw):
+        unstorable = unstorable_text(raw)
+        if unstorable:
+            return Rejection(VALIDATION_FAILED, unstorable)
     try:
         data: dict[str, Any] = schema.load(raw)
     except ValidationError as exc:

@@ -44,6 +44,7 @@ JOB_MODULES: dict[str, str] = {
     "anonymise": "hub.jobs.anonymise",
     "audit-seal": "hub.jobs.seal",
     "webhooks": "hub.jobs.webhooks",
+    "process-uploads": "hub.jobs.uploads",
 }
 
 

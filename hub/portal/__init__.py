@@ -44,7 +44,13 @@ csrf = CSRFProtect()
 SESSION_IDLE = timedelta(hours=2)
 
 # Modules whose import adds routes to ``bp``; the error pages' catch-all route comes last.
-_PAGE_MODULES = ("hub.portal.auth", "hub.portal.views", "hub.portal.errors")
+_PAGE_MODULES = (
+    "hub.portal.auth",
+    "hub.portal.views",
+    "hub.portal.upload",
+    "hub.portal.outcomes",
+    "hub.portal.errors",
+)
 
 
 class PortalSessionInterface(SecureCookieSessionInterface):

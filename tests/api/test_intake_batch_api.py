@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import date
 
@@ -191,3 +192,26 @@ def test_rejected_values_are_not_kept_in_the_submissions_errors(
     submission = db_session.get(Submission, uuid.UUID(body["submission_id"]))
     assert submission.errors[0]["column"] == "equality.ethnic_group"
     assert "xyz" not in str(submission.errors)
+
+
+def test_text_no_database_can_store_is_refused_not_a_server_error(client, headers, make_record):
+    # NUL and a lone surrogate, in a value and in a field name, as a fuzzer sends them.
+    raw = (
+        '{"records": [%s, {"partner_record_id": "a\\ud800", "narrative": "x\\u0000y",'
+        ' "equality": {"\\u0000key": 1}}], "\\ud83dextra": 1}'
+    )
+    body = raw % json.dumps(make_record())
+    response = client.post(URL, data=body, headers={**headers, "Content-Type": "application/json"})
+    assert response.status_code == 422
+    assert "?extra" in response.get_json()["errors"]
+    good = raw.replace(', "\\ud83dextra": 1', "") % json.dumps(make_record())
+    answer = client.post(URL, data=good, headers={**headers, "Content-Type": "application/json"})
+    assert answer.status_code == 200
+    results = answer.get_json()["results"]
+    assert [r["status"] for r in results] == ["created", "rejected"]
+    assert results[1]["partner_record_id"] is None
+    assert {
+        "records[1].partner_record_id",
+        "records[1].narrative",
+        "records[1].equality.?key",
+    } <= set(results[1]["errors"])

@@ -127,6 +127,8 @@ ON_REAL_OBJECTS = [
     ("GET", "/api/v1/locations/{location_id}"),
     ("GET", "/api/v1/experiences/{experience_id}"),
     ("GET", "/api/v1/experiences/{experience_id}/consent-receipt"),
+    ("GET", "/api/v1/experiences/{experience_id}/outcomes"),
+    ("GET", "/api/v1/submissions/{submission_id}"),
     ("GET", "/api/v1/safeguarding/alerts/{alert_id}"),
     ("POST", "/api/v1/safeguarding/alerts/{alert_id}/acknowledgement"),
     ("POST", "/api/v1/safeguarding/alerts/{alert_id}/referral"),
@@ -187,6 +189,7 @@ def real_objects(
     return {
         "location_id": "1-545611283",
         "experience_id": experience["id"],
+        "submission_id": experience["submission_id"],
         "alert_id": experience["safeguarding"]["alert"]["id"],
         "endpoint_id": endpoint["id"],
         "slug": "cancer-waits",
@@ -215,8 +218,8 @@ def test_operations_on_real_objects_answer_as_documented(
         names = re.findall(r"{(\w+)}", path)
         body = _request_example(method, path)
         if (method, path) == ("POST", "/api/v1/datasets/{slug}/releases"):
-            body = {"file": b"trust,month,median_wait_days\nRXQ,2026-02,29\n"}
-        successes = []
+            body = {"file": b"trust,month,median_wait_days\nRXQ,2026-02,29\n", "format": "csv"}
+        answered: dict[str, int] = {}
         for kind in accepted_kinds(operation.definition.raw.get("security", [{}]), scopes_held):
             case = operation.Case(
                 path_parameters={name: real_objects[name] for name in names},
@@ -228,6 +231,5 @@ def test_operations_on_real_objects_answer_as_documented(
                 checks=CHECKS,
                 timeout=REQUEST_TIMEOUT_S,
             )
-            if response.status_code < 300:
-                successes.append(kind)
-        assert successes, f"no organisation could {method} {path} on a real object"
+            answered[kind] = response.status_code
+        assert any(status < 300 for status in answered.values()), (method, path, answered)

@@ -270,3 +270,20 @@ def test_any_json_gives_an_answer_never_an_exception(replacements):
     assert isinstance(result, Candidate | Rejection)
     if isinstance(result, Rejection):
         assert result.errors and all(result.errors.values())
+
+
+@pytest.mark.parametrize(
+    ("overrides", "path"),
+    [
+        ({"narrative": "before\x00after"}, "narrative"),
+        ({"themes": ["communication", "x\ud800"]}, "themes[1]"),
+        ({"equality": {"sex\x00": "female"}}, "equality.sex?"),
+    ],
+)
+def test_text_no_database_can_hold_is_refused_by_path(overrides, path):
+    result = rejected(record(**overrides))
+    assert list(result.errors) == [path]
+
+
+def test_a_backslash_sequence_in_ordinary_text_is_fine():
+    assert isinstance(check(record(narrative="They typed \\u0000 into the form.")), Candidate)

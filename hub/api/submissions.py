@@ -1,0 +1,208 @@
+"""``/api/v1/submissions``: CSV uploads and the state of every inbound exchange."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields
+
+from hub.api.auth import require
+from hub.api.docs import LIMIT_422, invalid_query_doc, problem_doc
+from hub.api.pagination import PageArgs, decode_cursor, page_body
+from hub.errors import UnsupportedMediaType, ValidationFailed
+from hub.exchange.csv_report import get_submission, submission_body, submissions_query
+from hub.exchange.csv_upload import accept_upload
+from hub.exchange.models import Submission
+from hub.jobs.uploads import worker_for
+from hub.paging import keyset_page
+from hub.web import commit, current_actor, db, hub_context
+
+blp = Blueprint(
+    "submissions",
+    __name__,
+    url_prefix="/api/v1",
+    description="Inbound exchanges: API calls, batches and CSV files.",
+)
+
+EXAMPLE_ID = "3d6f0c2a-9b1e-4c7d-8a5f-2e4b6c8d0f1a"
+
+
+class RowErrorSchema(Schema):
+    row = fields.Integer(metadata={"description": "Spreadsheet row: 2 is the first data row."})
+    column = fields.String()
+    message = fields.String()
+
+
+class SubmissionSchema(Schema):
+    id = fields.String()
+    channel = fields.String(metadata={"description": "`api`, `batch` or `csv`."})
+    status = fields.String(metadata={"description": "`processing`, `completed` or `failed`."})
+    filename = fields.String(allow_none=True)
+    submitted_by = fields.String()
+    created_at = fields.DateTime()
+    completed_at = fields.DateTime(allow_none=True)
+    rows_total = fields.Integer()
+    rows_done = fields.Integer()
+    accepted = fields.Integer()
+    replayed = fields.Integer()
+    rejected = fields.Integer()
+    errors = fields.List(fields.Nested(RowErrorSchema))
+
+
+class SubmissionPageSchema(Schema):
+    items = fields.List(fields.Nested(SubmissionSchema))
+    next_cursor = fields.String(allow_none=True)
+
+
+class AcceptedSchema(Schema):
+    submission_id = fields.String()
+    status = fields.String()
+
+
+_UPLOAD_BODY = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "required": ["file"],
+                "properties": {
+                    "file": {
+                        "type": "string",
+                        "format": "binary",
+                        "description": "The CSV in the portal's template (CONTRACT §5).",
+                    }
+                },
+            }
+        }
+    },
+}
+
+
+@blp.before_app_request
+def _start_worker() -> None:
+    # Made on the first request rather than at start-up, so CLI commands start no threads.
+    worker_for(hub_context())
+
+
+@blp.route("/submissions/csv")
+class CsvUpload(MethodView):
+    @require("experiences:write")
+    @blp.doc(
+        operationId="uploadSubmissionCsv",
+        description="Upload a CSV file in the template's columns as the multipart field `file`. "
+        "The file is stored before the answer and processed in the background: follow "
+        "`GET /submissions/{id}` for progress and row-level errors. The same file uploaded "
+        "again answers the earlier submission and adds nothing. Over 50 MB or 200,000 rows: "
+        "413, nothing kept.",
+        requestBody=_UPLOAD_BODY,
+    )
+    @blp.response(
+        202, AcceptedSchema, example={"submission_id": EXAMPLE_ID, "status": "processing"}
+    )
+    @blp.alt_response(
+        413,
+        **problem_doc(
+            "payload-too-large",
+            "The file is over the size or row limit; nothing was kept.",
+            detail="The file has more than 200,000 rows. Split it into smaller files.",
+            instance="/api/v1/submissions/csv",
+            errors={"file": ["At most 200,000 rows."]},
+        ),
+    )
+    @blp.alt_response(
+        415,
+        **problem_doc(
+            "unsupported-media-type",
+            "The body is not multipart/form-data.",
+            detail="Send the file as multipart/form-data in the field 'file'.",
+            instance="/api/v1/submissions/csv",
+        ),
+    )
+    @blp.alt_response(
+        422,
+        **problem_doc(
+            "validation-failed",
+            "No `file` field in the form.",
+            detail="No file was sent.",
+            instance="/api/v1/submissions/csv",
+            errors={"file": ["Send the CSV in the field 'file'."]},
+        ),
+    )
+    def post(self) -> tuple[dict[str, Any], int]:
+        """Upload a CSV file of records for processing in the background."""
+        ctx = hub_context()
+        settings = ctx.settings
+        if request.mimetype != "multipart/form-data":
+            raise UnsupportedMediaType("Send the file as multipart/form-data in the field 'file'.")
+        # Leave room for the multipart envelope around the file itself.
+        request.max_content_length = settings.csv_max_bytes + 64 * 1024
+        upload = request.files.get("file")
+        if upload is None:
+            raise ValidationFailed(
+                "No file was sent.", errors={"file": ["Send the CSV in the field 'file'."]}
+            )
+        submission = accept_upload(
+            db(),
+            current_actor(),
+            ctx.storage,
+            upload.stream,  # type: ignore[arg-type]
+            upload.filename or "upload.csv",
+            max_bytes=settings.csv_max_bytes,
+            max_rows=settings.csv_max_rows,
+        )
+        commit()
+        if submission.status == "processing":
+            worker_for(ctx).submit(submission.id)
+        return {"submission_id": str(submission.id), "status": submission.status}, 202
+
+
+@blp.route("/submissions")
+class Submissions(MethodView):
+    @require("experiences:read", "regulator:read")
+    @blp.doc(
+        operationId="listSubmissions",
+        description="Your organisation's inbound exchanges (the regulator's: everyone's), "
+        "newest first, with their status, counts and row-level errors.",
+    )
+    @blp.arguments(PageArgs, location="query")
+    @blp.response(200, SubmissionPageSchema)
+    @blp.alt_response(422, **invalid_query_doc("/api/v1/submissions", *LIMIT_422))
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Your submissions, newest first."""
+        rows, next_key = keyset_page(
+            db(),
+            submissions_query(current_actor()),
+            [Submission.__table__.c.created_at, Submission.__table__.c.id],
+            limit=args["limit"],
+            after=decode_cursor(args["cursor"]),
+            descending=True,
+        )
+        return page_body([submission_body(s) for s in rows], next_key)
+
+
+@blp.route("/submissions/<uuid:submission_id>")
+class SubmissionItem(MethodView):
+    @require("experiences:read", "regulator:read")
+    @blp.doc(
+        operationId="getSubmission",
+        description="One submission: channel, status, progress (`rows_done` of `rows_total`), "
+        "counts and errors as `{row, column, message}`. Another organisation's answers 404.",
+    )
+    @blp.response(200, SubmissionSchema)
+    @blp.alt_response(
+        404,
+        **problem_doc(
+            "not-found",
+            "No such submission, or not the caller's.",
+            detail="No such submission.",
+            instance=f"/api/v1/submissions/{EXAMPLE_ID}",
+        ),
+    )
+    def get(self, submission_id: uuid.UUID) -> dict[str, Any]:
+        """One submission and its progress."""
+        return submission_body(get_submission(db(), current_actor(), submission_id))

@@ -1,0 +1,23 @@
+"""The ``webhooks`` job: send the outbox's deliveries that are due, retrying with backoff.
+
+Each delivery is claimed and recorded in its own transaction (``hub.exchange.webhook_delivery``),
+so a killed run leaves the rest for the next, and a delivered one is never sent again.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from hub.context import HubContext
+from hub.exchange.webhooks import deliver_pending
+
+
+def run(
+    ctx: HubContext, session_factory: sessionmaker[Session], *, now: datetime
+) -> dict[str, Any]:
+    """Deliver every pending webhook due at ``now``; counts delivered, retrying and failed."""
+    report = deliver_pending(session_factory, hub_secret=ctx.secret_key, now=now)
+    return dict(report.to_dict())

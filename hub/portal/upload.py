@@ -1,0 +1,122 @@
+"""Uploading a spreadsheet, following its progress and reading its report."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+from flask import Response, redirect, render_template, stream_with_context, url_for
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from govuk_frontend_wtf.wtforms_widgets import GovFileInput
+from werkzeug.wrappers import Response as BaseResponse
+from wtforms.validators import ValidationError
+
+from hub.errors import PayloadTooLarge
+from hub.exchange.csv_report import (
+    annotated_csv,
+    get_submission,
+    submission_body,
+    submissions_query,
+)
+from hub.exchange.csv_template import example_csv, template_csv
+from hub.exchange.csv_upload import accept_upload
+from hub.exchange.models import Submission
+from hub.jobs.uploads import worker_for
+from hub.portal import bp
+from hub.portal.auth import current_portal_actor, role_required
+from hub.portal.pages import PARTNER_ROLES
+from hub.storage import attachment_disposition
+from hub.web import commit, db, hub_context
+
+LIST_LIMIT = 100
+CSV_TYPE = "text/csv; charset=utf-8"
+
+
+def _csv_name(_form: FlaskForm, field: FileField) -> None:
+    name = (getattr(field.data, "filename", "") or "").lower()
+    if not name.endswith(".csv"):
+        raise ValidationError("The selected file must be a CSV")
+
+
+class UploadForm(FlaskForm):
+    file = FileField(
+        "Upload a file",
+        widget=GovFileInput(),
+        validators=[FileRequired(message="Select a CSV file"), _csv_name],
+    )
+
+
+@bp.route("/upload", methods=["GET", "POST"])
+@role_required(*PARTNER_ROLES)
+def upload() -> str | BaseResponse | tuple[str, int]:
+    form = UploadForm()
+    if form.validate_on_submit():
+        ctx = hub_context()
+        data = form.file.data
+        try:
+            submission = accept_upload(
+                db(),
+                current_portal_actor(),
+                ctx.storage,
+                data.stream,
+                data.filename or "upload.csv",
+                max_bytes=ctx.settings.csv_max_bytes,
+                max_rows=ctx.settings.csv_max_rows,
+            )
+        except PayloadTooLarge as exc:
+            form.file.errors = [str(exc)]
+            return render_template("portal/upload.html", form=form), 413
+        commit()
+        if submission.status == "processing":
+            worker_for(ctx).submit(submission.id)
+        return redirect(url_for("portal.submission", submission_id=submission.id))
+    return render_template("portal/upload.html", form=form)
+
+
+@bp.route("/submissions", methods=["GET"])
+@role_required(*PARTNER_ROLES)
+def submissions() -> str:
+    stmt = (
+        submissions_query(current_portal_actor())
+        .order_by(Submission.created_at.desc(), Submission.id.desc())
+        .limit(LIST_LIMIT)
+    )
+    items = [submission_body(s) for s in db().scalars(stmt)]
+    return render_template("portal/submissions.html", items=items)
+
+
+@bp.route("/submissions/<uuid:submission_id>", methods=["GET"])
+@role_required(*PARTNER_ROLES)
+def submission(submission_id: uuid.UUID) -> str:
+    found = get_submission(db(), current_portal_actor(), submission_id)
+    return render_template("portal/submission.html", item=submission_body(found))
+
+
+@bp.route("/submissions/<uuid:submission_id>/annotated.csv", methods=["GET"])
+@role_required(*PARTNER_ROLES)
+def annotated(submission_id: uuid.UUID) -> Response:
+    found = get_submission(db(), current_portal_actor(), submission_id)
+    storage = hub_context().storage
+    lines: Iterator[str] = annotated_csv(storage, found)
+    stem = (found.filename or "upload.csv").removesuffix(".csv")
+    return _download(stream_with_context(lines), f"{stem}-report.csv")
+
+
+@bp.route("/template.csv", methods=["GET"])
+@role_required(*PARTNER_ROLES)
+def template_download() -> Response:
+    return _download(iter([template_csv()]), "experiences-template.csv")
+
+
+@bp.route("/example.csv", methods=["GET"])
+@role_required(*PARTNER_ROLES)
+def example_download() -> Response:
+    return _download(iter([example_csv()]), "experiences-example.csv")
+
+
+def _download(lines: Iterator[str], filename: str) -> Response:
+    response = Response(lines, mimetype="text/csv")
+    response.headers["Content-Type"] = CSV_TYPE
+    response.headers["Content-Disposition"] = attachment_disposition(filename)
+    return response

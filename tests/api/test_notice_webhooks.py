@@ -1,0 +1,47 @@
+"""Notices owed to the regulator (safeguarding alerts, withdrawals) reach its webhooks."""
+
+from __future__ import annotations
+
+import uuid
+
+import sqlalchemy as sa
+
+from hub.exchange.webhook_models import WebhookDelivery
+
+
+def _register(client, headers, events):
+    response = client.post(
+        "/api/v1/webhooks",
+        json={"url": "https://receiver.example/hook", "events": events},
+        headers=headers,
+    )
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()["id"]
+
+
+def test_safeguarding_alert_and_withdrawal_are_sent_to_the_regulators_endpoint(
+    client, make_party, auth_headers, make_record, db_session
+):
+    regulator = make_party("regulator")
+    partner = make_party("charity")
+    endpoint_id = _register(
+        client, auth_headers(regulator), ["safeguarding.alert", "consent.withdrawn"]
+    )
+    headers = auth_headers(partner)
+    record = make_record(
+        narrative="The carer slapped my mum and she has bruises on her arms.",
+        safeguarding={"concern": True, "immediate_risk": False, "categories": ["physical"]},
+    )
+    created = client.post("/api/v1/experiences", json=record, headers=headers)
+    assert created.status_code == 201, created.get_json()
+    record_id = created.get_json()["id"]
+    withdrawn = client.post(f"/api/v1/experiences/{record_id}/withdrawal", headers=headers)
+    assert withdrawn.status_code == 200
+
+    deliveries = db_session.scalars(
+        sa.select(WebhookDelivery).where(WebhookDelivery.endpoint_id == uuid.UUID(endpoint_id))
+    ).all()
+    events = sorted(d.event for d in deliveries)
+    assert events == ["consent.withdrawn", "safeguarding.alert"]
+    for delivery in deliveries:
+        assert "slapped" not in delivery.body

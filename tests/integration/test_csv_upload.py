@@ -1,0 +1,295 @@
+"""CSV uploads on a real database: storing, processing in chunks, resuming, reporting."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, datetime
+
+import pytest
+import sqlalchemy as sa
+
+from hub.actor import Actor
+from hub.audit.models import AuditEvent
+from hub.errors import PayloadTooLarge
+from hub.exchange import csv_upload
+from hub.exchange.csv_report import annotated_csv
+from hub.exchange.csv_template import COLUMNS, EXAMPLE_ROWS, csv_line, row_to_record
+from hub.exchange.csv_upload import accept_upload, process_submission
+from hub.exchange.models import ExperienceRecord, Submission
+from hub.exchange.pipeline import IntakeConfig
+from hub.exchange.validation import Candidate, validate_record
+from hub.storage import FileStorage
+from hub.vocab.services import load_vocabularies
+
+CONFIG = IntakeConfig(digest_key=b"d" * 32, fingerprint_key=b"f" * 32)
+NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def actor(make_org):
+    org = make_org("charity")
+    return Actor(
+        kind="client",
+        id="hub_test",
+        organisation_id=org.id,
+        organisation_kind="charity",
+        scopes=frozenset({"experiences:write"}),
+    )
+
+
+@pytest.fixture
+def storage(tmp_path):
+    return FileStorage(str(tmp_path / "store"))
+
+
+def row(n: int, **changes: str) -> dict[str, str]:
+    base = dict(EXAMPLE_ROWS[n % len(EXAMPLE_ROWS)])
+    base["partner_record_id"] = f"csv-{n:05d}"
+    base.update(changes)
+    return base
+
+
+def make_csv(rows, columns=COLUMNS) -> str:
+    return csv_line(columns) + "".join(csv_line(r.get(c, "") for c in columns) for r in rows)
+
+
+def upload(session, actor, storage, text: str | bytes, **limits):
+    data = text.encode() if isinstance(text, str) else text
+    submission = accept_upload(
+        session, actor, storage, io.BytesIO(data), "people.csv", now=NOW, **limits
+    )
+    session.commit()
+    return submission
+
+
+def process(session_factory, storage, submission, **kwargs):
+    return process_submission(
+        session_factory, storage, submission.id, config=CONFIG, now=NOW, **kwargs
+    )
+
+
+def stored(session, actor) -> int:
+    return session.scalar(
+        sa.select(sa.func.count())
+        .select_from(ExperienceRecord)
+        .where(ExperienceRecord.organisation_id == actor.organisation_id)
+    )
+
+
+def test_the_example_rows_pass_every_rule(db_session):
+    vocab = load_vocabularies(db_session)
+    for example in EXAMPLE_ROWS:
+        record, problems = row_to_record(example)
+        assert problems == []
+        assert isinstance(validate_record(record, vocab, NOW), Candidate)
+
+
+def test_valid_rows_are_kept_and_invalid_ones_reported_by_row_and_column(
+    db_session, session_factory, actor, storage
+):
+    rows = [row(0), row(1, experience_date="2099-01-01"), row(2), row(3, consent_feedback="maybe")]
+    submission = upload(db_session, actor, storage, make_csv(rows))
+    assert submission.status == "processing"
+    assert submission.channel == "csv" and submission.declared_count == 4
+    assert storage.exists(submission.storage_key)
+
+    done = process(session_factory, storage, submission)
+    assert done.status == "completed"
+    assert (done.accepted_count, done.rejected_count) == (2, 2)
+    assert csv_upload.rows_done(done) == 4
+    assert {(e["row"], e["column"]) for e in done.errors} == {
+        (3, "experience_date"),
+        (5, "consent_feedback"),
+    }
+    assert stored(db_session, actor) == 2
+    event = db_session.scalar(
+        sa.select(AuditEvent).where(
+            AuditEvent.action == "submission.completed", AuditEvent.object_id == str(done.id)
+        )
+    )
+    assert event is not None
+
+
+def test_a_bom_is_ignored(db_session, session_factory, actor, storage):
+    submission = upload(db_session, actor, storage, b"\xef\xbb\xbf" + make_csv([row(0)]).encode())
+    done = process(session_factory, storage, submission)
+    assert (done.status, done.accepted_count, done.errors) == ("completed", 1, [])
+
+
+EXCEL_TEXT = "The nurse\u2019s care was \u201cexcellent\u201d \u2013 caf\u00e9 food too."
+
+
+def test_windows_1252_from_excel_is_read(db_session, session_factory, actor, storage):
+    text = make_csv([row(0, narrative=EXCEL_TEXT)])
+    submission = upload(db_session, actor, storage, text.encode("cp1252"))
+    done = process(session_factory, storage, submission)
+    assert (done.status, done.accepted_count) == ("completed", 1)
+    narrative = db_session.scalar(
+        sa.select(ExperienceRecord.narrative).where(ExperienceRecord.submission_id == done.id)
+    )
+    assert narrative == EXCEL_TEXT
+
+
+def test_a_bad_header_fails_the_file_with_did_you_mean(db_session, session_factory, actor, storage):
+    columns = [("narative" if c == "narrative" else c) for c in COLUMNS]
+    text = make_csv([{**row(0), "narative": "x"}], columns=columns)
+    submission = upload(db_session, actor, storage, text)
+    done = process(session_factory, storage, submission)
+    assert done.status == "failed"
+    messages = [e["message"] for e in done.errors]
+    assert "Unknown column 'narative'. Did you mean 'narrative'?" in messages
+    assert "Missing column 'narrative': the template requires it." in messages
+    assert stored(db_session, actor) == 0
+
+
+def test_the_same_file_again_creates_nothing(db_session, session_factory, actor, storage):
+    text = make_csv([row(0), row(1)])
+    first = upload(db_session, actor, storage, text)
+    process(session_factory, storage, first)
+    again = upload(db_session, actor, storage, text)
+    assert again.id == first.id
+    assert (
+        db_session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Submission)
+            .where(Submission.organisation_id == actor.organisation_id)
+        )
+        == 1
+    )
+    assert stored(db_session, actor) == 2
+
+
+def test_a_fixed_file_adds_only_the_fixed_rows(db_session, session_factory, actor, storage):
+    first = upload(db_session, actor, storage, make_csv([row(0), row(1, narrative="")]))
+    process(session_factory, storage, first)
+    fixed = upload(db_session, actor, storage, make_csv([row(0), row(1)]))
+    assert fixed.id != first.id
+    done = process(session_factory, storage, fixed)
+    assert (done.accepted_count, done.replayed_count, done.rejected_count) == (1, 1, 0)
+    assert stored(db_session, actor) == 2
+
+
+@pytest.mark.parametrize(
+    ("limits", "field"), [({"max_rows": 2}, "rows"), ({"max_bytes": 100}, "bytes")]
+)
+def test_over_a_limit_nothing_is_kept(db_session, actor, storage, limits, field):
+    with pytest.raises(PayloadTooLarge) as caught:
+        upload(db_session, actor, storage, make_csv([row(0), row(1), row(2)]), **limits)
+    assert field in str(caught.value)
+    assert list(storage.list("uploads/")) == []
+    assert (
+        db_session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Submission)
+            .where(Submission.organisation_id == actor.organisation_id)
+        )
+        == 0
+    )
+
+
+def test_processing_resumes_after_a_crash_without_duplicating(
+    db_session, session_factory, actor, storage, monkeypatch
+):
+    rows = [row(n) for n in range(7)]
+    rows[5]["overall_experience"] = "9"
+    submission = upload(db_session, actor, storage, make_csv(rows))
+    real = csv_upload._process_chunk
+    calls = []
+
+    def crash_on_second(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("killed")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(csv_upload, "_process_chunk", crash_on_second)
+    with pytest.raises(RuntimeError):
+        process(session_factory, storage, submission, chunk_rows=3)
+    db_session.expire_all()
+    half = db_session.get(Submission, submission.id)
+    assert (half.status, csv_upload.rows_done(half), half.declared_count) == ("processing", 3, 7)
+
+    monkeypatch.setattr(csv_upload, "_process_chunk", real)
+    done = process(session_factory, storage, submission, chunk_rows=3)
+    assert done.status == "completed"
+    assert (done.accepted_count, done.replayed_count, done.rejected_count) == (6, 0, 1)
+    assert [(e["row"], e["column"]) for e in done.errors] == [(7, "overall_experience")]
+    assert stored(db_session, actor) == 6
+
+
+def test_the_annotated_file_is_formula_safe(db_session, session_factory, actor, storage):
+    rows = [
+        row(0, narrative='=HYPERLINK("http://evil.example","click")'),
+        row(1, sex="x", narrative=""),
+    ]
+    submission = upload(db_session, actor, storage, make_csv(rows))
+    done = process(session_factory, storage, submission)
+    lines = list(csv.reader(io.StringIO("".join(annotated_csv(storage, done)))))
+    assert lines[0] == [*COLUMNS, "errors"]
+    narrative = COLUMNS.index("narrative")
+    assert lines[1][narrative] == '\'=HYPERLINK("http://evil.example","click")'
+    assert lines[1][-1] == ""
+    assert lines[2][-1].startswith("narrative: ")
+
+
+def test_the_process_uploads_job_finishes_pending_files(
+    db_session, session_factory, actor, storage, settings, engine
+):
+    from hub.context import HubContext
+    from hub.jobs import uploads
+    from hub.jobs.registry import JOBS
+
+    assert JOBS["process-uploads"] is uploads.run
+    ctx = HubContext(settings=settings, engine=engine, session_factory=session_factory)
+    submission = accept_upload(
+        db_session, actor, ctx.storage, io.BytesIO(make_csv([row(0)]).encode()), "a.csv", now=NOW
+    )
+    db_session.commit()
+    stats = uploads.run(ctx, session_factory, now=NOW)
+    assert stats == {"pending": 1, "processed": 1}
+    db_session.expire_all()
+    assert db_session.get(Submission, submission.id).status == "completed"
+    assert uploads.run(ctx, session_factory, now=NOW) == {"pending": 0, "processed": 0}
+
+
+def test_a_restarted_web_process_resumes_unfinished_files_in_its_threads(
+    fresh_database_url, tmp_path
+):
+    from datetime import date
+
+    from hub.config import Settings
+    from hub.context import HubContext
+    from hub.db import transaction
+    from hub.identity import services as identity
+    from hub.jobs.uploads import UploadWorker
+    from tests.factories import ACTOR
+
+    settings = Settings(
+        database_url=fresh_database_url,
+        storage_url=f"file://{tmp_path / 'storage'}",
+        instance_path=str(tmp_path / "instance"),
+        secret_key="worker-test-secret",
+    )
+    ctx = HubContext.from_settings(settings)
+    try:
+        with transaction(ctx.session_factory) as session:
+            org = identity.create_organisation(
+                session, ACTOR, name="Threads", kind="charity", valid_from=date(2020, 1, 1)
+            )
+            owner = Actor(
+                kind="client", id="c", organisation_id=org.id, organisation_kind="charity"
+            )
+            left = accept_upload(
+                session, owner, ctx.storage, io.BytesIO(make_csv([row(0)]).encode()), "a.csv"
+            )
+        # A new process: its worker finds the file left in ``processing`` and finishes it.
+        worker = UploadWorker(ctx, threads=1)
+        futures = worker.resume_pending()
+        assert [f.result(timeout=120) for f in futures] == [True]
+        with ctx.session_factory() as session:
+            done = session.get(Submission, left.id)
+            assert done is not None
+            assert (done.status, done.accepted_count) == ("completed", 1)
+    finally:
+        ctx.engine.dispose()

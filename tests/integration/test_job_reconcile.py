@@ -1,0 +1,160 @@
+"""The reconcile job: waiting records linked by id, predecessor or name and postcode; reports."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+import sqlalchemy as sa
+
+from hub.audit.models import AuditEvent
+from hub.context import HubContext
+from hub.exchange.models import ExperienceRecord, Submission
+from hub.jobs.reconcile_models import ReconciliationCandidate, ReconciliationReport
+from hub.jobs.runner import run_job
+from tests.integration.pooled_records import add_records
+
+NOW = datetime(2026, 11, 2, 2, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def ctx(settings, engine, session_factory):
+    return HubContext(settings=settings, engine=engine, session_factory=session_factory)
+
+
+@pytest.fixture
+def registry(make_location):
+    make_location("1-000000010", name="Old Riverside Ward", postcode="SW1A 1AA")
+    make_location(
+        "1-000000020", name="Riverside Ward", postcode="SW1A 1AA", predecessor="1-000000010"
+    )
+    make_location("1-000000030", name="St Mary's Hospital Riverside Ward", postcode="SW1A 1AB")
+    make_location("1-000000040", name="Hill House Care Home", postcode="SW1A 2BB")
+
+
+def _waiting(db_session, org, **fields):
+    [rec] = add_records(
+        db_session, org.id, 1, location_id=None, status="needs_reconciliation", **fields
+    )
+    return rec
+
+
+def _reload(db_session, rec):
+    db_session.expire_all()
+    return db_session.get(ExperienceRecord, rec.id)
+
+
+def test_records_are_linked_by_predecessor_and_by_name_and_postcode(
+    ctx, db_session, make_org, registry
+):
+    org = make_org()
+    moved = _waiting(db_session, org, submitted_location_id="1-000000010")
+    named = _waiting(
+        db_session,
+        org,
+        submitted_location_id=None,
+        service_name="Riverside Ward, St Marys Hospital",
+        service_postcode="SW1A 1AB",
+    )
+
+    run = run_job(ctx, "reconcile", now=NOW)
+
+    assert run.status == "succeeded", run.error
+    assert (run.stats["linked_by_id"], run.stats["linked_by_name"]) == (1, 1)
+    moved, named = _reload(db_session, moved), _reload(db_session, named)
+    assert (moved.status, moved.location_id) == ("accepted", "1-000000020")
+    assert (named.status, named.location_id) == ("accepted", "1-000000030")
+    events = db_session.scalars(
+        sa.select(AuditEvent).where(AuditEvent.action == "experience.reconciled")
+    ).all()
+    assert {e.object_id for e in events} == {str(moved.id), str(named.id)}
+
+    again = run_job(ctx, "reconcile", now=NOW)
+    assert (again.stats["linked_by_id"], again.stats["linked_by_name"]) == (0, 0)
+
+
+def test_an_unmatched_record_waits_with_its_candidates_listed_in_the_report(
+    ctx, db_session, make_org, registry
+):
+    org = make_org()
+    other = make_org()
+    vague = _waiting(
+        db_session,
+        org,
+        submitted_location_id="1-999999999",
+        service_name="Riverside Clinic",
+        service_postcode="SW1A 1AB",
+    )
+    db_session.add(
+        Submission(
+            organisation_id=org.id,
+            channel="batch",
+            status="completed",
+            submitted_by="tests",
+            declared_count=5,
+            accepted_count=3,
+            rejected_count=1,
+            errors=[],
+        )
+    )
+    db_session.commit()
+
+    run_job(ctx, "reconcile", now=NOW)
+    run_job(ctx, "reconcile", now=NOW)
+
+    vague = _reload(db_session, vague)
+    assert (vague.status, vague.location_id) == ("needs_reconciliation", None)
+    listed = db_session.get(ReconciliationCandidate, vague.id).candidates
+    assert listed and listed[0]["location_id"] in {"1-000000020", "1-000000030"}
+    assert all(0.5 <= c["score"] < 0.85 for c in listed)
+    [report] = db_session.scalars(
+        sa.select(ReconciliationReport).where(ReconciliationReport.organisation_id == org.id)
+    ).all()
+    [waiting] = report.body["records"]["waiting"]
+    assert waiting["experience_id"] == str(vague.id)
+    assert waiting["candidates"] == listed
+    [mismatch] = report.body["submissions"]["mismatched"]
+    assert (mismatch["declared"], mismatch["accepted"], mismatch["rejected"]) == (5, 3, 1)
+    assert other.id not in {
+        r.organisation_id for r in db_session.scalars(sa.select(ReconciliationReport))
+    }
+
+
+def test_cross_partner_duplicates_are_grouped_without_showing_other_partners_ids(
+    ctx, db_session, make_org
+):
+    first, second = make_org(), make_org()
+    [mine] = add_records(db_session, first.id, 1)
+    [theirs] = add_records(db_session, second.id, 1)
+    theirs.fingerprint = mine.fingerprint
+    db_session.commit()
+
+    run_job(ctx, "reconcile", now=NOW)
+
+    report = db_session.scalars(
+        sa.select(ReconciliationReport).where(ReconciliationReport.organisation_id == first.id)
+    ).one()
+    assert report.body["duplicates"] == [
+        {"experience_ids": [str(mine.id)], "other_partners": 1, "other_records": 1}
+    ]
+    assert str(theirs.id) not in str(report.body)
+
+
+def test_partners_read_only_their_own_reports_and_the_regulator_reads_all(
+    ctx, db_session, make_party, client, auth_headers
+):
+    partner, other = make_party("charity"), make_party("charity")
+    regulator = make_party("regulator")
+    add_records(db_session, partner.id, 1)
+    add_records(db_session, other.id, 1)
+    run_job(ctx, "reconcile", now=NOW)
+
+    own = client.get("/api/v1/reconciliation/reports", headers=auth_headers(partner))
+    assert own.status_code == 200, own.get_json()
+    assert {i["organisation_id"] for i in own.get_json()["items"]} == {str(partner.id)}
+
+    everyone = client.get("/api/v1/reconciliation/reports", headers=auth_headers(regulator))
+    assert {i["organisation_id"] for i in everyone.get_json()["items"]} >= {
+        str(partner.id),
+        str(other.id),
+    }
