@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -139,10 +140,35 @@ def load_demo(ctx: HubContext) -> dict[str, Any]:
         from hub.exchange.demo_datasets import publish_demo_datasets
 
         publish_demo_datasets(session, actor, ctx.storage)
+        _load_records(ctx, session, credentials)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(credentials, indent=2))
     path.chmod(0o600)
     return credentials
+
+
+def _load_records(ctx: HubContext, session: Any, credentials: dict[str, Any]) -> None:
+    from hub.actor import Actor
+    from hub.clock import utcnow
+    from hub.demo_records import load_demo_records
+    from hub.exchange.results import IntakeConfig
+
+    partners = []
+    for (_name, kind, conditions, _users), org in zip(
+        DEMO_ORGANISATIONS, credentials["organisations"], strict=True
+    ):
+        if kind in ("charity", "healthwatch", "community_group"):
+            actor = Actor(
+                kind="client",
+                id=org["client_id"],
+                organisation_id=uuid.UUID(org["id"]),
+                organisation_kind=kind,
+                scopes=frozenset(org["scopes"]),
+            )
+            # Two areas each, so the pooled datasets have counts above the small-number rule.
+            partners.append((actor, conditions[:2]))
+    config = IntakeConfig.from_settings(ctx.settings, ctx.secret_key)
+    load_demo_records(session, partners, config, now=utcnow())
 
 
 def describe(credentials: dict[str, Any]) -> str:

@@ -126,3 +126,22 @@ def test_demo_loads_once_and_prints_working_credentials(env):
     engine.dispose()
     assert locations >= 200
     assert run(env, "audit", "verify").exit_code == 0
+
+
+def test_anonymise_on_demo_data_publishes_only_suppressed_or_rounded_counts(env, tmp_path):
+    assert run(env, "demo").exit_code == 0
+    result = run(env, "jobs", "run", "anonymise", "--json")
+    assert result.exit_code == 0, result.output
+    files = sorted((tmp_path / "storage" / "datasets").glob("experience-*/v*/*.csv"))
+    counts = [
+        line.rsplit(",", 1)[1]
+        for f in files
+        if not f.parent.parent.name.startswith("experience-quotes")
+        for line in f.read_text().splitlines()[1:]
+    ]
+    assert counts, "the demo should give the pooled datasets something to count"
+    numbers = [int(c) for c in counts if c != "*"]
+    assert numbers, "some cells should be large enough to show"
+    assert all(n >= 10 and n % 5 == 0 for n in numbers)
+    assert run(env, "jobs", "run", "audit-seal").exit_code == 0
+    assert run(env, "audit", "verify").exit_code == 0
