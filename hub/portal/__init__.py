@@ -49,6 +49,8 @@ _PAGE_MODULES = (
     "hub.portal.views",
     "hub.portal.upload",
     "hub.portal.outcomes",
+    "hub.portal.inspector",
+    "hub.portal.safeguarding",
     "hub.portal.errors",
 )
 
