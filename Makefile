@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 setup: $(STAMP)
-	@if [ -f package.json ]; then npm ci --no-audit --no-fund --loglevel=error && $(BIN)/python -m hub.portal.assets && $(BIN)/python -m hub.api.docs_assets; fi
+	@if [ -f package.json ]; then npm ci --ignore-scripts --no-audit --no-fund --loglevel=error && $(BIN)/python -m hub.portal.assets && $(BIN)/python -m hub.api.docs_assets; fi
 
 ## Set everything up and run the hub on its embedded defaults (SQLite, files under instance/).
 run: setup
@@ -42,7 +42,7 @@ pytest: $(STAMP)
 
 ## Regenerate the committed OpenAPI document after changing the API.
 openapi: $(STAMP)
-	$(BIN)/python -m hub.openapi > openapi/openapi.json
+	$(BIN)/python -m hub.openapi > openapi/openapi.json.tmp && mv openapi/openapi.json.tmp openapi/openapi.json
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

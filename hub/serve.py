@@ -43,6 +43,8 @@ def run_gunicorn(app: Flask, *, host: str, port: int, workers: int) -> None:
         # Query strings can carry ids; keep the access log to method, path and status.
         "access_log_format": '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms',
         "forwarded_allow_ips": "127.0.0.1",
+        # No shared control socket, so several hubs can run on one machine.
+        "control_socket_disable": True,
     }
     options["post_fork"] = post_fork
     _Gunicorn(app, options).run()

@@ -99,6 +99,7 @@ def init_api(app: Flask) -> Api:
         datasets,
         experiences,
         health,
+        insight,
         jobs,
         ledger,
         locations,
@@ -117,6 +118,7 @@ def init_api(app: Flask) -> Api:
         jobs.blp,
         experiences.blp,
         safeguarding.blp,
+        insight.blp,
         datasets.blp,
         webhooks.blp,
         outcomes.blp,
@@ -126,4 +128,7 @@ def init_api(app: Flask) -> Api:
     ):
         api.register_blueprint(blueprint)
     app.register_blueprint(health.bp)
+    from hub.api import docs
+
+    app.register_blueprint(docs.bp)
     return api

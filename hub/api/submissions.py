@@ -77,7 +77,11 @@ _UPLOAD_BODY = {
                         "description": "The CSV in the portal's template (CONTRACT §5).",
                     }
                 },
-            }
+            },
+            "example": {
+                "file": "partner_record_id,location_id,service_name,service_postcode,...\n"
+                "hw-2026-0001,1-545611283,,,...\n"
+            },
         }
     },
 }
@@ -161,6 +165,31 @@ class CsvUpload(MethodView):
         return {"submission_id": str(submission.id), "status": submission.status}, 202
 
 
+_SUBMISSION_EXAMPLE = {
+    "id": EXAMPLE_ID,
+    "channel": "csv",
+    "status": "completed",
+    "filename": "october-feedback.csv",
+    "submitted_by": "user:3f2b1c4d-8e9a-4b7c-9d1e-2a3b4c5d6e7f",
+    "created_at": "2026-11-02T10:15:00+00:00",
+    "completed_at": "2026-11-02T10:15:42+00:00",
+    "rows_total": 120,
+    "rows_done": 120,
+    "accepted": 117,
+    "replayed": 0,
+    "rejected": 3,
+    "errors": [
+        {"row": 14, "column": "experience_date", "message": "Must not be in the future."},
+        {
+            "row": 27,
+            "column": "consent_regulator_use",
+            "message": "Consent must include regulator_use.",
+        },
+        {"row": 88, "column": "location_id", "message": "Not a registry id."},
+    ],
+}
+
+
 @blp.route("/submissions")
 class Submissions(MethodView):
     @require("experiences:read", "regulator:read")
@@ -170,7 +199,9 @@ class Submissions(MethodView):
         "newest first, with their status, counts and row-level errors.",
     )
     @blp.arguments(PageArgs, location="query")
-    @blp.response(200, SubmissionPageSchema)
+    @blp.response(
+        200, SubmissionPageSchema, example={"items": [_SUBMISSION_EXAMPLE], "next_cursor": None}
+    )
     @blp.alt_response(422, **invalid_query_doc("/api/v1/submissions", *LIMIT_422))
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """Your submissions, newest first."""
@@ -193,7 +224,7 @@ class SubmissionItem(MethodView):
         description="One submission: channel, status, progress (`rows_done` of `rows_total`), "
         "counts and errors as `{row, column, message}`. Another organisation's answers 404.",
     )
-    @blp.response(200, SubmissionSchema)
+    @blp.response(200, SubmissionSchema, example=_SUBMISSION_EXAMPLE)
     @blp.alt_response(
         404,
         **problem_doc(

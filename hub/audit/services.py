@@ -132,25 +132,27 @@ class Verification:
         }
 
 
-def _rows(
-    session: Session, upto_seq: int, batch: int = 5000
-) -> Generator[sa.Row[Any], None, None]:
+def _rows(session: Session, upto_seq: int, batch: int = 5000) -> Generator[sa.Row[Any], None, None]:
     """Every event in ``seq`` order, streamed; the server-side cursor is closed however we stop."""
     cols = [getattr(AuditEvent, name) for name in ("prev_hash", "hash")]
-    stmt = sa.select(
-        AuditEvent.seq,
-        AuditEvent.occurred_at,
-        AuditEvent.actor,
-        AuditEvent.organisation_id,
-        AuditEvent.action,
-        AuditEvent.object_type,
-        AuditEvent.object_id,
-        AuditEvent.outcome,
-        AuditEvent.request_id,
-        AuditEvent.ip,
-        AuditEvent.details,
-        *cols,
-    ).where(AuditEvent.seq <= upto_seq).order_by(AuditEvent.seq)
+    stmt = (
+        sa.select(
+            AuditEvent.seq,
+            AuditEvent.occurred_at,
+            AuditEvent.actor,
+            AuditEvent.organisation_id,
+            AuditEvent.action,
+            AuditEvent.object_type,
+            AuditEvent.object_id,
+            AuditEvent.outcome,
+            AuditEvent.request_id,
+            AuditEvent.ip,
+            AuditEvent.details,
+            *cols,
+        )
+        .where(AuditEvent.seq <= upto_seq)
+        .order_by(AuditEvent.seq)
+    )
     result = session.execute(stmt.execution_options(yield_per=batch))
     try:
         yield from result  # type: ignore[misc]

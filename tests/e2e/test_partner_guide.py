@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -42,6 +43,8 @@ def console_command(starting: str) -> str:
 @pytest.fixture
 def partner_env(live_hub: LiveHub, tmp_path: Path) -> dict[str, str]:
     """The guide's starting point: a charity's credentials, a location and a cancer dataset."""
+    missing = [tool for tool in ("curl", "jq", "openssl", "sha256sum") if not shutil.which(tool)]
+    assert not missing, f"the guide's commands need {', '.join(missing)}: apt-get install -y them"
     registry = tmp_path / "locations.csv"
     registry.write_text(REGISTRY_CSV)
     live_hub.cli("registry", "import", str(registry))

@@ -5,14 +5,17 @@ first, then valid and invalid data) and sends each with the token of every organ
 whose scopes the operation accepts, to a real ``hub serve``. Generated ids rarely name anything,
 so a second test calls every operation on an id with real objects behind it. The run is
 bounded: a fixed seed, a few examples per operation, no shrinking and a timeout on every request.
+For a deeper run: ``HUB_FUZZ_EXAMPLES=500 HUB_FUZZ_COVERAGE=1``.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import schemathesis
@@ -30,8 +33,10 @@ pytestmark = pytest.mark.e2e
 
 SPEC = Path(__file__).resolve().parents[2] / "openapi" / "openapi.json"
 KINDS = ("charity", "healthwatch", "community_group", "regulator", "auditor")
-MAX_EXAMPLES = 12
+# A few per operation keeps the run to a minute or two; HUB_FUZZ_EXAMPLES=500 digs deeper.
+MAX_EXAMPLES = int(os.environ.get("HUB_FUZZ_EXAMPLES", "12"))
 REQUEST_TIMEOUT_S = 30
+GUNICORN_LINE_LIMIT = 4094  # gunicorn's limit_request_line, in bytes
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
@@ -47,7 +52,8 @@ schema = schemathesis.openapi.from_path(
             "phases": {
                 "examples": {"enabled": True},
                 "fuzzing": {"enabled": True},
-                "coverage": {"enabled": False},
+                # Boundary values of every parameter: thorough, and several minutes long.
+                "coverage": {"enabled": os.environ.get("HUB_FUZZ_COVERAGE") == "1"},
                 "stateful": {"enabled": False},
             },
             "generation": {
@@ -68,6 +74,13 @@ def accepted_kinds(security: list[dict[str, list[str]]], held: dict[str, set[str
         for kind in KINDS
         if any(set(requirement.get("oauth2", [])) <= held[kind] for requirement in security)
     ]
+
+
+def request_line_length(response: schemathesis.Response) -> int:
+    """Bytes of ``METHOD /path?query HTTP/1.1`` as the request was sent."""
+    parts = urlsplit(response.request.url or "")
+    target = parts.path + (f"?{parts.query}" if parts.query else "")
+    return len(f"{response.request.method} {target} HTTP/1.1".encode())
 
 
 @pytest.fixture(scope="module")
@@ -110,13 +123,16 @@ def test_api_answers_as_documented(
     kinds = accepted_kinds(security, scopes_held)
     assert kinds, f"no organisation kind may call {case.operation.label}"
     for kind in kinds:
+        response = case.call(
+            base_url=module_live_hub.url,
+            headers={"Authorization": f"Bearer {tokens[kind]}"},
+            timeout=REQUEST_TIMEOUT_S,
+        )
+        if response.status_code == 414 and request_line_length(response) > GUNICORN_LINE_LIMIT:
+            # gunicorn refuses such a request line itself, before the hub sees it.
+            continue
         try:
-            case.call_and_validate(
-                base_url=module_live_hub.url,
-                headers={"Authorization": f"Bearer {tokens[kind]}"},
-                checks=CHECKS,
-                timeout=REQUEST_TIMEOUT_S,
-            )
+            case.validate_response(response, checks=CHECKS)
         except Exception as exc:
             exc.add_note(f"as a {kind} token; server log:\n{module_live_hub.log_tail()}")
             raise
@@ -125,6 +141,7 @@ def test_api_answers_as_documented(
 # Operations on one object, in an order where each still finds its object (deleting comes last).
 ON_REAL_OBJECTS = [
     ("GET", "/api/v1/locations/{location_id}"),
+    ("GET", "/api/v1/insight/locations/{location_id}"),
     ("GET", "/api/v1/experiences/{experience_id}"),
     ("GET", "/api/v1/experiences/{experience_id}/consent-receipt"),
     ("GET", "/api/v1/experiences/{experience_id}/outcomes"),
