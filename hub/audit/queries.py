@@ -13,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from hub.audit.chain import canonical_json, format_time
+from hub.audit.chain import CHAINED_FIELDS, canonical_json, format_time
 from hub.audit.models import AuditEvent
 from hub.paging import keyset_page
 
@@ -114,21 +114,7 @@ def iter_events(session: Session, where: EventFilter, batch: int = 2000) -> Iter
 
 
 def event_dict(ev: AuditEvent) -> dict[str, Any]:
-    return {
-        "seq": ev.seq,
-        "occurred_at": ev.occurred_at,
-        "actor": ev.actor,
-        "organisation_id": ev.organisation_id,
-        "action": ev.action,
-        "object_type": ev.object_type,
-        "object_id": ev.object_id,
-        "outcome": ev.outcome,
-        "request_id": ev.request_id,
-        "ip": ev.ip,
-        "details": ev.details,
-        "prev_hash": ev.prev_hash,
-        "hash": ev.hash,
-    }
+    return {name: getattr(ev, name) for name in (*CHAINED_FIELDS, "prev_hash", "hash")}
 
 
 def formula_safe(value: str) -> str:

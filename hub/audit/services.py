@@ -13,7 +13,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from hub.actor import Actor
-from hub.audit.chain import event_hash
+from hub.audit.chain import CHAINED_FIELDS, event_hash
 from hub.audit.models import GENESIS_HASH, AuditEvent, AuditHead
 from hub.clock import utcnow
 
@@ -98,19 +98,7 @@ def _drop_pending(session: Session) -> None:
 
 
 def _fields(ev: AuditEvent) -> dict[str, Any]:
-    return {
-        "seq": ev.seq,
-        "occurred_at": ev.occurred_at,
-        "actor": ev.actor,
-        "organisation_id": ev.organisation_id,
-        "action": ev.action,
-        "object_type": ev.object_type,
-        "object_id": ev.object_id,
-        "outcome": ev.outcome,
-        "request_id": ev.request_id,
-        "ip": ev.ip,
-        "details": ev.details,
-    }
+    return {name: getattr(ev, name) for name in CHAINED_FIELDS}
 
 
 @dataclass(frozen=True)
