@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from hub.actor import Actor
 from hub.audit.services import record
 from hub.clock import utcnow
+from hub.db import transaction
 from hub.errors import Forbidden, PayloadTooLarge
 from hub.exchange import intake
 from hub.exchange.csv_template import (
@@ -312,7 +313,7 @@ def _fail(
     errors: list[dict[str, Any]],
     now: datetime,
 ) -> Submission:
-    with session_factory() as session:
+    with transaction(session_factory) as session:
         submission = session.get(Submission, submission_id)
         assert submission is not None
         submission.status = "failed"
@@ -320,21 +321,19 @@ def _fail(
         submission.errors = [*submission.errors, *errors][: intake.MAX_STORED_ERRORS]
         submission.completed_at = now
         _finished(session, submission, now)
-        session.commit()
-        return submission
+    return submission
 
 
 def _complete(
     session_factory: sessionmaker[Session], submission_id: uuid.UUID, now: datetime
 ) -> Submission:
-    with session_factory() as session:
+    with transaction(session_factory) as session:
         submission = session.get(Submission, submission_id)
         assert submission is not None
         submission.status = "completed"
         submission.completed_at = now
         _finished(session, submission, now)
-        session.commit()
-        return submission
+    return submission
 
 
 def _finished(session: Session, submission: Submission, now: datetime) -> None:
