@@ -62,3 +62,5 @@ class AuditSeal(Base):
     signature: Mapped[str] = mapped_column(sa.String(128))
     storage_key: Mapped[str] = mapped_column(sa.String(255))
     object_sha256: Mapped[str] = mapped_column(sa.String(64))
+    # RFC 9162 tree head over the event hashes 1..upto_seq; null on seals made before proofs.
+    merkle_root: Mapped[str | None] = mapped_column(sa.String(64))
