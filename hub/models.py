@@ -3,7 +3,7 @@
 from hub.audit import models as audit_models
 from hub.consent import models as consent_models
 from hub.db import Base
-from hub.exchange import dataset_models, outcome_models, webhook_models
+from hub.exchange import dataset_models, ledger_models, outcome_models, webhook_models
 from hub.exchange import models as exchange_models
 from hub.identity import models as identity_models
 from hub.jobs import models as jobs_models
@@ -21,6 +21,7 @@ __all__ = [
     "exchange_models",
     "identity_models",
     "jobs_models",
+    "ledger_models",
     "metadata",
     "outcome_models",
     "reconcile_models",

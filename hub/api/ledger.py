@@ -56,6 +56,13 @@ class LedgerMonthSchema(Schema):
     records_withdrawn = fields.Integer()
     releases_received = fields.Integer()
     outcomes_received = fields.Integer()
+    closed = fields.Boolean(
+        metadata={
+            "description": "True: the month is closed and these are its figures as it closed, "
+            "which never change. False: computed now (the current month, or a past one not "
+            "closed yet)."
+        }
+    )
 
 
 class LedgerSchema(Schema):
@@ -76,6 +83,7 @@ _EXAMPLE = {
             "records_withdrawn": 1,
             "releases_received": 2,
             "outcomes_received": 4,
+            "closed": True,
         }
     ],
 }
@@ -89,7 +97,12 @@ class Ledger(MethodView):
         description="Per month (UTC): records the caller submitted, accepted and rejected "
         "(from its submissions), records withdrawn, dataset releases it received and "
         "outcomes it was told of. A partner sees only its own ledger; the regulator sees "
-        "every partner's together, or one with `organisation_id`.",
+        "every partner's together, or one with `organisation_id`. A month is closed by the "
+        "reconcile job once it is over (and an hour has passed, and no upload made in it is "
+        "still processing): from then on it answers the figures it closed with (`closed`: "
+        "true), so a consent withdrawn later counts in the month of the withdrawal and no "
+        "longer lowers an earlier month's outcomes. The current month, and a past one not yet "
+        "closed, are computed live (`closed`: false).",
     )
     @blp.arguments(LedgerArgs, location="query")
     @blp.response(200, LedgerSchema, example=_EXAMPLE)

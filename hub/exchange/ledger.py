@@ -1,4 +1,12 @@
-"""The reciprocity ledger: what each partner gave the hub and got back, month by month."""
+"""The reciprocity ledger: what each partner gave the hub and got back, month by month.
+
+A month is answered from its roll-up (``ledger_months``, written once by the reconcile job when
+the month closes: ``hub.exchange.ledger_rollup``) when there is one, and computed live
+otherwise: the current month always, and a past month the job has not closed yet. Each month
+says which (``closed``). A closed month keeps the figures it closed with: a consent withdrawn
+later counts as a withdrawal in the month it happens and no longer changes how many outcomes an
+earlier month relayed.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +21,7 @@ from hub.actor import Actor
 from hub.consent.models import ConsentRecord
 from hub.errors import NotFound, ValidationFailed
 from hub.exchange.dataset_models import Delivery
+from hub.exchange.ledger_models import LedgerMonth
 from hub.exchange.models import ExperienceRecord, Submission
 from hub.exchange.outcome_models import Outcome, OutcomeRecord
 from hub.identity.models import Organisation
@@ -58,8 +67,28 @@ def _month(session: Session, column: Any) -> Any:
     return sa.func.substr(column, 1, 7)
 
 
-def _grouped(session: Session, stmt: sa.Select[Any]) -> dict[str, tuple[int, ...]]:
-    return {row[0]: tuple(int(v or 0) for v in row[1:]) for row in session.execute(stmt)}
+# A cell of the table: (month as YYYY-MM, organisation id, or None when summed over them).
+Key = tuple[str, uuid.UUID | None]
+
+
+def _grouped(session: Session, stmt: sa.Select[Any], per_org: bool) -> dict[Key, tuple[int, ...]]:
+    """Rows of (month, [organisation,] values...) keyed by (month, organisation or None)."""
+    width = 2 if per_org else 1
+    return {
+        (row[0], row[1] if per_org else None): tuple(int(v or 0) for v in row[width:])
+        for row in session.execute(stmt)
+    }
+
+
+def _keys(session: Session, column: Any, org_column: Any, per_org: bool) -> list[Any]:
+    return [_month(session, column), *([org_column] if per_org else [])]
+
+
+def _bounds(first: date, last: date) -> tuple[datetime, datetime]:
+    """From the start of ``first``'s month to the start of the month after ``last``'s (UTC)."""
+    start = datetime.combine(month_start(first), datetime.min.time(), tzinfo=UTC)
+    end = datetime.combine(add_months(last, 1), datetime.min.time(), tzinfo=UTC)
+    return start, end
 
 
 def _window(column: Any, start: datetime, end: datetime) -> sa.ColumnElement[bool]:
@@ -102,26 +131,56 @@ def ledger(
         raise ValidationFailed(
             "The range is too long.", errors={"from": [f"At most {MAX_MONTHS} months."]}
         )
-    start = datetime.combine(first, datetime.min.time(), tzinfo=UTC)
-    end = datetime.combine(add_months(last, 1), datetime.min.time(), tzinfo=UTC)
-    table = _counts(session, org, start, end)
+    closed = _closed(session, org, first, min(last, add_months(month_start(today), -1)))
+    live_months = [m for m in months if m not in closed]
+    live: dict[Key, tuple[int, ...]] = {}
+    if live_months:
+        live_first = date.fromisoformat(f"{live_months[0]}-01")
+        live = _counts(session, org, *_bounds(live_first, last), per_org=False)
+    zero = (0,) * len(COUNTS)
+    out = []
+    for m in months:
+        values = closed[m] if m in closed else live.get((m, None), zero)
+        out.append({"month": m, **dict(zip(COUNTS, values, strict=True)), "closed": m in closed})
+    return {"organisation_id": str(org) if org else None, "months": out}
+
+
+def _closed(
+    session: Session, org: uuid.UUID | None, first: date, last: date
+) -> dict[str, tuple[int, ...]]:
+    """The rolled-up months from ``first`` to ``last``: one organisation's, or all summed."""
+    if last < first:
+        return {}
+    stmt = (
+        sa.select(LedgerMonth.month, *(sa.func.sum(getattr(LedgerMonth, c)) for c in COUNTS))
+        .where(
+            _by_org(LedgerMonth.organisation_id, org),
+            LedgerMonth.month >= first,
+            LedgerMonth.month <= last,
+        )
+        .group_by(LedgerMonth.month)
+    )
+    return {f"{row[0]:%Y-%m}": tuple(int(v or 0) for v in row[1:]) for row in session.execute(stmt)}
+
+
+def counts_by_organisation(session: Session, month: date) -> dict[uuid.UUID, dict[str, int]]:
+    """Every organisation's live figures for ``month`` (only those with any)."""
+    table = _counts(session, None, *_bounds(month, month), per_org=True)
     return {
-        "organisation_id": str(org) if org else None,
-        "months": [
-            {"month": m, **dict(zip(COUNTS, table.get(m, (0,) * len(COUNTS)), strict=True))}
-            for m in months
-        ],
+        org: dict(zip(COUNTS, values, strict=True))
+        for (_, org), values in table.items()
+        if org is not None
     }
 
 
 def _counts(
-    session: Session, org: uuid.UUID | None, start: datetime, end: datetime
-) -> dict[str, tuple[int, ...]]:
-    sub_month = _month(session, Submission.created_at)
+    session: Session, org: uuid.UUID | None, start: datetime, end: datetime, *, per_org: bool
+) -> dict[Key, tuple[int, ...]]:
+    sub_keys = _keys(session, Submission.created_at, Submission.organisation_id, per_org)
     submissions = _grouped(
         session,
         sa.select(
-            sub_month,
+            *sub_keys,
             sa.func.sum(Submission.declared_count),
             sa.func.sum(Submission.accepted_count),
             sa.func.sum(Submission.rejected_count),
@@ -130,42 +189,47 @@ def _counts(
             _by_org(Submission.organisation_id, org),
             _window(Submission.created_at, start, end),
         )
-        .group_by(sub_month),
+        .group_by(*sub_keys),
+        per_org,
     )
-    wd_month = _month(session, ExperienceRecord.withdrawn_at)
+    wd_keys = _keys(
+        session, ExperienceRecord.withdrawn_at, ExperienceRecord.organisation_id, per_org
+    )
     withdrawn = _grouped(
         session,
-        sa.select(wd_month, sa.func.count())
+        sa.select(*wd_keys, sa.func.count())
         .where(
             _by_org(ExperienceRecord.organisation_id, org),
             ExperienceRecord.withdrawn_at.is_not(None),
             _window(ExperienceRecord.withdrawn_at, start, end),
         )
-        .group_by(wd_month),
+        .group_by(*wd_keys),
+        per_org,
     )
-    dl_month = _month(session, Delivery.delivered_at)
+    dl_keys = _keys(session, Delivery.delivered_at, Delivery.organisation_id, per_org)
     deliveries = _grouped(
         session,
-        sa.select(dl_month, sa.func.count())
+        sa.select(*dl_keys, sa.func.count())
         .where(_by_org(Delivery.organisation_id, org), _window(Delivery.delivered_at, start, end))
-        .group_by(dl_month),
+        .group_by(*dl_keys),
+        per_org,
     )
-    outcomes = _outcomes(session, org, start, end)
-    table: dict[str, tuple[int, ...]] = {}
-    for month in set(submissions) | set(withdrawn) | set(deliveries) | set(outcomes):
-        table[month] = (
-            *submissions.get(month, (0, 0, 0)),
-            *withdrawn.get(month, (0,)),
-            *deliveries.get(month, (0,)),
-            *outcomes.get(month, (0,)),
+    outcomes = _outcomes(session, org, start, end, per_org=per_org)
+    table: dict[Key, tuple[int, ...]] = {}
+    for key in set(submissions) | set(withdrawn) | set(deliveries) | set(outcomes):
+        table[key] = (
+            *submissions.get(key, (0, 0, 0)),
+            *withdrawn.get(key, (0,)),
+            *deliveries.get(key, (0,)),
+            *outcomes.get(key, (0,)),
         )
     return table
 
 
 def _outcomes(
-    session: Session, org: uuid.UUID | None, start: datetime, end: datetime
-) -> dict[str, tuple[int, ...]]:
-    """Outcomes relayed to partners: on their records whose consent allows feedback."""
+    session: Session, org: uuid.UUID | None, start: datetime, end: datetime, *, per_org: bool
+) -> dict[Key, tuple[int, ...]]:
+    """Outcomes relayed to partners: on their records whose consent allows feedback (today)."""
     relayed = (
         sa.select(
             OutcomeRecord.outcome_id.label("outcome_id"),
@@ -181,13 +245,14 @@ def _outcomes(
         .distinct()
         .subquery()
     )
-    month = _month(session, Outcome.created_at)
+    keys = _keys(session, Outcome.created_at, relayed.c.organisation_id, per_org)
     # One outcome told to two partners counts once for each: each received it.
     return _grouped(
         session,
-        sa.select(month, sa.func.count())
+        sa.select(*keys, sa.func.count())
         .select_from(Outcome)
         .join(relayed, relayed.c.outcome_id == Outcome.id)
         .where(_window(Outcome.created_at, start, end))
-        .group_by(month),
+        .group_by(*keys),
+        per_org,
     )

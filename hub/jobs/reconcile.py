@@ -8,10 +8,13 @@ documented score and margin). A linked record takes the location and becomes ``a
 the same transaction; one still unmatched keeps its best candidates in
 ``reconciliation_candidates`` for a person to choose from.
 
-Then every partner's report for the day is rebuilt (``hub.jobs.reconcile_reports``).
+Then every partner's report for the day is rebuilt (``hub.jobs.reconcile_reports``), and the
+ledger's months that are over are closed: rolled up per organisation and frozen
+(``hub.exchange.ledger_rollup`` states the rule).
 
 Resumable: records are taken in batches by id, each batch in its own transaction, and only
-records still waiting are read, so a killed run's linked records are never linked again.
+records still waiting are read, so a killed run's linked records are never linked again; each
+ledger month is closed in its own transaction, and only months still missing rows are read.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from hub.actor import Actor, system
 from hub.audit.services import record
 from hub.context import HubContext
 from hub.db import transaction
+from hub.exchange import ledger_rollup
 from hub.exchange.models import ExperienceRecord
 from hub.jobs.reconcile_models import ReconciliationCandidate
 from hub.jobs.reconcile_reports import write_reports
@@ -47,9 +51,29 @@ def run(
     ctx: HubContext, session_factory: sessionmaker[Session], *, now: datetime
 ) -> dict[str, Any]:
     """Link what can be linked, list candidates for the rest, and rebuild today's reports."""
-    stats = resolve_waiting(session_factory, now=now, actor=system(f"job:{JOB_NAME}"))
+    actor = system(f"job:{JOB_NAME}")
+    stats = resolve_waiting(session_factory, now=now, actor=actor)
     stats["reports"] = write_reports(session_factory, now=now)
+    stats.update(close_ledger_months(session_factory, now=now, actor=actor))
     return stats
+
+
+def close_ledger_months(
+    session_factory: sessionmaker[Session], *, now: datetime, actor: Actor
+) -> dict[str, Any]:
+    """Roll up every settled month still missing rows, one month per transaction."""
+    with transaction(session_factory) as session:
+        months = ledger_rollup.months_to_close(session, now=now)
+    closed: list[str] = []
+    waiting: list[str] = []
+    for month in months:
+        with transaction(session_factory) as session:
+            if not ledger_rollup.is_settled(session, month):
+                waiting.append(f"{month:%Y-%m}")
+                continue
+            if ledger_rollup.close_month(session, actor, month):
+                closed.append(f"{month:%Y-%m}")
+    return {"ledger_months_closed": closed, "ledger_months_waiting": waiting}
 
 
 def resolve_waiting(

@@ -2,8 +2,8 @@
 
 A job is one function ``run(ctx, session_factory, *, now) -> stats`` in its own module, listed in
 ``JOB_MODULES``; ``JOBS`` holds those whose module exists. Its schedule is the setting
-``schedule_<name with - as _>`` (``HUB_SCHEDULE_...``), a five-field crontab in UTC; an empty
-schedule leaves the job to ``hub jobs run``.
+``schedule_<name with - as _>`` (``HUB_SCHEDULE_...``), a five-field crontab in UTC (or six
+fields, seconds first); an empty schedule leaves the job to ``hub jobs run``.
 
 What a job function must do:
 

@@ -12,8 +12,9 @@ lock knows no one else is running that job, so it closes such runs as ``failed``
 the new run simply finishes the work. Run a job again at any time: that is always safe.
 
 The scheduler (``hub scheduler``, its own process) fires each job on its crontab from settings,
-in UTC. Missed firings collapse into one (``coalesce``), a job never overlaps itself in one
-scheduler (``max_instances=1``), and the lock keeps a second scheduler from overlapping it.
+in UTC (five fields, or six with seconds first). Missed firings collapse into one
+(``coalesce``), a job never overlaps itself in one scheduler (``max_instances=1``), and the lock
+keeps a second scheduler from overlapping it.
 """
 
 from __future__ import annotations
@@ -173,6 +174,23 @@ def _scheduled(ctx: HubContext, name: str) -> None:
         log.exception("job %s could not be run", name)
 
 
+def cron_trigger(crontab: str) -> CronTrigger:
+    """A trigger in UTC from five crontab fields, or six with seconds first (``*/10 * * * * *``)."""
+    fields = crontab.split()
+    if len(fields) != 6:
+        return CronTrigger.from_crontab(crontab, timezone=UTC)
+    second, minute, hour, day, month, day_of_week = fields
+    return CronTrigger(
+        second=second,
+        minute=minute,
+        hour=hour,
+        day=day,
+        month=month,
+        day_of_week=day_of_week,
+        timezone=UTC,
+    )
+
+
 def build_scheduler(ctx: HubContext, *, blocking: bool = False) -> BaseScheduler:
     """A scheduler with every known job on its crontab from settings (not started)."""
     cls = BlockingScheduler if blocking else BackgroundScheduler
@@ -190,7 +208,7 @@ def build_scheduler(ctx: HubContext, *, blocking: bool = False) -> BaseScheduler
             log.info("job %s has no schedule; it runs only with `hub jobs run %s`", name, name)
             continue
         try:
-            trigger = CronTrigger.from_crontab(crontab, timezone=UTC)
+            trigger = cron_trigger(crontab)
         except ValueError as exc:
             variable = "HUB_" + schedule_setting(name).upper()
             raise ValueError(f"{variable}: not a crontab ({exc})") from exc

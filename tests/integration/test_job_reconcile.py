@@ -9,7 +9,10 @@ import sqlalchemy as sa
 
 from hub.audit.models import AuditEvent
 from hub.context import HubContext
+from hub.exchange import ledger_rollup
+from hub.exchange.ledger_models import LedgerMonth
 from hub.exchange.models import ExperienceRecord, Submission
+from hub.identity.models import Organisation
 from hub.jobs.reconcile_models import ReconciliationCandidate, ReconciliationReport
 from hub.jobs.runner import run_job
 from tests.integration.pooled_records import add_records
@@ -158,3 +161,97 @@ def test_partners_read_only_their_own_reports_and_the_regulator_reads_all(
         str(partner.id),
         str(other.id),
     }
+
+
+# --- the ledger's monthly roll-up ---------------------------------------------------------------
+
+
+def _submitted(db_session, org, n, at):
+    [*_, rec] = add_records(db_session, org.id, n)
+    db_session.get(Submission, rec.submission_id).created_at = at
+
+
+def _rolled_up(db_session):
+    db_session.expire_all()
+    rows = db_session.scalars(sa.select(LedgerMonth)).all()
+    return {
+        (r.organisation_id, f"{r.month:%Y-%m}"): (r.records_accepted, r.computed_at) for r in rows
+    }
+
+
+def test_ledger_months_are_closed_once_and_a_killed_run_is_finished_by_the_next(
+    ctx, db_session, make_org, monkeypatch
+):
+    org, quiet = make_org(), make_org()
+    _submitted(db_session, org, 2, datetime(2026, 8, 10, tzinfo=UTC))
+    _submitted(db_session, org, 3, datetime(2026, 9, 10, tzinfo=UTC))
+    _submitted(db_session, org, 1, datetime(2026, 10, 31, 23, 30, tzinfo=UTC))
+    _submitted(db_session, org, 4, datetime(2026, 11, 1, 0, 30, tzinfo=UTC))  # not over at NOW
+    db_session.execute(sa.update(Organisation).values(created_at=datetime(2026, 8, 1, tzinfo=UTC)))
+    db_session.commit()
+
+    real_close = ledger_rollup.close_month
+    closing: list[object] = []
+
+    def killed_on_the_second_month(session, actor, month):
+        closing.append(month)
+        if len(closing) == 2:
+            raise RuntimeError("killed")
+        return real_close(session, actor, month)
+
+    monkeypatch.setattr(ledger_rollup, "close_month", killed_on_the_second_month)
+    assert run_job(ctx, "reconcile", now=NOW).status == "failed"
+    first = _rolled_up(db_session)
+    assert {key: accepted for key, (accepted, _) in first.items()} == {
+        (org.id, "2026-08"): 2,
+        (quiet.id, "2026-08"): 0,
+    }
+
+    monkeypatch.setattr(ledger_rollup, "close_month", real_close)
+    finished = run_job(ctx, "reconcile", now=NOW)
+    assert finished.status == "succeeded", finished.error
+    assert finished.stats["ledger_months_closed"] == ["2026-09", "2026-10"]
+    rows = _rolled_up(db_session)
+    assert {key: accepted for key, (accepted, _) in rows.items()} == {
+        (org.id, "2026-08"): 2,
+        (org.id, "2026-09"): 3,
+        (org.id, "2026-10"): 1,
+        (quiet.id, "2026-08"): 0,
+        (quiet.id, "2026-09"): 0,
+        (quiet.id, "2026-10"): 0,
+    }
+    assert rows[(org.id, "2026-08")] == first[(org.id, "2026-08")]  # not computed again
+
+    again = run_job(ctx, "reconcile", now=NOW)
+    assert (again.stats["ledger_months_closed"], again.stats["ledger_months_waiting"]) == ([], [])
+    assert _rolled_up(db_session) == rows
+    closes = db_session.scalars(
+        sa.select(AuditEvent.object_id).where(AuditEvent.action == "ledger.month_closed")
+    ).all()
+    assert sorted(closes) == ["2026-08", "2026-09", "2026-10"]
+
+
+def test_a_month_waits_while_an_upload_made_in_it_is_processing(ctx, db_session, make_org):
+    org = make_org()
+    org.created_at = datetime(2026, 10, 1, tzinfo=UTC)
+    upload = Submission(
+        organisation_id=org.id,
+        channel="csv",
+        status="processing",
+        submitted_by="tests",
+        declared_count=5,
+        errors=[],
+        created_at=datetime(2026, 10, 31, 23, 50, tzinfo=UTC),
+    )
+    db_session.add(upload)
+    db_session.commit()
+
+    waited = run_job(ctx, "reconcile", now=NOW)
+    assert waited.stats["ledger_months_waiting"] == ["2026-10"]
+    assert _rolled_up(db_session) == {}
+
+    upload.status, upload.accepted_count = "completed", 5
+    db_session.commit()
+    closed = run_job(ctx, "reconcile", now=NOW)
+    assert closed.stats["ledger_months_closed"] == ["2026-10"]
+    assert [v[0] for v in _rolled_up(db_session).values()] == [5]

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
+import os
+import subprocess
 import threading
-from datetime import UTC, datetime
+import time
+from datetime import UTC, date, datetime
 
 import pytest
 import sqlalchemy as sa
@@ -17,6 +21,9 @@ from hub.db import make_engine, make_session_factory, transaction
 from hub.jobs import runner
 from hub.jobs.models import JobRun
 from hub.jobs.runner import UnknownJob, build_scheduler, run_job
+from tests.factories import ACTOR
+from tests.fixtures.live_server import HUB_EXECUTABLE, hub_env
+from tests.integration.pooled_records import add_records
 
 
 @pytest.fixture
@@ -165,6 +172,114 @@ def test_two_processes_never_run_the_same_job_at_once(fresh_database_url, tmp_pa
     assert statuses == ["skipped", "succeeded"]
 
 
+# Enough unmatched records that every reconcile run takes a while: long enough that, without
+# the lock, two schedulers firing at the same second would run it at the same time.
+WAITING_RECORDS = 300
+SCHEDULER_RUNS = 4
+SCHEDULERS_DEADLINE_S = 180.0
+
+
+def _seed_waiting_records(url):
+    from hub.identity import services as identity
+
+    engine = make_engine(url)
+    factory = make_session_factory(engine)
+    with transaction(factory) as session:
+        org = identity.create_organisation(
+            session,
+            ACTOR,
+            name="Busy Charity",
+            kind="charity",
+            condition_areas=["mental-health"],
+            valid_from=date(2020, 1, 1),
+        )
+        add_records(
+            session,
+            org.id,
+            WAITING_RECORDS,
+            location_id=None,
+            submitted_location_id=None,
+            status="needs_reconciliation",
+            service_name="Riverside Ward, St Nowhere Hospital",
+            service_postcode="ZZ1 1ZZ",
+        )
+    return engine
+
+
+def _reconcile_runs(engine):
+    with engine.connect() as conn:
+        return conn.execute(
+            sa.select(JobRun.status, JobRun.pid, JobRun.started_at, JobRun.finished_at)
+            .where(JobRun.job == "reconcile")
+            .order_by(JobRun.started_at)
+        ).all()
+
+
+def test_two_scheduler_processes_never_run_the_same_job_at_once(fresh_database_url, tmp_path):
+    engine = _seed_waiting_records(fresh_database_url)
+    env = {
+        **os.environ,
+        **hub_env(fresh_database_url, tmp_path),
+        # Every two seconds (six fields: seconds first), and nothing else.
+        "HUB_SCHEDULE_RECONCILE": "*/2 * * * * *",
+        "HUB_SCHEDULE_ANONYMISE": "",
+        "HUB_SCHEDULE_AUDIT_SEAL": "",
+        "HUB_SCHEDULE_WEBHOOKS": "",
+    }
+    logs = [tmp_path / f"scheduler-{i}.log" for i in (1, 2)]
+    schedulers = []
+    for log_path in logs:
+        with log_path.open("wb") as log:
+            schedulers.append(
+                subprocess.Popen(
+                    [str(HUB_EXECUTABLE), "scheduler"],
+                    cwd=tmp_path,
+                    env=env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
+            )
+    pids = {p.pid for p in schedulers}
+    try:
+        deadline = time.monotonic() + SCHEDULERS_DEADLINE_S
+        while True:
+            rows = _reconcile_runs(engine)
+            done = [r for r in rows if r.status == "succeeded"]
+            skipped = [r for r in rows if r.status == "skipped"]
+            if len(done) >= SCHEDULER_RUNS and skipped and {r.pid for r in rows} == pids:
+                break
+            exited = [p.returncode for p in schedulers if p.poll() is not None]
+            assert not exited, f"a scheduler exited early: {_tails(logs)}"
+            assert time.monotonic() < deadline, f"too few runs {rows}: {_tails(logs)}"
+            # Polling the database: the schedulers give no other sign of a finished run.
+            time.sleep(0.5)
+    finally:
+        for process in schedulers:
+            process.terminate()
+        for process in schedulers:
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+    assert [p.returncode for p in schedulers] == [0, 0], _tails(logs)
+
+    rows = _reconcile_runs(engine)
+    engine.dispose()
+    # Both processes fired the job (each firing is recorded, run or skipped), a firing that
+    # found the job under way elsewhere was recorded as skipped ...
+    assert {r.pid for r in rows} == pids
+    assert {r.status for r in rows} == {"succeeded", "skipped"}
+    # ... and no two runs of it were ever under way at the same time.
+    ran = [r for r in rows if r.status == "succeeded"]
+    for before, after in itertools.pairwise(ran):
+        assert before.finished_at <= after.started_at, (before, after)
+
+
+def _tails(logs):
+    return "\n".join(f"--- {p.name}\n{p.read_text(errors='replace')[-2000:]}" for p in logs)
+
+
 def test_the_lock_is_free_again_after_a_run(ctx, monkeypatch):
     monkeypatch.setitem(runner.JOBS, "test-ok", lambda ctx, sf, *, now: {})
     assert run_job(ctx, "test-ok").status == "succeeded"
@@ -185,6 +300,18 @@ def test_the_scheduler_takes_each_crontab_from_settings(ctx):
         )
         assert (job.coalesce, job.max_instances) == (True, 1)
         assert job.misfire_grace_time == runner.MISFIRE_GRACE_S
+    finally:
+        scheduler.shutdown()
+
+
+def test_a_six_field_crontab_has_seconds_first(ctx):
+    ctx.settings = ctx.settings.replace(schedule_audit_seal="*/10 * * * * *")
+    scheduler = build_scheduler(ctx)
+    scheduler.start(paused=True)
+    try:
+        assert str(scheduler.get_job("audit-seal").trigger) == (
+            "cron[month='*', day='*', day_of_week='*', hour='*', minute='*', second='*/10']"
+        )
     finally:
         scheduler.shutdown()
 
