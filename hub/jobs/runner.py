@@ -174,11 +174,46 @@ def _scheduled(ctx: HubContext, name: str) -> None:
         log.exception("job %s could not be run", name)
 
 
+_WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def crontab_weekdays(field: str) -> str:
+    """A crontab day-of-week field with cron's numbering (0 or 7 = Sunday) spelled as names.
+
+    APScheduler 3 numbers weekdays from 0 = Monday, so ``0 2 * * 0`` would fire on Mondays;
+    names mean the same to both. Numbers, ranges and steps are expanded to a list of names.
+    """
+    if not any(ch.isdigit() for ch in field):
+        return field
+    days: set[int] = set()
+    for part in field.split(","):
+        span, _, step_text = part.partition("/")
+        step = int(step_text) if step_text else 1
+        if span == "*":
+            first, last = 0, 6
+        elif "-" in span:
+            start, end = span.split("-", 1)
+            first, last = int(start), int(end)
+        else:
+            first = last = int(span)
+            if step_text:
+                last = 6
+        if not (0 <= first <= 7 and 0 <= last <= 7 and first <= last and step >= 1):
+            raise ValueError(f"day of week {part!r} is not within 0-7")
+        days.update(day % 7 for day in range(first, last + 1, step))
+    return ",".join(_WEEKDAYS[day] for day in sorted(days))
+
+
 def cron_trigger(crontab: str) -> CronTrigger:
-    """A trigger in UTC from five crontab fields, or six with seconds first (``*/10 * * * * *``)."""
+    """A trigger in UTC from five crontab fields, or six with seconds first (``*/10 * * * * *``).
+
+    Day-of-week numbers follow cron (0 or 7 = Sunday).
+    """
     fields = crontab.split()
+    if len(fields) == 5:
+        fields = ["0", *fields]
     if len(fields) != 6:
-        return CronTrigger.from_crontab(crontab, timezone=UTC)
+        raise ValueError(f"expected 5 or 6 fields, got {len(fields)}")
     second, minute, hour, day, month, day_of_week = fields
     return CronTrigger(
         second=second,
@@ -186,7 +221,7 @@ def cron_trigger(crontab: str) -> CronTrigger:
         hour=hour,
         day=day,
         month=month,
-        day_of_week=day_of_week,
+        day_of_week=crontab_weekdays(day_of_week),
         timezone=UTC,
     )
 

@@ -8,7 +8,7 @@ import os
 import subprocess
 import threading
 import time
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -296,7 +296,7 @@ def test_the_scheduler_takes_each_crontab_from_settings(ctx):
     try:
         job = scheduler.get_job("audit-seal")
         assert str(job.trigger) == (
-            "cron[month='*', day='*', day_of_week='*', hour='*', minute='*/5']"
+            "cron[month='*', day='*', day_of_week='*', hour='*', minute='*/5', second='0']"
         )
         assert (job.coalesce, job.max_instances) == (True, 1)
         assert job.misfire_grace_time == runner.MISFIRE_GRACE_S
@@ -316,14 +316,37 @@ def test_a_six_field_crontab_has_seconds_first(ctx):
         scheduler.shutdown()
 
 
+@pytest.mark.parametrize(
+    ("crontab", "weekdays"),
+    [
+        ("0 2 * * 0", {"Sunday"}),
+        ("0 2 * * 7", {"Sunday"}),
+        ("0 2 * * 1-5", {"Monday", "Tuesday", "Wednesday", "Thursday", "Friday"}),
+        ("0 2 * * 0,6", {"Saturday", "Sunday"}),
+        ("0 2 * * */3", {"Sunday", "Wednesday", "Saturday"}),
+        ("0 2 * * sun", {"Sunday"}),
+    ],
+)
+def test_crontab_weekdays_count_from_sunday_as_cron_does(crontab, weekdays):
+    trigger = runner.cron_trigger(crontab)
+    fired: set[str] = set()
+    moment = datetime(2026, 11, 22, tzinfo=UTC)
+    for _ in range(14):
+        moment = trigger.get_next_fire_time(None, moment + timedelta(seconds=1))
+        assert (moment.hour, moment.minute) == (2, 0)
+        fired.add(moment.strftime("%A"))
+    assert fired == weekdays
+
+
 def test_a_job_without_a_schedule_is_left_to_the_command(ctx):
     ctx.settings = ctx.settings.replace(schedule_audit_seal="")
     scheduler = build_scheduler(ctx)
     assert "audit-seal" not in {job.id for job in scheduler.get_jobs()}
 
 
-def test_a_bad_crontab_names_its_setting(ctx):
-    ctx.settings = ctx.settings.replace(schedule_audit_seal="every hour")
+@pytest.mark.parametrize("crontab", ["every hour", "0 2 * * 8", "0 2 * * 5-1", "* * *"])
+def test_a_bad_crontab_names_its_setting(ctx, crontab):
+    ctx.settings = ctx.settings.replace(schedule_audit_seal=crontab)
     with pytest.raises(ValueError, match="HUB_SCHEDULE_AUDIT_SEAL"):
         build_scheduler(ctx)
 
