@@ -49,8 +49,11 @@ _PAGE_MODULES = (
     "hub.portal.views",
     "hub.portal.upload",
     "hub.portal.outcomes",
+    "hub.portal.records",
     "hub.portal.inspector",
     "hub.portal.safeguarding",
+    "hub.portal.audit",
+    "hub.portal.coverage",
     "hub.portal.errors",
 )
 

@@ -20,6 +20,7 @@ from hub.actor import Actor
 from hub.identity import signin
 from hub.identity.models import PORTAL_ROLES, PortalUser
 from hub.portal import bp, csrf
+from hub.portal.pages import role_opens
 from hub.web import client_ip, db
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -113,7 +114,8 @@ def role_required(*roles: str) -> Callable[[F], F]:
     """Open a portal view to signed-in users with one of ``roles`` (no roles: any signed-in user).
 
     An anonymous visitor is sent to sign in and brought back; a signed-in user whose role is not
-    listed gets the 403 page.
+    listed, or whose organisation is not of a kind that role belongs to (a regulator's ``admin``
+    on a partner page), gets the 403 page.
     """
     unknown = set(roles) - set(PORTAL_ROLES)
     if unknown:
@@ -126,7 +128,9 @@ def role_required(*roles: str) -> Callable[[F], F]:
             if user is None:
                 here = request.full_path if request.query_string else request.path
                 return redirect(url_for("portal.sign_in", next=here))
-            if roles and user.role not in roles:
+            if roles and (
+                user.role not in roles or not role_opens(user.role, user.organisation_kind)
+            ):
                 abort(403)
             return fn(*args, **kwargs)
 

@@ -8,8 +8,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from hub.identity.models import PARTNER_KINDS
+
 PARTNER_ROLES = ("uploader", "admin")
 REGULATOR_ROLES = ("inspector", "engagement")
+AUDITOR_ROLES = ("auditor",)
+
+# A role opens pages only in the kind of organisation it belongs to: a regulator's ``admin`` is
+# not a partner's, and reaches no partner page.
+ROLE_KINDS: dict[str, tuple[str, ...]] = {
+    "uploader": PARTNER_KINDS,
+    "admin": PARTNER_KINDS,
+    "inspector": ("regulator",),
+    "engagement": ("regulator",),
+    "auditor": ("auditor",),
+}
 
 
 @dataclass(frozen=True)
@@ -67,11 +80,21 @@ PAGES: tuple[PortalPage, ...] = (
         "portal.audit",
         "Audit log",
         "Search every exchange and check the audit chain is intact.",
-        ("auditor",),
+        AUDITOR_ROLES,
     ),
 )
 
 
-def pages_for(role: str) -> list[PortalPage]:
-    """The pages open to ``role``, in the order people need them."""
+def role_opens(role: str, organisation_kind: str | None) -> bool:
+    """Whether ``role`` opens its pages for a user of an organisation of ``organisation_kind``."""
+    return organisation_kind in ROLE_KINDS.get(role, ())
+
+
+def pages_for(role: str, organisation_kind: str | None = None) -> list[PortalPage]:
+    """The pages open to ``role`` (in an organisation of that kind), in the order people need them.
+
+    Without ``organisation_kind`` the role alone decides.
+    """
+    if organisation_kind is not None and not role_opens(role, organisation_kind):
+        return []
     return [page for page in PAGES if role in page.roles]

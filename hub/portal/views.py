@@ -60,7 +60,7 @@ def _layout_context() -> dict[str, Any]:
                 "active": request.endpoint == "portal.home",
             }
         )
-        for page in pages_for(user.role):
+        for page in pages_for(user.role, user.organisation_kind):
             if page.endpoint in current_app.view_functions:
                 navigation.append(
                     {
@@ -79,7 +79,7 @@ def home() -> str:
     assert user is not None
     pages = [
         {"page": page, "available": page.endpoint in current_app.view_functions}
-        for page in pages_for(user.role)
+        for page in pages_for(user.role, user.organisation_kind)
     ]
     return render_template("portal/home.html", pages=pages)
 

@@ -16,7 +16,8 @@ from hub.app import build_app
 from hub.config import Settings
 from hub.db import transaction
 from hub.identity import services as identity
-from tests.factories import ACTOR
+from hub.registry.models import Location
+from tests.factories import ACTOR, experience_record
 
 pytestmark = pytest.mark.e2e
 
@@ -64,6 +65,79 @@ def portal_url(fresh_database_url: str, tmp_path: Path) -> Iterator[str]:
         ctx.engine.dispose()
 
 
+@contextmanager
+def serving(app: Any) -> Iterator[str]:
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join()
+        server.server_close()
+
+
+@pytest.fixture
+def staff_portal_url(fresh_database_url: str, tmp_path: Path) -> Iterator[dict[str, str]]:
+    """A hub with an auditor, a regulator engagement officer and a partner that sent records
+    with equality monitoring about a London location."""
+    settings = Settings(
+        database_url=fresh_database_url,
+        storage_url=f"file://{tmp_path / 'storage'}",
+        instance_path=str(tmp_path / "instance"),
+        secret_key="browser-test-secret",
+        testing=True,
+    )
+    app = build_app(settings)
+    ctx = app.extensions["hub"]
+    with transaction(ctx.session_factory) as session:
+        partner = identity.create_organisation(
+            session, ACTOR, name="Riverside Mind", kind="charity", condition_areas=["mental-health"]
+        )
+        client = identity.create_client(
+            session, ACTOR, organisation_id=partner.id, scopes=["experiences:write"]
+        )
+        for kind, role in (("auditor", "auditor"), ("regulator", "engagement")):
+            org = identity.create_organisation(session, ACTOR, name=f"The {kind}", kind=kind)
+            identity.create_user(
+                session,
+                ACTOR,
+                organisation_id=org.id,
+                email=f"{role}@{kind}.example",
+                password=PASSWORD,
+                role=role,
+            )
+        session.add(
+            Location(
+                id="1-000000001",
+                name="Riverside Ward",
+                name_search="riverside ward",
+                region="London",
+                service_types=[],
+                regulated_activities=[],
+                inspection_categories=[],
+            )
+        )
+        partner_id = str(partner.id)
+        credentials = (client.client.client_id, client.client_secret)
+    api = app.test_client()
+    token = api.post(
+        "/oauth/token", data={"grant_type": "client_credentials"}, auth=credentials
+    ).get_json()["access_token"]
+    batch = api.post(
+        "/api/v1/experiences/batch",
+        json={"records": [experience_record() for _ in range(30)]},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert batch.status_code == 200, batch.get_json()
+    try:
+        with serving(app) as base:
+            yield {"base": base, "partner": partner_id}
+    finally:
+        ctx.engine.dispose()
+
+
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     assert Path(CHROMIUM).exists(), "install Debian's chromium: apt-get install -y chromium"
@@ -94,9 +168,9 @@ def screenshot_on_failure(page: Page, name: str) -> Iterator[None]:
         raise
 
 
-def sign_in(page: Page, base: str, password: str = PASSWORD) -> None:
+def sign_in(page: Page, base: str, password: str = PASSWORD, email: str = EMAIL) -> None:
     page.goto(f"{base}/portal/sign-in")
-    page.get_by_label("Email address").fill(EMAIL)
+    page.get_by_label("Email address").fill(email)
     page.get_by_label("Password", exact=True).fill(password)
     page.get_by_role("button", name="Sign in").click()
 
@@ -168,9 +242,46 @@ def test_portal_pages_have_no_serious_accessibility_problems(
         sign_in(page, portal_url)
         expect(page.get_by_role("heading", name="What you can do")).to_be_visible()
         assert serious_violations(page) == []
+        for path in (
+            "/portal/upload",
+            "/portal/submissions",
+            "/portal/records",
+            "/portal/outcomes",
+        ):
+            response = page.goto(f"{portal_url}{path}")
+            assert response is not None and response.status == 200, path
+            assert serious_violations(page) == [], path
         page.goto(f"{portal_url}/portal/no-such-page")
         expect(page.get_by_role("heading", name="Page not found")).to_be_visible()
         assert serious_violations(page) == []
         page.get_by_role("button", name="Sign out").click()
         expect(page.get_by_text("You have signed out.")).to_be_visible()
     context.close()
+
+
+def test_staff_pages_have_no_serious_accessibility_problems(
+    browser: Browser, staff_portal_url: dict[str, str], request: pytest.FixtureRequest
+) -> None:
+    assert AXE.exists(), "run `make setup` (npm ci) to install axe-core"
+    base = staff_portal_url["base"]
+    pages = {
+        "auditor@auditor.example": [
+            "/portal/audit",
+            "/portal/audit?from=not-a-date",
+            "/portal/audit/partners",
+            f"/portal/audit/partners/{staff_portal_url['partner']}",
+            "/portal/audit/jobs",
+        ],
+        "engagement@regulator.example": ["/portal/coverage", "/portal/coverage?region=London"],
+    }
+    for email, paths in pages.items():
+        context = browser.new_context(bypass_csp=True)
+        page = context.new_page()
+        with screenshot_on_failure(page, f"{request.node.name}-{email.split('@')[0]}"):
+            sign_in(page, base, email=email)
+            expect(page.get_by_role("heading", name="What you can do")).to_be_visible()
+            for path in paths:
+                response = page.goto(f"{base}{path}")
+                assert response is not None and response.status == 200, path
+                assert serious_violations(page) == [], path
+        context.close()

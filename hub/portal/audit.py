@@ -1,0 +1,249 @@
+"""Auditors' pages: the audit log with filters and its export, the chain's verification and seals,
+each partner's exchanges month by month, and the job runs."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from flask import Response, render_template, request, stream_with_context, url_for
+
+from hub.api.pagination import decode_cursor, encode_cursor
+from hub.audit.models import AuditEvent
+from hub.audit.queries import EventFilter, count_events, csv_lines, iter_events, list_events
+from hub.audit.services import record
+from hub.audit.timeline import (
+    chain_status,
+    covering_seal,
+    get_partner,
+    job_names,
+    list_organisations,
+    list_partners,
+    partner_timeline,
+    sealed_upto_seqs,
+)
+from hub.errors import ValidationFailed
+from hub.jobs.history import list_runs
+from hub.portal import bp
+from hub.portal.auth import current_portal_actor, role_required
+from hub.portal.pages import AUDITOR_ROLES
+from hub.storage.base import attachment_disposition
+from hub.web import db, hub_context
+
+PAGE_SIZE = 50
+RUNS_PAGE_SIZE = 50
+HASH_PREFIX = 12
+FILTERS = ("action", "organisation_id", "object_id", "actor", "from", "to")
+
+
+def _text(name: str, limit: int = 120) -> str:
+    return (request.args.get(name) or "").strip()[:limit]
+
+
+def _day(value: str, field: str, errors: dict[str, str]) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        errors[field] = "Enter a date as year-month-day, for example 2026-10-31"
+        return None
+
+
+def _event_filter(values: dict[str, str]) -> tuple[EventFilter, dict[str, str]]:
+    """The filters as the form gave them; ``to`` is a whole day, so the filter ends after it."""
+    errors: dict[str, str] = {}
+    organisation_id = None
+    if values["organisation_id"]:
+        try:
+            organisation_id = uuid.UUID(values["organisation_id"])
+        except ValueError:
+            errors["organisation_id"] = "Choose an organisation from the list"
+    since = _day(values["from"], "from", errors)
+    to = _day(values["to"], "to", errors)
+    if since and to and to < since:
+        errors["to"] = "The last day must be the same as or after the first day"
+    where = EventFilter(
+        action=values["action"] or None,
+        organisation_id=organisation_id,
+        object_id=values["object_id"] or None,
+        actor=values["actor"] or None,
+        since=datetime.combine(since, datetime.min.time(), tzinfo=UTC) if since else None,
+        until=(
+            datetime.combine(to + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
+            if to
+            else None
+        ),
+    )
+    return where, errors
+
+
+def _filter_values() -> dict[str, str]:
+    return {name: _text(name) for name in FILTERS}
+
+
+def _row(ev: AuditEvent, names: dict[uuid.UUID, str], seals: list[int]) -> dict[str, Any]:
+    return {
+        "seq": ev.seq,
+        "occurred_at": ev.occurred_at,
+        "actor": ev.actor,
+        "organisation": names.get(ev.organisation_id) if ev.organisation_id else None,
+        "organisation_id": ev.organisation_id,
+        "action": ev.action,
+        "object_type": ev.object_type,
+        "object_id": ev.object_id,
+        "outcome": ev.outcome,
+        "hash_prefix": ev.hash[:HASH_PREFIX],
+        "sealed_by": covering_seal(seals, ev.seq),
+    }
+
+
+@bp.route("/audit", methods=["GET"])
+@role_required(*AUDITOR_ROLES)
+def audit() -> str:
+    values = _filter_values()
+    where, errors = _event_filter(values)
+    before: int | None = None
+    if request.args.get("before"):
+        try:
+            before = int(request.args["before"])
+        except ValueError:
+            errors["before"] = "That page of the log does not exist: start again from the first"
+    # The chain is checked in a session of its own; end this one first (SQLite's write lock).
+    db().rollback()
+    status = chain_status(hub_context())
+    session = db()
+    organisations = list_organisations(session)
+    names = {org.id: org.name for org in organisations}
+    rows: list[dict[str, Any]] = []
+    next_before: int | None = None
+    if not errors:
+        events, next_key = list_events(
+            session,
+            where,
+            limit=PAGE_SIZE,
+            after=[before] if before is not None else None,
+            descending=True,
+        )
+        seals = sealed_upto_seqs(session)
+        rows = [_row(ev, names, seals) for ev in events]
+        next_before = int(next_key[0]) if next_key else None
+    filters: dict[str, Any] = {k: v for k, v in values.items() if v}
+    return render_template(
+        "portal/audit.html",
+        values=values,
+        errors=errors,
+        organisations=organisations,
+        rows=rows,
+        status=status,
+        filtered=bool(filters),
+        first_page_url=url_for("portal.audit", **filters) if before is not None else None,
+        next_url=url_for("portal.audit", **filters, before=next_before) if next_before else None,
+        export_url=url_for("portal.audit_export", **filters),
+    )
+
+
+@bp.route("/audit/export.csv", methods=["GET"])
+@role_required(*AUDITOR_ROLES)
+def audit_export() -> Response:
+    where, errors = _event_filter(_filter_values())
+    if errors:
+        raise ValidationFailed(next(iter(errors.values())))
+    session = db()
+    record(
+        session,
+        current_portal_actor(),
+        "audit.exported",
+        object_type="audit_log",
+        details={"filters": where.to_dict(), "rows": count_events(session, where), "format": "csv"},
+    )
+    session.commit()
+    response = Response(
+        stream_with_context(csv_lines(iter_events(session, where))), mimetype="text/csv"
+    )
+    response.headers["Content-Disposition"] = attachment_disposition("audit-events.csv")
+    return response
+
+
+@bp.route("/audit/partners", methods=["GET"])
+@role_required(*AUDITOR_ROLES)
+def audit_partners() -> str:
+    return render_template("portal/audit_partners.html", partners=list_partners(db()))
+
+
+def _month(value: str, field: str, errors: dict[str, str]) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value + "-01")
+    except ValueError:
+        errors[field] = "Enter a month as year-month, for example 2026-10"
+        return None
+
+
+@bp.route("/audit/partners/<uuid:organisation_id>", methods=["GET"])
+@role_required(*AUDITOR_ROLES)
+def audit_partner(organisation_id: uuid.UUID) -> str:
+    values = {"from": _text("from", 7), "to": _text("to", 7)}
+    errors: dict[str, str] = {}
+    first = _month(values["from"], "from", errors)
+    last = _month(values["to"], "to", errors)
+    get_partner(db(), organisation_id)  # an unknown partner is a 404 before the chain is walked
+    db().rollback()
+    status = chain_status(hub_context())
+    session = db()
+    timeline: dict[str, Any] | None = None
+    if errors:
+        partner = get_partner(session, organisation_id)
+    else:
+        try:
+            timeline = partner_timeline(session, organisation_id, first=first, last=last)
+        except ValidationFailed as exc:
+            errors["from"] = exc.detail or "Check the months"
+        partner = timeline["organisation"] if timeline else get_partner(session, organisation_id)
+    months = []
+    for month in (timeline or {}).get("months", []):
+        log_filter = {
+            "organisation_id": str(partner.id),
+            "from": month["first_day"].isoformat(),
+            "to": month["last_day"].isoformat(),
+        }
+        months.append({**month, "log_url": url_for("portal.audit", **log_filter)})
+    return render_template(
+        "portal/audit_partner.html",
+        partner=partner,
+        values=values,
+        errors=errors,
+        months=list(reversed(months)),
+        status=status,
+    )
+
+
+@bp.route("/audit/jobs", methods=["GET"])
+@role_required(*AUDITOR_ROLES)
+def audit_jobs() -> str:
+    session = db()
+    names = job_names(session)
+    job = _text("job", 60)
+    error: str | None = None
+    runs: list[Any] = []
+    next_url: str | None = None
+    try:
+        after = decode_cursor(request.args.get("cursor"))
+        runs, next_key = list_runs(session, job=job or None, limit=RUNS_PAGE_SIZE, after=after)
+    except ValidationFailed:
+        error = "That page of job runs does not exist: start again from the first"
+    else:
+        if next_key:
+            filters: dict[str, Any] = {"job": job} if job else {}
+            next_url = url_for("portal.audit_jobs", **filters, cursor=encode_cursor(next_key))
+    return render_template(
+        "portal/audit_jobs.html",
+        names=names,
+        job=job,
+        runs=runs,
+        error=error,
+        next_url=next_url,
+        paged=bool(request.args.get("cursor")),
+    )

@@ -1,0 +1,201 @@
+"""Every portal page by every role: who gets the page, who gets 403, who is sent to sign in.
+
+The table lists every route under ``/portal`` in the app's URL map; a new page without an entry
+fails :func:`test_every_portal_route_is_in_the_table`, so nobody adds a page without deciding
+who may see it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from hub.exchange.models import Submission
+from hub.identity import services as identity
+from tests.api.test_portal_upload import PASSWORD, good, make_csv, post_file, signed_in, token
+from tests.factories import ACTOR
+
+LOC = "1-000000001"
+CONCERN = {"concern": True, "immediate_risk": False, "categories": ["neglect"]}
+
+# Who is asking: a role in an organisation of a kind. A regulator's admin is not a partner's.
+ROLES: dict[str, tuple[str, str]] = {
+    "uploader": ("uploader", "charity"),
+    "admin": ("admin", "charity"),
+    "regulator-admin": ("admin", "regulator"),
+    "inspector": ("inspector", "regulator"),
+    "engagement": ("engagement", "regulator"),
+    "auditor": ("auditor", "auditor"),
+}
+PARTNER = frozenset({"uploader", "admin"})
+REGULATOR = frozenset({"inspector", "engagement"})
+AUDITOR = frozenset({"auditor"})
+SIGNED_IN = frozenset(ROLES)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """How to ask for a page, who may have it, and what they get."""
+
+    path: Callable[[dict[str, Any]], str]
+    roles: frozenset[str]
+    method: str = "GET"
+    allowed: int = 200
+    # For pages with a rule of their own: what each asker gets, overriding the above.
+    fixed: dict[str, int] | None = None
+    data: Callable[[dict[str, Any]], dict[str, str]] | None = None
+
+
+def _const(path: str) -> Callable[[dict[str, Any]], str]:
+    return lambda _world: path
+
+
+TABLE: dict[str, Entry] = {
+    "portal.static": Entry(
+        _const("/portal/static/portal.css"),
+        SIGNED_IN,
+        fixed={"anonymous": 200, **dict.fromkeys(ROLES, 200)},
+    ),
+    "portal.home": Entry(_const("/portal"), SIGNED_IN),
+    "portal.sign_in": Entry(
+        _const("/portal/sign-in"),
+        SIGNED_IN,
+        fixed={"anonymous": 200, **dict.fromkeys(ROLES, 302)},
+    ),
+    "portal.sign_out": Entry(_const("/portal/sign-out"), SIGNED_IN),
+    "portal.upload": Entry(_const("/portal/upload"), PARTNER),
+    "portal.submissions": Entry(_const("/portal/submissions"), PARTNER),
+    "portal.submission": Entry(lambda w: f"/portal/submissions/{w['submission']}", PARTNER),
+    "portal.annotated": Entry(
+        lambda w: f"/portal/submissions/{w['submission']}/annotated.csv", PARTNER
+    ),
+    "portal.template_download": Entry(_const("/portal/template.csv"), PARTNER),
+    "portal.example_download": Entry(_const("/portal/example.csv"), PARTNER),
+    "portal.outcomes": Entry(_const("/portal/outcomes"), PARTNER),
+    "portal.records": Entry(_const("/portal/records"), PARTNER),
+    "portal.locations": Entry(_const("/portal/locations"), REGULATOR),
+    "portal.location": Entry(_const(f"/portal/locations/{LOC}"), REGULATOR),
+    "portal.safeguarding": Entry(_const("/portal/safeguarding"), REGULATOR),
+    "portal.acknowledge_alert": Entry(
+        lambda w: f"/portal/safeguarding/{w['alert']}/acknowledge",
+        REGULATOR,
+        method="POST",
+        allowed=302,
+    ),
+    "portal.refer_alert": Entry(
+        lambda w: f"/portal/safeguarding/{w['alert']}/refer",
+        REGULATOR,
+        method="POST",
+        allowed=302,
+        data=lambda _w: {"reason": "Referred to the local authority's adult social care team."},
+    ),
+    "portal.coverage": Entry(_const("/portal/coverage"), REGULATOR),
+    "portal.audit": Entry(_const("/portal/audit"), AUDITOR),
+    "portal.audit_export": Entry(_const("/portal/audit/export.csv"), AUDITOR),
+    "portal.audit_partners": Entry(_const("/portal/audit/partners"), AUDITOR),
+    "portal.audit_partner": Entry(lambda w: f"/portal/audit/partners/{w['partner']}", AUDITOR),
+    "portal.audit_jobs": Entry(_const("/portal/audit/jobs"), AUDITOR),
+    "portal.not_found": Entry(
+        _const("/portal/no-such-page"),
+        SIGNED_IN,
+        fixed={"anonymous": 404, **dict.fromkeys(ROLES, 404)},
+    ),
+}
+
+
+def expected(entry: Entry, asker: str) -> int:
+    if entry.fixed is not None:
+        return entry.fixed[asker]
+    if asker == "anonymous":
+        return 302
+    return entry.allowed if asker in entry.roles else 403
+
+
+def test_every_portal_route_is_in_the_table(app):
+    routes = {rule.endpoint for rule in app.url_map.iter_rules() if rule.rule.startswith("/portal")}
+    assert routes - set(TABLE) == set(), "add the new portal pages to TABLE"
+    assert set(TABLE) - routes == set(), "TABLE names pages that no longer exist"
+
+
+@pytest.fixture
+def world(app, client, db_session, make_org, make_location, make_party, auth_headers, make_record):
+    """One partner (with an uploaded file), a regulator, an auditor; a location with an alert."""
+    make_location(LOC)
+    db_session.commit()
+    partner = make_party("charity", name="Riverside Mind")
+    orgs = {
+        "charity": partner.org,
+        "regulator": make_org("regulator"),
+        "auditor": make_org("auditor"),
+    }
+    users = {}
+    for asker, (role, kind) in ROLES.items():
+        users[asker] = identity.create_user(
+            db_session,
+            ACTOR,
+            organisation_id=orgs[kind].id,
+            email=f"{asker}-{uuid.uuid4().hex[:8]}@example.org",
+            password=PASSWORD,
+            role=role,
+        )
+    db_session.commit()
+    uploaded = post_file(signed_in(app, users["uploader"]), make_csv([good(0)]))
+    assert uploaded.status_code == 302
+    submission = db_session.scalar(
+        sa.select(Submission.id).where(Submission.organisation_id == partner.id)
+    )
+    concern = client.post(
+        "/api/v1/experiences",
+        json=make_record(safeguarding=CONCERN),
+        headers=auth_headers(partner),
+    )
+    assert concern.status_code == 201, concern.get_json()
+    return {
+        "users": users,
+        "submission": submission,
+        "partner": partner.id,
+        "alert": concern.get_json()["safeguarding"]["alert"]["id"],
+    }
+
+
+@pytest.mark.parametrize("asker", ["anonymous", *ROLES])
+def test_each_page_answers_each_role_as_the_table_says(app, world, asker):
+    client = app.test_client() if asker == "anonymous" else signed_in(app, world["users"][asker])
+    wrong = {}
+    for endpoint, entry in TABLE.items():
+        path = entry.path(world)
+        if entry.method == "POST":
+            # A form token from a page anyone may load; the role check follows the CSRF check.
+            form = {
+                "csrf_token": token(
+                    client, "/portal/sign-in" if asker == "anonymous" else "/portal"
+                )
+            }
+            form.update(entry.data(world) if entry.data else {})
+            response = client.post(path, data=form)
+        else:
+            response = client.get(path)
+        response.close()  # a static file's stream stays open until closed
+        want = expected(entry, asker)
+        if response.status_code != want:
+            wrong[endpoint] = (response.status_code, want)
+        elif want == 302 and asker == "anonymous" and entry.fixed is None:
+            assert response.headers["Location"].startswith("/portal/sign-in"), endpoint
+    assert wrong == {}, f"{asker}: endpoint → (got, expected)"
+
+
+@pytest.mark.parametrize("asker", list(ROLES))
+def test_the_home_page_links_only_to_pages_the_role_opens(app, world, asker):
+    client = signed_in(app, world["users"][asker])
+    page = client.get("/portal").get_data(as_text=True)
+    for endpoint, entry in TABLE.items():
+        if entry.fixed is not None or endpoint == "portal.home":
+            continue
+        path = entry.path(world)
+        if f'href="{path}"' in page:
+            assert asker in entry.roles, f"{asker} is shown a link to {path}"
