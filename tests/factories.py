@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from hub.actor import system
 from hub.identity import services as identity
-from hub.identity.models import SCOPES_BY_KIND, Organisation
+from hub.identity.models import SCOPES_BY_KIND, Organisation, PortalUser
 
 ACTOR = system("tests")
 
@@ -175,5 +175,31 @@ def make_location(db_session: Session) -> Callable[..., Any]:
             )
         db_session.commit()
         return loc
+
+    return factory
+
+
+PORTAL_PASSWORD = "a long enough passphrase"
+
+
+@pytest.fixture
+def make_user(
+    db_session: Session, make_org: Callable[..., Organisation]
+) -> Callable[..., PortalUser]:
+    """Adds a portal user with ``role`` in a new organisation of ``kind`` (or in ``org``)."""
+
+    def factory(
+        role: str = "uploader", kind: str = "charity", org: Organisation | None = None
+    ) -> PortalUser:
+        user = identity.create_user(
+            db_session,
+            ACTOR,
+            organisation_id=(org or make_org(kind)).id,
+            email=f"{role}-{uuid.uuid4().hex[:8]}@example.org",
+            password=PORTAL_PASSWORD,
+            role=role,
+        )
+        db_session.commit()
+        return user
 
     return factory

@@ -18,32 +18,12 @@ from hub.audit.models import AuditEvent, AuditHead
 from hub.audit.services import record
 from hub.exchange.dataset_models import Delivery
 from hub.exchange.models import ExperienceRecord, Submission
-from hub.identity import services as identity
 from hub.jobs.runner import run_job
 from hub.web import hub_context
-from tests.api.test_portal_upload import PASSWORD, signed_in
-from tests.factories import ACTOR
+from tests.api.test_portal_upload import signed_in
 
 OCTOBER = datetime(2026, 10, 15, 10, tzinfo=UTC)
 ROW = re.compile(r'<td class="govuk-table__cell govuk-table__cell--numeric">(\d+)</td>')
-
-
-@pytest.fixture
-def make_user(db_session, make_org):
-    def factory(role: str, kind: str, org=None):
-        org = org or make_org(kind)
-        user = identity.create_user(
-            db_session,
-            ACTOR,
-            organisation_id=org.id,
-            email=f"{role}-{uuid.uuid4().hex[:8]}@example.org",
-            password=PASSWORD,
-            role=role,
-        )
-        db_session.commit()
-        return user
-
-    return factory
 
 
 @pytest.fixture

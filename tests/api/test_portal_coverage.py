@@ -4,37 +4,16 @@ under disclosure control."""
 from __future__ import annotations
 
 import re
-import uuid
 
 import pytest
 
 from hub.exchange.coverage import MIN_BASE, publish
-from hub.identity import services as identity
-from tests.api.test_portal_upload import PASSWORD, signed_in
-from tests.factories import ACTOR
+from tests.api.test_portal_upload import signed_in
 
 LONDON = "1-000000001"
 NORTH_WEST = "1-000000002"
 NONE = "\u2013"  # the dash a withheld percentage shows
 CELL = re.compile(r'<td class="govuk-table__cell govuk-table__cell--numeric">([^<]*)</td>')
-
-
-@pytest.fixture
-def make_user(db_session, make_org):
-    def factory(role: str, kind: str):
-        org = make_org(kind)
-        user = identity.create_user(
-            db_session,
-            ACTOR,
-            organisation_id=org.id,
-            email=f"{role}-{uuid.uuid4().hex[:8]}@example.org",
-            password=PASSWORD,
-            role=role,
-        )
-        db_session.commit()
-        return user
-
-    return factory
 
 
 def _equality(sex: str, ethnic_group: str) -> dict[str, str]:

@@ -9,33 +9,13 @@ import pytest
 import sqlalchemy as sa
 
 from hub.audit.models import AuditEvent
-from hub.identity import services as identity
 from hub.safeguarding.models import SafeguardingAlert
-from tests.api.test_portal_upload import PASSWORD, signed_in, token
-from tests.factories import ACTOR
+from tests.api.test_portal_upload import signed_in, token
 
 LOC = "1-000000001"
 PAGES = ("/portal/locations", f"/portal/locations/{LOC}", "/portal/safeguarding")
 CONCERN = {"concern": True, "immediate_risk": False, "categories": ["neglect"]}
 RISK_NOTE = "Risk is not quality: this ranks what people told partners recently"
-
-
-@pytest.fixture
-def make_user(db_session, make_org):
-    def factory(role: str, kind: str):
-        org = make_org(kind)
-        user = identity.create_user(
-            db_session,
-            ACTOR,
-            organisation_id=org.id,
-            email=f"{role}-{uuid.uuid4().hex[:8]}@example.org",
-            password=PASSWORD,
-            role=role,
-        )
-        db_session.commit()
-        return user
-
-    return factory
 
 
 @pytest.fixture

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 
-from hub.identity import services as identity
 from hub.portal import records as records_page
-from tests.api.test_portal_upload import PASSWORD, signed_in
-from tests.factories import ACTOR
+from tests.api.test_portal_upload import signed_in
 
 EMAIL = "jo.bloggs@example.org"
 
@@ -20,18 +16,9 @@ def ward(make_location):
 
 
 @pytest.fixture
-def partner(make_party, db_session, ward):
+def partner(make_party, make_user, ward):
     party = make_party("charity", name="Riverside Mind")
-    user = identity.create_user(
-        db_session,
-        ACTOR,
-        organisation_id=party.org.id,
-        email=f"volunteer-{uuid.uuid4().hex[:8]}@example.org",
-        password=PASSWORD,
-        role="uploader",
-    )
-    db_session.commit()
-    return party, user
+    return party, make_user("uploader", org=party.org)
 
 
 def send(client, headers, make_record, **fields):

@@ -5,15 +5,11 @@ from __future__ import annotations
 import csv
 import io
 import re
-import uuid
-
-import pytest
 
 from hub.exchange.csv_template import COLUMNS, EXAMPLE_ROWS, csv_line
-from hub.identity import services as identity
-from tests.factories import ACTOR
+from tests.factories import PORTAL_PASSWORD
 
-PASSWORD = "a long enough passphrase"
+PASSWORD = PORTAL_PASSWORD
 CSRF_INPUT = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
@@ -24,24 +20,6 @@ def make_csv(rows) -> bytes:
 
 def good(i: int, **changes: str) -> dict[str, str]:
     return {**EXAMPLE_ROWS[i % len(EXAMPLE_ROWS)], "partner_record_id": f"portal-{i}", **changes}
-
-
-@pytest.fixture
-def make_user(db_session, make_org):
-    def factory(role: str = "uploader", kind: str = "charity"):
-        org = make_org(kind)
-        user = identity.create_user(
-            db_session,
-            ACTOR,
-            organisation_id=org.id,
-            email=f"volunteer-{uuid.uuid4().hex[:8]}@example.org",
-            password=PASSWORD,
-            role=role,
-        )
-        db_session.commit()
-        return user
-
-    return factory
 
 
 def token(client, path: str) -> str:
