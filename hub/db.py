@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -78,6 +79,9 @@ def _sqlite_begin(connection: sa.Connection) -> None:
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine with the settings the hub relies on for each backend."""
+    # Statement parameters hold narratives and other personal data: keep them out of the
+    # messages of database errors, which end up in logs.
+    kwargs.setdefault("hide_parameters", True)
     parsed = sa.engine.make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database in (None, "", ":memory:"):
@@ -120,3 +124,41 @@ def is_postgres(session_or_engine: Session | Engine) -> bool:
         else session_or_engine
     )
     return bind.dialect.name == "postgresql"
+
+
+def xact_lock(session: Session, name: str, *, shared: bool = False) -> None:
+    """Hold the named lock until the session's transaction ends (PostgreSQL advisory lock).
+
+    Shared holders do not wait for each other, only for an exclusive one. On SQLite every
+    transaction already holds the database's write lock (``BEGIN IMMEDIATE``), so this is a
+    no-op there.
+    """
+    if not is_postgres(session):
+        return
+    digest = hashlib.sha256(f"hub-xact:{name}".encode()).digest()
+    key = int.from_bytes(digest[:8], "big", signed=True)
+    fn = sa.func.pg_advisory_xact_lock_shared if shared else sa.func.pg_advisory_xact_lock
+    session.execute(sa.select(fn(key)))
+
+
+def is_transient_failure(error: BaseException) -> bool:
+    """Whether ``error`` means the database is unreachable or busy just now (worth a retry).
+
+    A lost or refused connection, a terminated backend, a lock or statement timeout, a
+    serialisation failure, or no connection free in the pool within its timeout.
+    """
+    if isinstance(error, sa.exc.TimeoutError):
+        return True
+    if not isinstance(error, sa.exc.DBAPIError):
+        return False
+    if error.connection_invalidated:
+        return True
+    if not isinstance(error, sa.exc.OperationalError):
+        return False
+    if type(error.orig).__module__.startswith("sqlite3"):
+        # SQLite reports schema mistakes ("no such table") as operational errors too.
+        return any(part in str(error.orig) for part in _SQLITE_TRANSIENT)
+    return True
+
+
+_SQLITE_TRANSIENT = ("locked", "busy", "unable to open", "disk I/O")

@@ -99,7 +99,17 @@ class RateLimited(HubError):
     title = "Too many requests"
 
 
+# Seconds a client is asked to wait (``Retry-After``) before repeating a request that met a 503.
+RETRY_AFTER_S = 5
+
+
 class ServiceUnavailable(HubError):
+    """Something the hub depends on failed for now; nothing was kept, and a retry is safe."""
+
     code = "service-unavailable"
     status = 503
     title = "Service temporarily unavailable"
+
+    def __init__(self, detail: str | None = None, **kwargs: Any) -> None:
+        super().__init__(detail, **kwargs)
+        self.headers.setdefault("Retry-After", str(RETRY_AFTER_S))

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from hub.actor import Actor
 from hub.audit.services import record
 from hub.clock import utcnow
-from hub.db import transaction
+from hub.db import transaction, xact_lock
 from hub.errors import Forbidden, PayloadTooLarge
 from hub.exchange import intake
 from hub.exchange.csv_template import (
@@ -128,8 +128,9 @@ def accept_upload(
 ) -> Submission:
     """Store the file and open its submission (``processing``).
 
-    The same file again from the same organisation answers the earlier submission; over a limit,
-    PayloadTooLarge with nothing kept.
+    The same file again from the same organisation answers the earlier submission, whether it is
+    still processing or finished, even when both arrive at once; over a limit, PayloadTooLarge
+    with nothing kept.
     """
     now = now or utcnow()
     if actor.organisation_id is None:
@@ -137,6 +138,9 @@ def accept_upload(
     require_agreement(session, actor, now.date())
     spool, sha256, _size = _spool(stream, max_bytes)
     with spool:
+        # Two uploads of the same file at once: the second waits here until the first commits,
+        # then finds its submission below (one submission per file, never two).
+        xact_lock(session, f"csv-upload:{actor.organisation_id}:{sha256}")
         earlier = session.scalars(
             sa.select(Submission)
             .where(

@@ -14,6 +14,7 @@ from hub.audit.services import record
 from hub.clock import utcnow
 from hub.consent import services as consent_services
 from hub.consent.models import ConsentRecord
+from hub.db import xact_lock
 from hub.errors import NotFound, ValidationFailed
 from hub.exchange.models import RECORD_STATUSES, ExperienceRecord
 from hub.exchange.outbox import CONSENT_WITHDRAWN, notice, queue, regulator_ids
@@ -22,6 +23,9 @@ from hub.safeguarding.models import SafeguardingAlert
 from hub.safeguarding.services import alerts_for
 
 WITHDRAWN = "withdrawn"
+# Withdrawals hold it shared, a pooled release build exclusively: no release can commit holding a
+# record whose withdrawal committed first (see hub.jobs.anonymise.publish_pooled).
+RELEASE_LOCK = "pooled-release"
 REGULATOR_READ = "regulator:read"
 # What withdrawal erases: the person's words in every form, and their equality data.
 ERASED_ON_WITHDRAWAL = (
@@ -166,6 +170,8 @@ def get_record(
 ) -> dict[str, Any]:
     """One record; the regulator gets the raw narrative, and that read is audited."""
     rec = _load(session, actor, record_id)
+    consent = consent_services.consents_for(session, [rec.id]).get(rec.id)
+    _settle_withdrawn(session, [rec], {rec.id: consent} if consent else {})
     raw = sees_all(actor) and rec.narrative is not None
     if raw:
         record(
@@ -178,9 +184,24 @@ def get_record(
             now=now or utcnow(),
             details={"partner_organisation_id": str(rec.organisation_id)},
         )
-    consent = consent_services.consents_for(session, [rec.id]).get(rec.id)
     alert = alerts_for(session, [rec.id]).get(rec.id)
     return describe(rec, consent, alert, actor=actor, raw=raw)
+
+
+def _settle_withdrawn(
+    session: Session, rows: list[ExperienceRecord], consents: dict[uuid.UUID, ConsentRecord]
+) -> None:
+    """Read again any record whose consent was seen withdrawn but the record itself not yet.
+
+    Each statement sees what was committed when it began (PostgreSQL's READ COMMITTED), so a
+    withdrawal can commit between reading a record and reading its consent. Withdrawal changes
+    both in one transaction, so reading the record again shows it erased: an answer never
+    holds words or equality data beside a consent it reports as withdrawn.
+    """
+    for rec in rows:
+        consent = consents.get(rec.id)
+        if consent is not None and consent.status == WITHDRAWN and rec.status != WITHDRAWN:
+            session.refresh(rec)
 
 
 def list_records(
@@ -192,8 +213,9 @@ def list_records(
     location_id: str | None = None,
     limit: int,
     after: list[Any] | None = None,
+    newest_first: bool = False,
 ) -> tuple[list[dict[str, Any]], list[Any] | None]:
-    """A page of the caller's records (the regulator's: everyone's), oldest first.
+    """A page of the caller's records (the regulator's: everyone's), oldest first by default.
 
     Lists show the redacted narrative to everyone; the raw words need the single-record read.
     """
@@ -217,9 +239,12 @@ def list_records(
     page_stmt: Any = stmt
     keys: list[Any] = [ExperienceRecord.received_at, ExperienceRecord.id]
     rows: list[ExperienceRecord]
-    rows, next_key = keyset_page(session, page_stmt, keys, limit=limit, after=after)
+    rows, next_key = keyset_page(
+        session, page_stmt, keys, limit=limit, after=after, descending=newest_first
+    )
     ids = [r.id for r in rows]
     consents = consent_services.consents_for(session, ids)
+    _settle_withdrawn(session, rows, consents)
     alerts = alerts_for(session, ids)
     items = [describe(r, consents.get(r.id), alerts.get(r.id), actor=actor) for r in rows]
     return items, next_key
@@ -252,6 +277,7 @@ def withdraw_record(
     Only the partner that submitted the record can withdraw it; a second call changes nothing.
     No agreement is needed: a person's withdrawal is honoured whatever the partner's standing.
     """
+    xact_lock(session, RELEASE_LOCK, shared=True)
     rec = session.scalar(
         sa.select(ExperienceRecord)
         .where(

@@ -12,7 +12,8 @@ Steps, each safe to repeat and each committed on its own so a kill loses little:
    (see ``hub.privacy.pooled``) are published through the giving-back service, so entitled
    partners receive them like any other release. A file is published only when its sha256
    differs from the dataset's latest release: a re-run, or a run after a kill, publishes only
-   what is still missing or has changed.
+   what is still missing or has changed. Each area's files are written in one transaction
+   holding the release lock, so no release holds a record whose withdrawal committed first.
 
 Each unit of work is chosen by a condition on the stored state (a raw narrative still differs
 from its redacted copy, a date is still exact, a digest differs), so nothing is done twice.
@@ -33,10 +34,11 @@ from hub.actor import Actor, system
 from hub.consent.models import ConsentRecord
 from hub.consent.rules import WITHDRAWN
 from hub.context import HubContext
-from hub.db import transaction
+from hub.db import transaction, xact_lock
 from hub.exchange.dataset_models import Dataset, Release
 from hub.exchange.datasets import is_condition_area, publish_release
 from hub.exchange.models import ExperienceRecord
+from hub.exchange.records import RELEASE_LOCK
 from hub.privacy.pooled import (
     COUNT_COLUMNS,
     QUOTE_COLUMNS,
@@ -196,6 +198,21 @@ def load_pool(session: Session) -> list[PoolInput]:
     return pool
 
 
+def withdrawals(session: Session) -> int:
+    """How many withdrawals have been committed: it only grows (withdrawal is never undone)."""
+    consents = session.scalar(
+        sa.select(sa.func.count())
+        .select_from(ConsentRecord)
+        .where(ConsentRecord.status == WITHDRAWN)
+    )
+    records = session.scalar(
+        sa.select(sa.func.count())
+        .select_from(ExperienceRecord)
+        .where(ExperienceRecord.status == "withdrawn")
+    )
+    return int(consents or 0) + int(records or 0)
+
+
 def publish_pooled(
     session_factory: sessionmaker[Session],
     storage: Storage,
@@ -204,45 +221,57 @@ def publish_pooled(
     now: datetime,
     actor: Actor,
 ) -> dict[str, Any]:
-    """Publish, area by area, each pooled file whose content changed; counts of what was done."""
+    """Publish, area by area, each pooled file whose content changed; counts of what was done.
+
+    No release holds a record whose withdrawal committed before the release did: each area is
+    published in a transaction holding the release lock, which withdrawals take too (shared),
+    and the pool is read again there whenever a withdrawal has committed since it was read.
+    """
     with transaction(session_factory) as session:
+        # Counted before the pool is read: a withdrawal committing in between is seen again
+        # by the re-check below rather than missed.
+        seen = withdrawals(session)
         pool = load_pool(session)
         areas = [a for a in condition_areas_of(pool) if is_condition_area(session, a)]
     stats = {"areas": len(areas), "releases_published": 0, "releases_unchanged": 0}
     for area in areas:
-        files = [
-            (
-                f"experience-{area}",
-                f"Experiences of care ({area}): anonymised counts",
-                to_csv(count_rows(pool, area), COUNT_COLUMNS),
-                True,
-            ),
-            (
-                f"experience-quotes-{area}",
-                f"Experiences of care ({area}): anonymised quotes",
-                to_csv(quotes := quote_rows(pool, area, k), QUOTE_COLUMNS),
-                bool(quotes),
-            ),
-        ]
-        for slug, title, content, wanted in files:
-            outcome = publish_if_changed(
-                session_factory,
-                storage,
-                actor,
-                slug=slug,
-                title=title,
-                area=area,
-                content=content,
-                wanted=wanted,
-                now=now,
-            )
-            if outcome is not None:
-                stats["releases_published" if outcome else "releases_unchanged"] += 1
+        with transaction(session_factory) as session:
+            xact_lock(session, RELEASE_LOCK)
+            if (latest := withdrawals(session)) != seen:
+                seen, pool = latest, load_pool(session)
+            files = [
+                (
+                    f"experience-{area}",
+                    f"Experiences of care ({area}): anonymised counts",
+                    to_csv(count_rows(pool, area), COUNT_COLUMNS),
+                    True,
+                ),
+                (
+                    f"experience-quotes-{area}",
+                    f"Experiences of care ({area}): anonymised quotes",
+                    to_csv(quotes := quote_rows(pool, area, k), QUOTE_COLUMNS),
+                    bool(quotes),
+                ),
+            ]
+            for slug, title, content, wanted in files:
+                outcome = publish_if_changed(
+                    session,
+                    storage,
+                    actor,
+                    slug=slug,
+                    title=title,
+                    area=area,
+                    content=content,
+                    wanted=wanted,
+                    now=now,
+                )
+                if outcome is not None:
+                    stats["releases_published" if outcome else "releases_unchanged"] += 1
     return stats
 
 
 def publish_if_changed(
-    session_factory: sessionmaker[Session],
+    session: Session,
     storage: Storage,
     actor: Actor,
     *,
@@ -253,36 +282,36 @@ def publish_if_changed(
     wanted: bool,
     now: datetime,
 ) -> bool | None:
-    """Publish ``content`` as the next release of ``slug`` unless the latest one is identical.
+    """Publish ``content`` as the next release of ``slug`` (in the caller's transaction) unless
+    the latest one is identical.
 
     True when published, False when unchanged, None when there is nothing to publish (no quote
     survived and the dataset was never started: an empty dataset would tell partners nothing).
     """
     digest = hashlib.sha256(content).hexdigest()
-    with transaction(session_factory) as session:
-        latest = session.scalar(
-            sa.select(Release.sha256)
-            .join(Dataset, Dataset.id == Release.dataset_id)
-            .where(Dataset.slug == slug)
-            .order_by(Release.version.desc())
-            .limit(1)
-        )
-        if latest == digest:
-            return False
-        if latest is None and not wanted:
-            return None
-        publish_release(
-            session,
-            actor,
-            storage,
-            slug=slug,
-            stream=io.BytesIO(content),
-            filename=f"{slug}.csv",
-            title=title,
-            condition_area=area,
-            description=QUOTES_NOTE if slug.startswith("experience-quotes-") else COUNTS_NOTE,
-            format="csv",
-            now=now,
-        )
-        log.info("published a new release of %s", slug)
-        return True
+    latest = session.scalar(
+        sa.select(Release.sha256)
+        .join(Dataset, Dataset.id == Release.dataset_id)
+        .where(Dataset.slug == slug)
+        .order_by(Release.version.desc())
+        .limit(1)
+    )
+    if latest == digest:
+        return False
+    if latest is None and not wanted:
+        return None
+    publish_release(
+        session,
+        actor,
+        storage,
+        slug=slug,
+        stream=io.BytesIO(content),
+        filename=f"{slug}.csv",
+        title=title,
+        condition_area=area,
+        description=QUOTES_NOTE if slug.startswith("experience-quotes-") else COUNTS_NOTE,
+        format="csv",
+        now=now,
+    )
+    log.info("published a new release of %s", slug)
+    return True

@@ -10,13 +10,14 @@ from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from hub.errors import HubError
+from hub.db import is_transient_failure
+from hub.errors import RETRY_AFTER_S, HubError
 from hub.portal import bp
 
 log = logging.getLogger(__name__)
 
 # Status codes with a page of their own; any other error uses the generic page.
-_PAGES = {400, 403, 404, 413, 429, 500}
+_PAGES = {400, 403, 404, 413, 429, 500, 503}
 
 
 def error_page(status: int, detail: str | None = None) -> tuple[str, int]:
@@ -52,12 +53,18 @@ def _http_error(error: HTTPException) -> tuple[str, int]:
 
 
 @bp.errorhandler(HubError)
-def _hub_error(error: HubError) -> tuple[str, int]:
+def _hub_error(error: HubError) -> tuple[str, int, dict[str, str]]:
     # Services explain themselves in words meant for people, so the page shows them.
-    return error_page(error.status, error.detail)
+    body, status = error_page(error.status, error.detail)
+    return body, status, error.headers  # e.g. Retry-After on a 503
 
 
 @bp.errorhandler(Exception)
-def _unexpected(error: Exception) -> tuple[str, int]:
+def _unexpected(error: Exception) -> tuple[str, int] | tuple[str, int, dict[str, str]]:
+    if is_transient_failure(error):
+        # The request's transaction is lost with its connection: nothing of it was saved.
+        log.warning("database unavailable in the portal: %s", type(error).__name__)
+        body, status = error_page(503)
+        return body, status, {"Retry-After": str(RETRY_AFTER_S)}
     log.exception("unhandled error in the portal")
     return error_page(500)
