@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask, Response
 from flask_smorest import Api
 from flask_smorest.utils import prepare_response
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
 from hub.api.problems import (
     PROBLEM_JSON,
@@ -19,7 +19,8 @@ from hub.api.problems import (
     wants_problem,
 )
 from hub.api.schemas import ProblemSchema
-from hub.errors import HubError
+from hub.db import is_transient_failure
+from hub.errors import RETRY_AFTER_S, HubError
 from hub.identity.models import SCOPES
 
 log = logging.getLogger(__name__)
@@ -31,8 +32,9 @@ the regulator and auditors.
 Get an access token with the OAuth2 `client_credentials` grant at `/oauth/token`
 (`client_secret_basic` or `client_secret_post`), then send it as `Authorization: Bearer ...`.
 Every error is an RFC 9457 `application/problem+json` body with a stable `code`, and every
-response carries `X-Request-ID`. Lists are paginated with `limit` and `cursor`; follow
-`next_cursor` until it is null.
+response carries `X-Request-ID`. A `503` (`service-unavailable`, with `Retry-After`) means the
+database or storage failed for now and nothing of the request was kept: send it again. Lists are
+paginated with `limit` and `cursor`; follow `next_cursor` until it is null.
 """
 
 
@@ -89,6 +91,18 @@ def init_api(app: Flask) -> Api:
     def _unexpected(error: Exception) -> Response | HTTPException:
         if isinstance(error, HTTPException):
             return api.handle_http_exception(error)
+        if is_transient_failure(error):
+            # The request's transaction is lost with its connection; a repeat is safe
+            # (Idempotency-Key, partner_record_id, the CSV file's sha256).
+            log.warning("database unavailable: %s", type(error).__name__)
+            if wants_problem():
+                return problem(
+                    503,
+                    detail="The database cannot be reached just now. Try again shortly: "
+                    "sending the same request again is safe.",
+                    headers={"Retry-After": str(RETRY_AFTER_S)},
+                )
+            return ServiceUnavailable(retry_after=RETRY_AFTER_S)
         log.exception("unhandled error")
         if wants_problem():
             return problem(500)
@@ -105,6 +119,7 @@ def init_api(app: Flask) -> Api:
         locations,
         me,
         outcomes,
+        receipts,
         reconciliation,
         safeguarding,
         submissions,
@@ -125,6 +140,7 @@ def init_api(app: Flask) -> Api:
         ledger.blp,
         submissions.blp,
         reconciliation.blp,
+        receipts.blp,
     ):
         api.register_blueprint(blueprint)
     app.register_blueprint(health.bp)

@@ -124,6 +124,12 @@ class SealBodySchema(Schema):
     hash = fields.String()
     count = fields.Integer()
     sealed_at = fields.String()
+    merkle_root = fields.String(
+        metadata={
+            "description": "RFC 9162 Merkle tree head over the hashes of events 1..upto_seq, "
+            "hex; what receipts' inclusion proofs lead to. Absent from seals made before it."
+        }
+    )
 
 
 class SealSchema(Schema):
@@ -181,6 +187,7 @@ _SEAL_BODY = {
     "hash": _HASH,
     "count": 1840,
     "sealed_at": "2026-11-02T10:00:00.812000Z",
+    "merkle_root": "5be2d7a90c4f13e86b2a7d0f9c3e1b4a6d8f0e2c4a6b8d0f1e3c5a7b9d1f3e5a",
 }
 
 
@@ -305,8 +312,9 @@ class AuditSeals(MethodView):
     @require("audit:read")
     @blp.doc(
         operationId="listAuditSeals",
-        description="The audit-seal job signs a checkpoint `{upto_seq, hash, count, sealed_at}` "
-        "of the chain every hour with the hub's Ed25519 key and stores it in object storage. "
+        description="The audit-seal job signs a checkpoint `{upto_seq, hash, count, sealed_at, "
+        "merkle_root}` of the chain every hour with the hub's Ed25519 key and stores it in object "
+        "storage (seals made before `merkle_root` existed lack it). "
         "Check a seal's `signature` over the canonical JSON of its `seal` with the key from "
         "`GET /api/v1/audit/public-key`.",
     )

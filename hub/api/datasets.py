@@ -18,6 +18,7 @@ from hub.api.auth import require
 from hub.api.docs import LIMIT_422, invalid_query_doc, problem_doc
 from hub.api.pagination import PageArgs, decode_cursor, encode_cursor, page_body
 from hub.api.schemas import PageSchema
+from hub.audit.receipts import RECEIPT_HEADER, receipt_header
 from hub.clock import utcnow
 from hub.errors import UnsupportedMediaType, ValidationFailed
 from hub.exchange.dataset_access import (
@@ -194,6 +195,12 @@ _DATASET_404 = problem_doc(
     detail="No such dataset among those your agreement covers.",
     instance="/api/v1/datasets/cancer-patient-experience/releases",
 )
+_RECEIPT_HEADER_DOC = {
+    "description": "The delivery's audit receipt, `seq=<n>, hash=<hex>`; fetch "
+    "`GET /receipts/{seq}` to verify it.",
+    "schema": {"type": "string"},
+    "example": "seq=1841, hash=9f2c4e1ab37d5f60c8e2a9b4d1f7e3c5a0b6d8f2e4c1a3b5d7f9e0c2a4b6d8f1",
+}
 _STORAGE_503 = problem_doc(
     "service-unavailable",
     "The file store cannot be reached just now; try again shortly.",
@@ -434,7 +441,9 @@ class ReleaseFile(MethodView):
         description="The release's file, streamed, with `ETag` set to its sha256: check the "
         "bytes against it, and send it back as `If-None-Match` to get 304 when you already have "
         "the file. On S3 storage the answer may be a 302 to a short-lived presigned URL. Every "
-        "download is recorded as a delivery (an outbound exchange) and audited; a 304 is not.",
+        "download is recorded as a delivery (an outbound exchange) and audited; a 304 is not. "
+        "The `Hub-Receipt` header (`seq=<n>, hash=<hex>`) names the delivery's audit event: "
+        "`GET /receipts/{seq}` gives its receipt, checkable offline (docs/receipts.md).",
         parameters=[
             {
                 "in": "header",
@@ -456,6 +465,7 @@ class ReleaseFile(MethodView):
                 "description": "`attachment` with the file's name.",
                 "schema": {"type": "string"},
             },
+            RECEIPT_HEADER: _RECEIPT_HEADER_DOC,
         },
     )
     @blp.alt_response(
@@ -470,7 +480,10 @@ class ReleaseFile(MethodView):
     @blp.alt_response(
         302,
         description="On S3: a short-lived presigned URL in `Location`.",
-        headers={"Location": {"description": "The presigned URL.", "schema": {"type": "string"}}},
+        headers={
+            "Location": {"description": "The presigned URL.", "schema": {"type": "string"}},
+            RECEIPT_HEADER: _RECEIPT_HEADER_DOC,
+        },
     )
     @blp.alt_response(304, description="`If-None-Match` matched: the caller has this file.")
     @blp.alt_response(
@@ -498,7 +511,9 @@ class ReleaseFile(MethodView):
             headers["Content-Length"] = str(release.bytes)
             return Response(status=200, headers=headers, content_type=content_type)
         handed = deliver_release(db(), actor, hub_context().storage, release, now=now)
-        commit()
+        commit()  # the delivery and its audit event are kept before any byte leaves
+        if handed.event is not None:
+            headers[RECEIPT_HEADER] = receipt_header(handed.event)
         if handed.redirect_url:
             headers["Location"] = handed.redirect_url
             return Response(status=302, headers=headers)

@@ -230,6 +230,10 @@ BATCH_ANSWER: dict[str, Any] = {
             },
         },
     ],
+    "receipt": {
+        "audit_seq": 1841,
+        "hash": "9f2c4e1ab37d5f60c8e2a9b4d1f7e3c5a0b6d8f2e4c1a3b5d7f9e0c2a4b6d8f1",
+    },
 }
 
 MALFORMED_JSON = problem_example(

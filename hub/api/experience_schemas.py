@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields
 
+from hub.api.receipts import ReceiptRefSchema
 from hub.api.schemas import PageSchema
 
 
@@ -178,3 +179,11 @@ class BatchAnswerSchema(Schema):
     replayed = fields.Integer()
     rejected = fields.Integer()
     results = fields.List(fields.Nested(BatchItemSchema))
+    receipt = fields.Nested(
+        ReceiptRefSchema,
+        allow_none=True,
+        metadata={
+            "description": "The submission's audit receipt (its `submission.completed` event); "
+            "verify it with `GET /receipts/{audit_seq}`. Null for a dry run."
+        },
+    )

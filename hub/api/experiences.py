@@ -25,6 +25,7 @@ from hub.api.experience_schemas import (
 from hub.api.pagination import PageArgs, decode_cursor, page_body
 from hub.api.problems import PROBLEM_JSON
 from hub.api.schemas import ProblemSchema
+from hub.audit.receipts import submission_receipt
 from hub.errors import HubError, UnsupportedMediaType
 from hub.exchange import intake, outcomes, records
 from hub.exchange.idempotency import HEADER
@@ -255,7 +256,9 @@ class ExperienceBatch(MethodView):
             idempotency_key=headers["idempotency_key"],
         )
         commit()
-        return answer.body, answer.status_code, answer.headers
+        submission_id = answer.body.get("submission_id")
+        receipt = submission_receipt(db(), submission_id) if submission_id else None
+        return {**answer.body, "receipt": receipt}, answer.status_code, answer.headers
 
 
 @blp.route("/experiences/<uuid:experience_id>")

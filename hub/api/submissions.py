@@ -13,6 +13,8 @@ from marshmallow import Schema, fields
 from hub.api.auth import require
 from hub.api.docs import LIMIT_422, invalid_query_doc, problem_doc
 from hub.api.pagination import PageArgs, decode_cursor, page_body
+from hub.api.receipts import ReceiptRefSchema
+from hub.audit.receipts import submission_receipt, submission_receipts
 from hub.errors import UnsupportedMediaType, ValidationFailed
 from hub.exchange.csv_report import get_submission, submission_body, submissions_query
 from hub.exchange.csv_upload import accept_upload
@@ -37,6 +39,17 @@ class RowErrorSchema(Schema):
     message = fields.String()
 
 
+_RECEIPT = fields.Nested(
+    ReceiptRefSchema,
+    allow_none=True,
+    metadata={
+        "description": "The exchange's audit receipt: the `submission.completed` event once "
+        "the submission is finished, the `submission.created` event while a file is processed. "
+        "Verify it offline with `GET /receipts/{audit_seq}` (docs/receipts.md)."
+    },
+)
+
+
 class SubmissionSchema(Schema):
     id = fields.String()
     channel = fields.String(metadata={"description": "`api`, `batch` or `csv`."})
@@ -51,6 +64,7 @@ class SubmissionSchema(Schema):
     replayed = fields.Integer()
     rejected = fields.Integer()
     errors = fields.List(fields.Nested(RowErrorSchema))
+    receipt = _RECEIPT
 
 
 class SubmissionPageSchema(Schema):
@@ -101,8 +115,9 @@ class CsvUpload(MethodView):
         description="Upload a CSV file in the template's columns as the multipart field `file`. "
         "The file is stored before the answer and processed in the background: follow "
         "`GET /submissions/{id}` for progress and row-level errors. The same file uploaded "
-        "again answers the earlier submission and adds nothing. Over 50 MB or 200,000 rows: "
-        "413, nothing kept.",
+        "again by the same organisation, even twice at once, answers 202 with the earlier "
+        "submission's id and current status and adds nothing; to send corrections, change the "
+        "file. Over 50 MB or 200,000 rows: 413, nothing kept.",
         requestBody=_UPLOAD_BODY,
     )
     @blp.response(
@@ -187,6 +202,10 @@ _SUBMISSION_EXAMPLE = {
         },
         {"row": 88, "column": "location_id", "message": "Not a registry id."},
     ],
+    "receipt": {
+        "audit_seq": 1841,
+        "hash": "9f2c4e1ab37d5f60c8e2a9b4d1f7e3c5a0b6d8f2e4c1a3b5d7f9e0c2a4b6d8f1",
+    },
 }
 
 
@@ -213,7 +232,9 @@ class Submissions(MethodView):
             after=decode_cursor(args["cursor"]),
             descending=True,
         )
-        return page_body([submission_body(s) for s in rows], next_key)
+        receipts = submission_receipts(db(), [s.id for s in rows])
+        items = [{**submission_body(s), "receipt": receipts.get(str(s.id))} for s in rows]
+        return page_body(items, next_key)
 
 
 @blp.route("/submissions/<uuid:submission_id>")
@@ -236,4 +257,5 @@ class SubmissionItem(MethodView):
     )
     def get(self, submission_id: uuid.UUID) -> dict[str, Any]:
         """One submission and its progress."""
-        return submission_body(get_submission(db(), current_actor(), submission_id))
+        submission = get_submission(db(), current_actor(), submission_id)
+        return {**submission_body(submission), "receipt": submission_receipt(db(), submission.id)}

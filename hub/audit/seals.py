@@ -8,7 +8,12 @@ produces a different hash at ``upto_seq`` and is caught.
 The stored object (``audit/seals/<upto_seq, 12 digits>.json``) is::
 
     {"alg": "Ed25519", "key_id": "...", "seal": {"count": ..., "hash": "...",
-     "sealed_at": "...Z", "upto_seq": ...}, "signature": "<base64>"}
+     "merkle_root": "...", "sealed_at": "...Z", "upto_seq": ...}, "signature": "<base64>"}
+
+``merkle_root`` is the RFC 9162 tree head over the hashes of events 1..``upto_seq``
+(``hub.audit.merkle``): it lets anyone check one event's receipt against the seal with a short
+inclusion proof, without the rest of the chain. Seals signed before it existed lack it, and
+still verify: the signature covers whichever keys the body holds.
 
 To check one offline: take ``seal`` exactly as stored, serialise it as canonical JSON (sorted
 keys, no whitespace, UTF-8), and verify ``signature`` (standard base64 of 64 bytes) over those
@@ -21,7 +26,7 @@ import base64
 import binascii
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Generator, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -32,12 +37,14 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from sqlalchemy.orm import Session
 
 from hub.audit.chain import canonical_json, format_time
+from hub.audit.merkle import TreeBuilder, tree_head
 from hub.audit.models import AuditEvent
 
 ALG = "Ed25519"
 SEAL_PREFIX = "audit/seals/"
 _HASH = re.compile(r"^[0-9a-f]{64}$")
 _BODY_KEYS = frozenset({"upto_seq", "hash", "count", "sealed_at"})
+_BODY_KEYS_WITH_ROOT = _BODY_KEYS | {"merkle_root"}
 
 
 class SealFormatError(ValueError):
@@ -57,18 +64,29 @@ class Seal:
     hash: str
     count: int
     sealed_at: str
+    merkle_root: str | None = None
 
     @classmethod
-    def of(cls, upto_seq: int, hash: str, count: int, sealed_at: datetime) -> Seal:
-        return cls(upto_seq, hash, count, format_time(sealed_at))
+    def of(
+        cls,
+        upto_seq: int,
+        hash: str,
+        count: int,
+        sealed_at: datetime,
+        merkle_root: str | None = None,
+    ) -> Seal:
+        return cls(upto_seq, hash, count, format_time(sealed_at), merkle_root)
 
     def body(self) -> dict[str, Any]:
-        return {
+        body: dict[str, Any] = {
             "upto_seq": self.upto_seq,
             "hash": self.hash,
             "count": self.count,
             "sealed_at": self.sealed_at,
         }
+        if self.merkle_root is not None:
+            body["merkle_root"] = self.merkle_root
+        return body
 
     def message(self) -> bytes:
         """The exact bytes the signature covers."""
@@ -103,13 +121,18 @@ class SignedSeal:
         if not isinstance(data, dict):
             raise SealFormatError("a seal is a JSON object")
         body = data.get("seal")
-        if not isinstance(body, dict) or set(body) != _BODY_KEYS:
-            raise SealFormatError("seal must hold exactly upto_seq, hash, count, sealed_at")
+        if not isinstance(body, dict) or set(body) not in (_BODY_KEYS, _BODY_KEYS_WITH_ROOT):
+            raise SealFormatError(
+                "seal must hold exactly upto_seq, hash, count, sealed_at (and merkle_root)"
+            )
         upto, count, hash_, at = body["upto_seq"], body["count"], body["hash"], body["sealed_at"]
         if not _is_count(upto) or upto < 1 or not _is_count(count):
             raise SealFormatError("upto_seq and count must be whole numbers")
         if not isinstance(hash_, str) or not _HASH.match(hash_):
             raise SealFormatError("hash must be 64 lowercase hex digits")
+        root = body.get("merkle_root")
+        if "merkle_root" in body and (not isinstance(root, str) or not _HASH.match(root)):
+            raise SealFormatError("merkle_root must be 64 lowercase hex digits")
         if not isinstance(at, str):
             raise SealFormatError("sealed_at must be a timestamp")
         try:
@@ -119,7 +142,7 @@ class SignedSeal:
         signature, key_id, alg = data.get("signature"), data.get("key_id"), data.get("alg")
         if not all(isinstance(v, str) for v in (signature, key_id, alg)):
             raise SealFormatError("signature, key_id and alg must be strings")
-        return cls(Seal(upto, hash_, count, at), str(signature), str(key_id), str(alg))
+        return cls(Seal(upto, hash_, count, at, root), str(signature), str(key_id), str(alg))
 
     @classmethod
     def from_bytes(cls, data: bytes) -> SignedSeal:
@@ -162,7 +185,8 @@ class SealProblem:
 
 
 def verify_against_seals(session: Session, seals: Iterable[Seal]) -> list[SealProblem]:
-    """Check that the chain still holds what each seal pinned: the hash at its seq, and its count.
+    """Check that the chain still holds what each seal pinned: the hash at its seq, its count,
+    and (where the seal has one) the Merkle tree head over every hash up to it.
 
     One pass over the events up to the latest seal, in ``seq`` order.
     """
@@ -179,14 +203,17 @@ def verify_against_seals(session: Session, seals: Iterable[Seal]) -> list[SealPr
     result = session.execute(stmt)
     count = 0
     index = 0
+    tree = TreeBuilder() if any(s.merkle_root is not None for s in pending) else None
     try:
         for seq, hash_ in result:
             count += 1
+            if tree is not None:
+                tree.add(hash_)
             while index < len(pending) and pending[index].upto_seq < seq:
                 problems.append(SealProblem(pending[index].upto_seq, "the sealed event is gone"))
                 index += 1
             while index < len(pending) and pending[index].upto_seq == seq:
-                problems.extend(_compare(pending[index], hash_, count))
+                problems.extend(_compare(pending[index], hash_, count, tree))
                 index += 1
     finally:
         result.close()
@@ -195,7 +222,32 @@ def verify_against_seals(session: Session, seals: Iterable[Seal]) -> list[SealPr
     return problems
 
 
-def _compare(seal: Seal, hash_: str, count: int) -> list[SealProblem]:
+def event_hashes(session: Session, upto_seq: int, batch: int = 5000) -> Generator[str, None, None]:
+    """The hashes of events 1..``upto_seq`` in ``seq`` order, streamed (never as ORM objects)."""
+    stmt = (
+        sa.select(AuditEvent.hash)
+        .where(AuditEvent.seq <= upto_seq)
+        .order_by(AuditEvent.seq)
+        .execution_options(yield_per=batch)
+    )
+    result = session.execute(stmt)
+    try:
+        for (hash_,) in result:
+            yield hash_
+    finally:
+        result.close()
+
+
+def merkle_root(session: Session, upto_seq: int) -> str:
+    """The RFC 9162 tree head over the hashes of events 1..``upto_seq``."""
+    hashes = event_hashes(session, upto_seq)
+    try:
+        return tree_head(hashes)
+    finally:
+        hashes.close()
+
+
+def _compare(seal: Seal, hash_: str, count: int, tree: TreeBuilder | None) -> list[SealProblem]:
     problems = []
     if hash_ != seal.hash:
         problems.append(
@@ -206,5 +258,11 @@ def _compare(seal: Seal, hash_: str, count: int) -> list[SealProblem]:
             SealProblem(
                 seal.upto_seq, f"{count} events up to this seq, but {seal.count} were sealed"
             )
+        )
+    # Only for a seal that agrees with the chain otherwise: a rewrite is reported once, above.
+    root_checked = not problems and tree is not None and seal.merkle_root is not None
+    if root_checked and tree is not None and tree.root() != seal.merkle_root:
+        problems.append(
+            SealProblem(seal.upto_seq, "the Merkle root is not the tree head of the chain")
         )
     return problems

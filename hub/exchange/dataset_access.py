@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, joinedload
 
 from hub.actor import Actor
+from hub.audit.models import AuditEvent
 from hub.audit.services import record
 from hub.clock import utcnow
 from hub.errors import NotFound, ServiceUnavailable
@@ -162,6 +163,8 @@ class ReleaseFile:
     content_type: str
     redirect_url: str | None = None
     chunks: Iterator[bytes] | None = None
+    # The delivery's ``dataset.downloaded`` event: its seq and hash are the receipt once committed.
+    event: AuditEvent | None = None
 
 
 def deliver_release(
@@ -196,7 +199,7 @@ def deliver_release(
     )
     session.add(delivery)
     session.flush()
-    record(
+    event = record(
         session,
         actor,
         "dataset.downloaded",
@@ -211,7 +214,7 @@ def deliver_release(
         },
         now=now,
     )
-    return ReleaseFile(release, content_type, redirect_url=url, chunks=chunks)
+    return ReleaseFile(release, content_type, redirect_url=url, chunks=chunks, event=event)
 
 
 def file_url(release: Release) -> str:

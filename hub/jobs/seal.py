@@ -2,7 +2,8 @@
 
 Each run first checks the whole chain and every earlier seal, and fails (sealing nothing) if
 anything is wrong: a seal over a tampered chain would vouch for the tampering. Then it signs
-the chain's head and writes the seal to storage before indexing it in ``audit_seals``.
+the chain's head, with the Merkle tree head over every event hash (``hub.audit.merkle``, for
+receipts' inclusion proofs), and writes the seal to storage before indexing it in ``audit_seals``.
 
 Resumable: a run killed after writing the object but before indexing it leaves a stored seal
 with no row; the next run checks that seal's signature and indexes it ("adopts" it) rather than
@@ -36,6 +37,7 @@ from hub.audit.seals import (
     SealFormatError,
     SealProblem,
     SignedSeal,
+    merkle_root,
     seal_storage_key,
     sign_seal,
     verify_against_seals,
@@ -106,7 +108,7 @@ class SealCheck:
 
 def signed_from_row(row: AuditSeal) -> SignedSeal:
     """The signed seal as its index row repeats it."""
-    seal = Seal.of(row.upto_seq, row.hash, row.count, row.sealed_at)
+    seal = Seal.of(row.upto_seq, row.hash, row.count, row.sealed_at, row.merkle_root)
     return SignedSeal(seal, row.signature, row.key_id, row.alg)
 
 
@@ -189,6 +191,9 @@ def run(
     with consistent_read(session_factory) as session:
         chain = verify(session)
         check = check_seals(session, ctx.storage, public_key)
+        grown = chain.ok and check.ok and chain.head_seq > check.latest_upto_seq
+        # From the same snapshot as the chain's head, so the root covers exactly 1..head_seq.
+        root = merkle_root(session, chain.head_seq) if grown else None
     if not chain.ok:
         raise ChainNotSealable(
             f"the audit chain is broken at seq {chain.first_bad_seq}: {chain.reason}"
@@ -211,7 +216,7 @@ def run(
     }
     if chain.head_seq <= check.latest_upto_seq:
         return stats
-    seal = Seal.of(chain.head_seq, chain.head_hash, chain.events, utcnow())
+    seal = Seal.of(chain.head_seq, chain.head_hash, chain.events, utcnow(), root)
     signed = sign_seal(private_key, seal, key_id(public_key))
     # Storage first: a kill before the row is written leaves a seal the next run adopts.
     ctx.storage.put_bytes(
@@ -238,6 +243,7 @@ def _index(session: Session, signed: SignedSeal, actor: Actor, *, adopted: bool)
             signature=signed.signature,
             storage_key=key,
             object_sha256=hashlib.sha256(signed.to_bytes()).hexdigest(),
+            merkle_root=seal.merkle_root,
         )
     )
     details = {
@@ -247,6 +253,8 @@ def _index(session: Session, signed: SignedSeal, actor: Actor, *, adopted: bool)
         "key_id": signed.key_id,
         "storage_key": key,
     }
+    if seal.merkle_root is not None:
+        details["merkle_root"] = seal.merkle_root
     if adopted:
         details["adopted"] = True
     record(

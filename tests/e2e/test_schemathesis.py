@@ -154,6 +154,7 @@ ON_REAL_OBJECTS = [
     ("POST", "/api/v1/datasets/{slug}/releases"),
     ("GET", "/api/v1/webhooks/{endpoint_id}"),
     ("GET", "/api/v1/webhooks/{endpoint_id}/deliveries"),
+    ("GET", "/api/v1/receipts/{seq}"),
     ("POST", "/api/v1/experiences/{experience_id}/withdrawal"),
     ("DELETE", "/api/v1/webhooks/{endpoint_id}"),
 ]
@@ -203,12 +204,14 @@ def real_objects(
     endpoint = call(
         "charity", "POST", "/api/v1/webhooks", _request_example("POST", "/api/v1/webhooks")
     )
+    submission = call("charity", "GET", f"/api/v1/submissions/{experience['submission_id']}")
     return {
         "location_id": "1-545611283",
         "experience_id": experience["id"],
         "submission_id": experience["submission_id"],
         "alert_id": experience["safeguarding"]["alert"]["id"],
         "endpoint_id": endpoint["id"],
+        "seq": submission["receipt"]["audit_seq"],
         "slug": "cancer-waits",
         "version": 1,
     }

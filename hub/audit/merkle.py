@@ -1,0 +1,163 @@
+"""A Merkle tree over the audit chain's event hashes, as RFC 9162 (Certificate Transparency 2.0)
+defines it: inclusion proofs that a partner checks offline against a signed seal.
+
+The leaves are the events' hashes in ``seq`` order (leaf ``m`` is the event at ``seq = m + 1``):
+
+    leaf hash   = SHA-256(0x00 || bytes.fromhex(event_hash))
+    node hash   = SHA-256(0x01 || left || right)
+    MTH(D[0:n]) = node(MTH(D[0:k]), MTH(D[k:n])), k the largest power of two below n
+
+Everything here takes the hashes as a stream, in order, and keeps O(log n) of them in memory,
+so a tree over millions of events is never held whole.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator
+
+LEAF_PREFIX = b"\x00"
+NODE_PREFIX = b"\x01"
+EMPTY_ROOT = hashlib.sha256(b"").hexdigest()
+
+
+def leaf_hash(event_hash: str) -> bytes:
+    """The tree's leaf for one event: SHA-256(0x00 || the event hash's 32 bytes)."""
+    return hashlib.sha256(LEAF_PREFIX + bytes.fromhex(event_hash)).digest()
+
+
+def node_hash(left: bytes, right: bytes) -> bytes:
+    return hashlib.sha256(NODE_PREFIX + left + right).digest()
+
+
+def split(n: int) -> int:
+    """The largest power of two smaller than ``n`` (``n`` > 1)."""
+    return 1 << ((n - 1).bit_length() - 1)
+
+
+class TreeBuilder:
+    """The tree head of a growing list of leaves, kept as the roots of its perfect subtrees."""
+
+    def __init__(self) -> None:
+        self._stack: list[tuple[int, bytes]] = []  # (leaves under it, root), sizes decreasing
+        self.size = 0
+
+    def add_leaf(self, leaf: bytes) -> None:
+        size, node = 1, leaf
+        while self._stack and self._stack[-1][0] == size:
+            left_size, left = self._stack.pop()
+            size, node = left_size + size, node_hash(left, node)
+        self._stack.append((size, node))
+        self.size += 1
+
+    def add(self, event_hash: str) -> None:
+        self.add_leaf(leaf_hash(event_hash))
+
+    def root_bytes(self) -> bytes:
+        """MTH of the leaves so far; the builder can keep growing afterwards."""
+        if not self._stack:
+            return bytes.fromhex(EMPTY_ROOT)
+        node = self._stack[-1][1]
+        for _, left in reversed(self._stack[:-1]):
+            node = node_hash(left, node)
+        return node
+
+    def root(self) -> str:
+        return self.root_bytes().hex()
+
+
+def tree_head(event_hashes: Iterable[str]) -> str:
+    """MTH over the event hashes, in order, as hex."""
+    builder = TreeBuilder()
+    for event_hash in event_hashes:
+        builder.add(event_hash)
+    return builder.root()
+
+
+def path_ranges(m: int, n: int) -> list[tuple[int, int]]:
+    """The leaf ranges ``[start, end)`` whose roots form the inclusion path of leaf ``m`` in a
+    tree of ``n`` leaves, in the path's order (nearest the leaf first), as RFC 9162 §2.1.3.1."""
+    if not 0 <= m < n:
+        raise ValueError(f"leaf {m} is not in a tree of {n} leaves")
+    ranges: list[tuple[int, int]] = []
+    lo, hi = 0, n
+    while hi - lo > 1:
+        k = split(hi - lo)
+        if m < lo + k:
+            ranges.append((lo + k, hi))
+            hi = lo + k
+        else:
+            ranges.append((lo, lo + k))
+            lo = lo + k
+    ranges.reverse()
+    return ranges
+
+
+def inclusion_path(m: int, n: int, event_hashes: Iterable[str]) -> list[str]:
+    """The audit path of leaf ``m`` in the tree over the first ``n`` of ``event_hashes``.
+
+    One pass over the hashes; raises ValueError if fewer than ``n`` come.
+    """
+    ranges = path_ranges(m, n)
+    roots: dict[tuple[int, int], str] = {}
+    pending = iter(sorted(ranges))
+    current = next(pending, None)
+    builder = TreeBuilder()
+    seen = 0
+    for index, event_hash in _first(event_hashes, n):
+        seen += 1
+        if current is None or index < current[0]:
+            continue  # the leaf itself, or between ranges (only the leaf is)
+        builder.add(event_hash)
+        if index == current[1] - 1:
+            roots[current] = builder.root()
+            builder = TreeBuilder()
+            current = next(pending, None)
+    if seen < n:
+        raise ValueError(f"the tree needs {n} leaves, only {seen} were given")
+    return [roots[r] for r in ranges]
+
+
+def _first(items: Iterable[str], n: int) -> Iterator[tuple[int, str]]:
+    for index, item in enumerate(items):
+        if index >= n:
+            return
+        yield index, item
+
+
+def root_from_path(leaf_index: int, tree_size: int, event_hash: str, path: list[str]) -> bytes:
+    """The root that ``path`` leads to from the leaf (RFC 9162 §2.1.3.2); ValueError if the
+    path cannot belong to a tree of this size."""
+    if not 0 <= leaf_index < tree_size:
+        raise ValueError("the leaf index is outside the tree")
+    fn, sn = leaf_index, tree_size - 1
+    node = leaf_hash(event_hash)
+    for element in path:
+        sibling = bytes.fromhex(element)
+        if len(sibling) != 32:
+            raise ValueError("a path element is not 32 bytes")
+        if sn == 0:
+            raise ValueError("the path is longer than the tree is deep")
+        if fn & 1 or fn == sn:
+            node = node_hash(sibling, node)
+            if not fn & 1:
+                while fn and not fn & 1:
+                    fn >>= 1
+                    sn >>= 1
+        else:
+            node = node_hash(node, sibling)
+        fn >>= 1
+        sn >>= 1
+    if sn != 0:
+        raise ValueError("the path is shorter than the tree is deep")
+    return node
+
+
+def verify_inclusion(
+    leaf_index: int, tree_size: int, event_hash: str, path: list[str], root: str
+) -> bool:
+    """Whether ``path`` proves the event hash is leaf ``leaf_index`` of the tree with ``root``."""
+    try:
+        return root_from_path(leaf_index, tree_size, event_hash, path) == bytes.fromhex(root)
+    except ValueError:
+        return False

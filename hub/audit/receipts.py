@@ -1,0 +1,152 @@
+"""Receipts: an exchange's audit event, and once sealed, the proof that a seal covers it.
+
+A receipt holds the event exactly as its hash covers it, so a partner recomputes
+``hash = sha256(prev_hash + canonical_json(event))``; the earliest seal with a Merkle root
+that covers the event (``upto_seq >= seq``); and the RFC 9162 inclusion path from the event's
+leaf to that root. With the hub's public key, ``scripts/verify_receipt.py`` checks all three
+offline (docs/receipts.md).
+
+Who may read one: an auditor (``audit:read``), or the organisation the exchange belongs to, for
+the actions that are exchanges (EXCHANGE_ACTIONS). Anything else answers as if there were no
+such event, so a receipt's number reveals nothing about other organisations' events.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from hub.actor import Actor
+from hub.audit.chain import event_body
+from hub.audit.merkle import inclusion_path
+from hub.audit.models import AuditEvent
+from hub.audit.seals import event_hashes
+from hub.errors import NotFound
+from hub.jobs.models import AuditSeal
+from hub.jobs.seal import signed_from_row
+
+log = logging.getLogger(__name__)
+
+AUDIT_READ = "audit:read"
+RECEIPT_HEADER = "Hub-Receipt"
+# What an organisation gave or got: its receipts are its own to read.
+EXCHANGE_ACTIONS = frozenset(
+    {
+        "submission.created",
+        "submission.completed",
+        "experience.created",
+        "consent.withdrawn",
+        "dataset.downloaded",
+        "dataset.released",
+        "webhook.delivered",
+    }
+)
+# A submission's receipt is for the event that closes it (with what was accepted and rejected),
+# or, while a file is still being processed, for the one that opened it.
+SUBMISSION_ACTIONS = ("submission.created", "submission.completed")
+
+_EVENT_COLUMNS = (
+    AuditEvent.seq,
+    AuditEvent.occurred_at,
+    AuditEvent.actor,
+    AuditEvent.organisation_id,
+    AuditEvent.action,
+    AuditEvent.object_type,
+    AuditEvent.object_id,
+    AuditEvent.outcome,
+    AuditEvent.request_id,
+    AuditEvent.ip,
+    AuditEvent.details,
+    AuditEvent.prev_hash,
+    AuditEvent.hash,
+)
+
+
+def may_read(actor: Actor, organisation_id: uuid.UUID | None, action: str) -> bool:
+    if actor.has(AUDIT_READ):
+        return True
+    return (
+        actor.organisation_id is not None
+        and organisation_id == actor.organisation_id
+        and action in EXCHANGE_ACTIONS
+    )
+
+
+def get_receipt(session: Session, actor: Actor, seq: int) -> dict[str, Any]:
+    """The receipt of event ``seq``, if the actor may read it; else NotFound."""
+    row = session.execute(sa.select(*_EVENT_COLUMNS).where(AuditEvent.seq == seq)).one_or_none()
+    if row is None or not may_read(actor, row.organisation_id, row.action):
+        raise NotFound("No such receipt.")
+    seal = session.scalars(
+        sa.select(AuditSeal)
+        .where(AuditSeal.upto_seq >= seq, AuditSeal.merkle_root.is_not(None))
+        .order_by(AuditSeal.upto_seq)
+        .limit(1)
+    ).first()
+    receipt: dict[str, Any] = {
+        "seq": row.seq,
+        "hash": row.hash,
+        "prev_hash": row.prev_hash,
+        "event": event_body(row._asdict()),
+        "sealed": False,
+        "seal": None,
+        "proof": None,
+    }
+    if seal is None:
+        return receipt
+    proof = _proof(session, seq, seal.upto_seq)
+    if proof is None:
+        return receipt
+    receipt.update(sealed=True, seal=signed_from_row(seal).to_dict(), proof=proof)
+    return receipt
+
+
+def _proof(session: Session, seq: int, tree_size: int) -> dict[str, Any] | None:
+    hashes = event_hashes(session, tree_size)
+    try:
+        path = inclusion_path(seq - 1, tree_size, hashes)
+    except ValueError:
+        # Fewer events than the seal counts: the chain is broken, which `hub audit verify`
+        # reports; a proof from it could not verify anyway.
+        log.error("no inclusion proof for seq %s: the chain is shorter than its seal", seq)
+        return None
+    finally:
+        hashes.close()
+    return {"leaf_index": seq - 1, "tree_size": tree_size, "audit_path": path}
+
+
+def submission_receipts(
+    session: Session, submission_ids: Iterable[uuid.UUID | str]
+) -> dict[str, dict[str, Any]]:
+    """``{submission id: {audit_seq, hash}}``: each submission's latest lifecycle event."""
+    ids = [str(i) for i in submission_ids]
+    if not ids:
+        return {}
+    rows = session.execute(
+        sa.select(AuditEvent.object_id, AuditEvent.seq, AuditEvent.hash)
+        .where(
+            AuditEvent.object_id.in_(ids),
+            AuditEvent.object_type == "submission",
+            AuditEvent.action.in_(SUBMISSION_ACTIONS),
+        )
+        .order_by(AuditEvent.seq)
+    )
+    found: dict[str, dict[str, Any]] = {}
+    for object_id, seq, hash_ in rows:
+        if object_id is not None:
+            found[object_id] = {"audit_seq": seq, "hash": hash_}  # the later event wins
+    return found
+
+
+def submission_receipt(session: Session, submission_id: uuid.UUID | str) -> dict[str, Any] | None:
+    return submission_receipts(session, [submission_id]).get(str(submission_id))
+
+
+def receipt_header(event: AuditEvent) -> str:
+    """The ``Hub-Receipt`` header of a chained (committed) event."""
+    return f"seq={event.seq}, hash={event.hash}"
