@@ -7,7 +7,7 @@ PORT ?= 8000
 PYTEST_ARGS ?= -n 2 --dist loadfile
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup lint typecheck pytest openapi clean
+.PHONY: run test setup lint typecheck pytest openapi audit clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,11 @@ typecheck: $(STAMP)
 
 pytest: $(STAMP)
 	$(BIN)/python -m pytest -p no:cacheprovider $(PYTEST_ARGS)
+
+## Known vulnerabilities in the installed dependencies (needs PyPI's JSON API or OSV online;
+## --strict fails when a package cannot be checked rather than passing it unchecked).
+audit: $(STAMP)
+	$(BIN)/pip-audit --strict --skip-editable --local --progress-spinner off
 
 ## Regenerate the committed OpenAPI document after changing the API.
 openapi: $(STAMP)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from flask import Flask
@@ -10,6 +9,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from hub.config import Settings
 from hub.context import HubContext
+from hub.logs import configure_logging
 
 
 def _settings(config: Settings | dict[str, Any] | None) -> Settings:
@@ -35,7 +35,7 @@ def build_app(
         JSON_SORT_KEYS=False,
     )
     app.extensions["hub"] = ctx
-    logging.basicConfig(level=settings.log_level)
+    configure_logging(settings.log_level)
     if settings.trust_proxy:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
 

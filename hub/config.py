@@ -95,6 +95,13 @@ class Settings:
     schedule_webhooks: str = field(
         default="* * * * *", metadata={"doc": "Cron schedule of the webhook retry job."}
     )
+    webhook_allow_private: bool = field(
+        default=False,
+        metadata={
+            "doc": "Let webhook endpoints be private, loopback or link-local addresses "
+            "(development and tests only)."
+        },
+    )
     k_anonymity: int = field(default=10, metadata={"doc": "k for record-level extracts."})
     log_level: str = field(default="INFO", metadata={"doc": "Logging level."})
     trust_proxy: bool = field(

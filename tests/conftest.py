@@ -134,6 +134,8 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         secret_key="test-secret-key-not-for-production",
         testing=True,
         token_rate_limit="1000 per minute",
+        # The suite's webhook receivers listen on loopback.
+        webhook_allow_private=True,
     )
 
 

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from flask import g
 
 from hub.actor import Actor
+from hub.api.bodies import MALFORMED_DETAIL, NOT_JSON_DETAIL, check_json_body, takes_json
 from hub.api.docs import problem_example
 from hub.clock import utcnow
 from hub.errors import InsufficientScope, Unauthorised
@@ -100,14 +101,18 @@ def require(*scopes: str) -> Callable[[F], F]:
     from flask import request
 
     def decorator(fn: F) -> F:
+        apidoc = deepcopy(getattr(fn, "_apidoc", {}))
+        json_body = takes_json(apidoc)
+
         @wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             actor = authenticate(request.headers.get("Authorization"))
             check_scopes(actor, scopes)
             g.actor = actor
+            if json_body:
+                check_json_body()
             return fn(*args, **kwargs)
 
-        apidoc = deepcopy(getattr(fn, "_apidoc", {}))
         manual = apidoc.setdefault("manual_doc", {})
         # One requirement per scope: OpenAPI reads the scopes of one requirement as all needed,
         # and any one of ``scopes`` is enough here.
@@ -132,6 +137,19 @@ def require(*scopes: str) -> Callable[[F], F]:
                 f"This needs a token with the scope {needed}." if scopes else "Not allowed.",
             ),
         )
+        if json_body:
+            responses.setdefault(
+                "400",
+                _problem_response(
+                    "The body is not valid JSON.", "malformed-json", MALFORMED_DETAIL
+                ),
+            )
+            responses.setdefault(
+                "415",
+                _problem_response(
+                    "The body is not application/json.", "unsupported-media-type", NOT_JSON_DETAIL
+                ),
+            )
         wrapper._apidoc = apidoc  # type: ignore[attr-defined]
         return wrapper  # type: ignore[return-value]
 

@@ -207,8 +207,8 @@ class Endpoints(MethodView):
         422,
         **problem_doc(
             "validation-failed",
-            "Not an http(s) URL without credentials, no events, an event not open to the "
-            "organisation, or too many endpoints already.",
+            "Not an http(s) URL without credentials, a private or loopback address, no events, "
+            "an event not open to the organisation, or too many endpoints already.",
             detail="The endpoint cannot be registered as it is.",
             instance="/api/v1/webhooks",
             errors={"url": ["Must be an http or https URL."]},
@@ -222,6 +222,7 @@ class Endpoints(MethodView):
             url=args["url"],
             events=args["events"],
             hub_secret=hub_context().secret_key,
+            allow_private=hub_context().settings.webhook_allow_private,
         )
         body = {**_describe(new.endpoint), "secret": new.secret}
         commit()

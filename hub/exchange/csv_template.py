@@ -92,9 +92,20 @@ class HeaderProblems:
         return not self.errors
 
 
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+SHOWN_NAME_MAX = 100
+
+
+def _shown(name: str) -> str:
+    """A header cell as a report can hold it: no NUL or lone surrogate (no database stores
+    them), and not a whole line of text."""
+    name = _UNSTORABLE.sub("\ufffd", name.strip())
+    return name if len(name) <= SHOWN_NAME_MAX else name[: SHOWN_NAME_MAX - 1] + "\u2026"
+
+
 def check_header(header: Sequence[str]) -> HeaderProblems:
     """Missing, unknown and repeated columns, each with a "did you mean" where one fits."""
-    names = [name.strip() for name in header]
+    names = [_shown(name) for name in header]
     errors: list[dict[str, Any]] = []
     seen: set[str] = set()
     unknown: list[str] = []

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import socket
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 from collections.abc import Callable, Mapping
@@ -18,7 +20,14 @@ from hub.audit.services import record
 from hub.clock import utcnow
 from hub.db import transaction
 from hub.exchange.webhook_models import WebhookDelivery, WebhookEndpoint
-from hub.exchange.webhook_rules import MAX_ATTEMPTS, SIGNATURE_HEADER, SecretBox, backoff, sign
+from hub.exchange.webhook_rules import (
+    MAX_ATTEMPTS,
+    SIGNATURE_HEADER,
+    SecretBox,
+    backoff,
+    is_public_address,
+    sign,
+)
 
 DEFAULT_TIMEOUT_S = 10.0
 # A claimed delivery is hidden from other senders this long; if the sender dies mid-way, the
@@ -52,6 +61,27 @@ def post_json(url: str, body: bytes, headers: Mapping[str, str], timeout_s: floa
         return exc.code
 
 
+class PrivateAddress(OSError):
+    """The endpoint's host resolves to an address the hub must not call."""
+
+
+def refuse_private(url: str) -> None:
+    """Raise PrivateAddress unless every address ``url``'s host resolves to is public."""
+    parts = urllib.parse.urlsplit(url)
+    host = parts.hostname or ""
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
+    if not infos or not all(is_public_address(str(info[4][0])) for info in infos):
+        # The addresses themselves stay out of the message: the partner reads it.
+        raise PrivateAddress("the endpoint's host resolves to a private or loopback address")
+
+
+def post_json_public(url: str, body: bytes, headers: Mapping[str, str], timeout_s: float) -> int:
+    """``post_json``, refusing hosts that resolve to private, loopback or link-local addresses."""
+    refuse_private(url)
+    return post_json(url, body, headers, timeout_s)
+
+
 @dataclass
 class DeliveryReport:
     """What one run of ``deliver_pending`` did."""
@@ -81,7 +111,8 @@ def deliver_pending(
     *,
     hub_secret: str,
     now: datetime,
-    http_post: HttpPost = post_json,
+    http_post: HttpPost | None = None,
+    allow_private: bool = True,
     limit: int = 100,
     timeout_s: float = DEFAULT_TIMEOUT_S,
     actor: Actor | None = None,
@@ -89,8 +120,12 @@ def deliver_pending(
     """Send every delivery due at ``now``: 2xx is delivered, anything else retried with backoff.
 
     Each delivery is claimed and recorded in its own short transaction; no transaction is open
-    while a receiver is being called.
+    while a receiver is being called. Unless ``allow_private`` (the job passes
+    ``HUB_WEBHOOK_ALLOW_PRIVATE``, off by default), a receiver whose host resolves to a private,
+    loopback or link-local address is not called: the attempt fails and is retried.
     """
+    if http_post is None:
+        http_post = post_json if allow_private else post_json_public
     actor = actor or system("webhooks")
     box = SecretBox(hub_secret)
     lease = max(CLAIM_LEASE, timedelta(seconds=limit * timeout_s + 60))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import ipaddress
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -40,8 +41,42 @@ def events_for(organisation_kind: str | None) -> tuple[str, ...]:
     return tuple(e for e in EVENTS if e not in REGULATOR_ONLY_EVENTS)
 
 
-def url_problem(url: str) -> str | None:
-    """Why ``url`` cannot be a webhook endpoint, or None if it can."""
+PRIVATE_TARGET = (
+    "Must reach a public address: private, loopback and link-local addresses are refused "
+    "(HUB_WEBHOOK_ALLOW_PRIVATE)."
+)
+
+
+def is_public_address(address: str) -> bool:
+    """Whether an IP address is globally routable (not private, loopback, link-local, ...)."""
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not ip.is_multicast
+
+
+def _names_a_private_host(host: str) -> bool:
+    """A host that is an internal IP literal or a name that always means this machine."""
+    host = host.rstrip(".").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        return False
+    return not is_public_address(host)
+
+
+def url_problem(url: str, *, allow_private: bool = False) -> str | None:
+    """Why ``url`` cannot be a webhook endpoint, or None if it can.
+
+    Unless ``allow_private``, a URL naming a private, loopback or link-local address is refused
+    (the hub must not be a way to reach its own network); names are checked again, resolved,
+    when a delivery is sent.
+    """
     if len(url) > MAX_URL_LENGTH:
         return f"At most {MAX_URL_LENGTH} characters."
     if any(ord(c) < 33 or ord(c) == 127 for c in url):
@@ -59,6 +94,8 @@ def url_problem(url: str) -> str | None:
         return "Must not carry credentials; the signature authenticates the hub."
     if parts.fragment:
         return "Must not have a #fragment."
+    if not allow_private and _names_a_private_host(parts.hostname):
+        return PRIVATE_TARGET
     return None
 
 

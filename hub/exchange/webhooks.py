@@ -62,15 +62,19 @@ def register_endpoint(
     url: str,
     events: Iterable[str],
     hub_secret: str,
+    allow_private: bool = True,
     now: datetime | None = None,
 ) -> NewEndpoint:
-    """Register an endpoint for the actor's organisation; returns the new signing secret."""
+    """Register an endpoint for the actor's organisation; returns the new signing secret.
+
+    The API passes ``allow_private`` from ``HUB_WEBHOOK_ALLOW_PRIVATE`` (off by default).
+    """
     if actor.organisation_id is None:
         raise ValidationFailed("Only an organisation can register webhook endpoints.")
     chosen = sorted(set(events))
     allowed = events_for(actor.organisation_kind)
     errors: dict[str, list[str]] = {}
-    if problem := url_problem(url):
+    if problem := url_problem(url, allow_private=allow_private):
         errors["url"] = [problem]
     if not chosen:
         errors["events"] = ["Choose at least one event."]

@@ -19,5 +19,10 @@ def run(
     ctx: HubContext, session_factory: sessionmaker[Session], *, now: datetime
 ) -> dict[str, Any]:
     """Deliver every pending webhook due at ``now``; counts delivered, retrying and failed."""
-    report = deliver_pending(session_factory, hub_secret=ctx.secret_key, now=now)
+    report = deliver_pending(
+        session_factory,
+        hub_secret=ctx.secret_key,
+        now=now,
+        allow_private=ctx.settings.webhook_allow_private,
+    )
     return dict(report.to_dict())
