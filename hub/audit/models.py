@@ -7,8 +7,9 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import InstrumentedAttribute, Mapped, mapped_column
 
+from hub.audit.chain import CHAINED_FIELDS
 from hub.db import Base, JSONType
 
 GENESIS_HASH = "0" * 64
@@ -46,3 +47,8 @@ class AuditHead(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     seq: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"))
     hash: Mapped[str] = mapped_column(sa.String(64))
+
+
+def chained_columns() -> list[InstrumentedAttribute[Any]]:
+    """The columns an event's hash covers, then ``prev_hash`` and ``hash``: what a check reads."""
+    return [getattr(AuditEvent, name) for name in (*CHAINED_FIELDS, "prev_hash", "hash")]

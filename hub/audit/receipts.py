@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from hub.actor import Actor
 from hub.audit.chain import event_body
 from hub.audit.merkle import inclusion_path
-from hub.audit.models import AuditEvent
+from hub.audit.models import AuditEvent, chained_columns
 from hub.audit.seals import event_hashes
 from hub.errors import NotFound
 from hub.jobs.models import AuditSeal
@@ -50,22 +50,6 @@ EXCHANGE_ACTIONS = frozenset(
 # or, while a file is still being processed, for the one that opened it.
 SUBMISSION_ACTIONS = ("submission.created", "submission.completed")
 
-_EVENT_COLUMNS = (
-    AuditEvent.seq,
-    AuditEvent.occurred_at,
-    AuditEvent.actor,
-    AuditEvent.organisation_id,
-    AuditEvent.action,
-    AuditEvent.object_type,
-    AuditEvent.object_id,
-    AuditEvent.outcome,
-    AuditEvent.request_id,
-    AuditEvent.ip,
-    AuditEvent.details,
-    AuditEvent.prev_hash,
-    AuditEvent.hash,
-)
-
 
 def may_read(actor: Actor, organisation_id: uuid.UUID | None, action: str) -> bool:
     if actor.has(AUDIT_READ):
@@ -79,7 +63,7 @@ def may_read(actor: Actor, organisation_id: uuid.UUID | None, action: str) -> bo
 
 def get_receipt(session: Session, actor: Actor, seq: int) -> dict[str, Any]:
     """The receipt of event ``seq``, if the actor may read it; else NotFound."""
-    row = session.execute(sa.select(*_EVENT_COLUMNS).where(AuditEvent.seq == seq)).one_or_none()
+    row = session.execute(sa.select(*chained_columns()).where(AuditEvent.seq == seq)).one_or_none()
     if row is None or not may_read(actor, row.organisation_id, row.action):
         raise NotFound("No such receipt.")
     seal = session.scalars(

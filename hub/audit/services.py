@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from hub.actor import Actor
 from hub.audit.chain import CHAINED_FIELDS, event_hash
-from hub.audit.models import GENESIS_HASH, AuditEvent, AuditHead
+from hub.audit.models import GENESIS_HASH, AuditEvent, AuditHead, chained_columns
 from hub.clock import utcnow
 
 _PENDING = "audit_pending"
@@ -122,28 +122,10 @@ class Verification:
 
 def _rows(session: Session, upto_seq: int, batch: int = 5000) -> Generator[sa.Row[Any], None, None]:
     """Every event in ``seq`` order, streamed; the server-side cursor is closed however we stop."""
-    cols = [getattr(AuditEvent, name) for name in ("prev_hash", "hash")]
-    stmt = (
-        sa.select(
-            AuditEvent.seq,
-            AuditEvent.occurred_at,
-            AuditEvent.actor,
-            AuditEvent.organisation_id,
-            AuditEvent.action,
-            AuditEvent.object_type,
-            AuditEvent.object_id,
-            AuditEvent.outcome,
-            AuditEvent.request_id,
-            AuditEvent.ip,
-            AuditEvent.details,
-            *cols,
-        )
-        .where(AuditEvent.seq <= upto_seq)
-        .order_by(AuditEvent.seq)
-    )
+    stmt = sa.select(*chained_columns()).where(AuditEvent.seq <= upto_seq).order_by(AuditEvent.seq)
     result = session.execute(stmt.execution_options(yield_per=batch))
     try:
-        yield from result  # type: ignore[misc]
+        yield from result
     finally:
         result.close()
 
