@@ -15,8 +15,16 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-setup: $(STAMP)
-	@if [ -f package.json ]; then npm ci --ignore-scripts --no-audit --no-fund --loglevel=error && $(BIN)/python -m hub.portal.assets && $(BIN)/python -m hub.api.docs_assets; fi
+NODE_STAMP := node_modules/.installed
+
+# npm packages again only when the lock file changes; the assets are copied on every setup.
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
+
+setup: $(STAMP) $(NODE_STAMP)
+	$(BIN)/python -m hub.portal.assets
+	$(BIN)/python -m hub.api.docs_assets
 
 ## Set everything up and run the hub on its embedded defaults (SQLite, files under instance/).
 run: setup

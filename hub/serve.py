@@ -22,17 +22,9 @@ class _Gunicorn(BaseApplication):
         return self.application
 
 
-def run_gunicorn(app: Flask, *, host: str, port: int, workers: int) -> None:
-    """Serve ``app`` with gunicorn's threaded workers."""
-    from hub.web import hub_context
-
-    engine = hub_context(app).engine
-
-    def post_fork(_server: Any, _worker: Any) -> None:
-        # Connections opened before the fork must not be shared between workers.
-        engine.dispose(close=False)
-
-    options: dict[str, Any] = {
+def gunicorn_options(*, host: str, port: int, workers: int) -> dict[str, Any]:
+    """The gunicorn settings of ``hub serve`` (the benchmarks serve their baseline with them)."""
+    return {
         "bind": f"{host}:{port}",
         "workers": max(1, workers),
         "worker_class": "gthread",
@@ -46,5 +38,23 @@ def run_gunicorn(app: Flask, *, host: str, port: int, workers: int) -> None:
         # No shared control socket, so several hubs can run on one machine.
         "control_socket_disable": True,
     }
-    options["post_fork"] = post_fork
+
+
+def serve_app(app: Flask, options: dict[str, Any]) -> None:
+    """Run ``app`` under gunicorn with ``options``."""
     _Gunicorn(app, options).run()
+
+
+def run_gunicorn(app: Flask, *, host: str, port: int, workers: int) -> None:
+    """Serve ``app`` with gunicorn's threaded workers."""
+    from hub.web import hub_context
+
+    engine = hub_context(app).engine
+
+    def post_fork(_server: Any, _worker: Any) -> None:
+        # Connections opened before the fork must not be shared between workers.
+        engine.dispose(close=False)
+
+    options = gunicorn_options(host=host, port=port, workers=workers)
+    options["post_fork"] = post_fork
+    serve_app(app, options)

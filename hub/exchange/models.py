@@ -22,6 +22,9 @@ RECORD_STATUSES = ("accepted", "needs_reconciliation", "withdrawn")
 CHANNELS = ("api", "batch", "csv")
 SUBMISSION_STATUSES = ("processing", "completed", "failed")
 OUTBOX_STATUSES = ("pending", "delivered", "failed")
+RECENT_NEGATIVE_WHERE = (
+    "sentiment = 'negative' AND withdrawn_at IS NULL AND status <> 'withdrawn'"
+)
 
 
 class Submission(Base):
@@ -109,6 +112,15 @@ class ExperienceRecord(Base):
         ),
         sa.CheckConstraint("date_precision IN ('day','month')", name="date_precision"),
         sa.Index("ix_experience_records_org_received", "organisation_id", "received_at", "id"),
+        # The inspector's "most reported" ranking reads recent negative, shareable records only.
+        sa.Index(
+            "ix_experience_records_recent_negative",
+            "received_at",
+            "location_id",
+            postgresql_include=["id"],
+            postgresql_where=sa.text(RECENT_NEGATIVE_WHERE),
+            sqlite_where=sa.text(RECENT_NEGATIVE_WHERE),
+        ),
     )
 
 
