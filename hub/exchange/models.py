@@ -22,9 +22,7 @@ RECORD_STATUSES = ("accepted", "needs_reconciliation", "withdrawn")
 CHANNELS = ("api", "batch", "csv")
 SUBMISSION_STATUSES = ("processing", "completed", "failed")
 OUTBOX_STATUSES = ("pending", "delivered", "failed")
-RECENT_NEGATIVE_WHERE = (
-    "sentiment = 'negative' AND withdrawn_at IS NULL AND status <> 'withdrawn'"
-)
+RECENT_NEGATIVE_WHERE = "sentiment = 'negative' AND withdrawn_at IS NULL AND status <> 'withdrawn'"
 
 
 class Submission(Base):
