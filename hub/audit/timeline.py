@@ -79,6 +79,17 @@ class ChainStatus:
         return max(self.head_seq - self.latest_upto_seq, 0)
 
 
+def last_check(session: Session) -> JobRun | None:
+    """The audit-seal job's latest finished run: when the whole chain and its seals were last
+    checked, and what was found (a failed run names the first problem in ``error``)."""
+    return session.scalars(
+        sa.select(JobRun)
+        .where(JobRun.job == "audit-seal", JobRun.status.in_(("succeeded", "failed")))
+        .order_by(JobRun.started_at.desc())
+        .limit(1)
+    ).first()
+
+
 def chain_status(ctx: HubContext, *, latest: int = LATEST_SEALS) -> ChainStatus:
     """Verify the whole chain and every seal (as ``GET /audit/verify``), with the latest seals."""
     chain, seals = verify_all(ctx)

@@ -107,10 +107,10 @@ def test_pages_follow_older_events_without_repeats(app, auditor, logged, db_sess
 
 def test_rows_show_hash_and_seal_and_the_status_panel_the_seals(app, auditor, logged, db_session):
     _, seqs = logged
-    before = auditor.get("/portal/audit").get_data(as_text=True)
+    before = auditor.get("/portal/audit/chain").get_data(as_text=True)
     assert "The audit chain verifies" in before
     assert "No seal has been made yet" in before
-    assert "Not yet" in before
+    assert "has not checked the chain yet" in auditor.get("/portal/audit").get_data(as_text=True)
 
     run = run_job(hub_context(app), "audit-seal")
     assert run.status == "succeeded", run.error
@@ -120,10 +120,24 @@ def test_rows_show_hash_and_seal_and_the_status_panel_the_seals(app, auditor, lo
     digest = db_session.scalar(sa.select(AuditEvent.hash).where(AuditEvent.seq == seqs[1]))
     assert f'<code class="hub-code">{digest[:12]}</code>' in page
     assert f"Seal {sealed}" in page
-    assert "Latest seals" in page
-    assert "Verified" in page
+    assert re.search(rf"checked every\s+event \({run.stats['events']}\)", page)
+    chain = auditor.get("/portal/audit/chain").get_data(as_text=True)
+    assert "Latest seals" in chain
+    assert "Verified" in chain
     # Sealing is itself an event, after the seal: it waits for the next one.
-    assert "are not yet sealed" in page
+    assert "are not yet sealed" in chain
+
+
+def test_the_log_shows_a_failed_check_of_the_seal_job(app, auditor, logged, db_session):
+    _, seqs = logged
+    db_session.execute(
+        sa.update(AuditEvent).where(AuditEvent.seq == seqs[1]).values(object_id="edited")
+    )
+    db_session.commit()
+    assert run_job(hub_context(app), "audit-seal").status == "failed"
+    page = auditor.get("/portal/audit").get_data(as_text=True)
+    assert "Failed" in page
+    assert f"broken at seq {seqs[1]}" in page
 
 
 def test_a_tampered_row_shows_the_first_bad_seq(app, auditor, logged, db_session):
@@ -133,7 +147,7 @@ def test_a_tampered_row_shows_the_first_bad_seq(app, auditor, logged, db_session
         sa.update(AuditEvent).where(AuditEvent.seq == seqs[1]).values(object_id="edited")
     )
     db_session.commit()
-    page = auditor.get("/portal/audit").get_data(as_text=True)
+    page = auditor.get("/portal/audit/chain").get_data(as_text=True)
     assert "The audit chain does not verify" in page
     assert f"First bad event: seq {seqs[1]}" in page
 
@@ -153,7 +167,7 @@ def test_a_rewrite_that_recomputes_every_hash_fails_its_seal(app, auditor, logge
         prev = ev.hash
     db_session.execute(sa.update(AuditHead).values(hash=prev))
     db_session.commit()
-    page = auditor.get("/portal/audit").get_data(as_text=True)
+    page = auditor.get("/portal/audit/chain").get_data(as_text=True)
     assert "The audit chain does not verify" in page
     assert "First bad event" not in page  # the chain itself hangs together
     assert f"Seal up to seq {sealed}: the event&#39;s hash is not the sealed hash" in page

@@ -96,6 +96,7 @@ TABLE: dict[str, Entry] = {
     ),
     "portal.coverage": Entry(_const("/portal/coverage"), REGULATOR),
     "portal.audit": Entry(_const("/portal/audit"), AUDITOR),
+    "portal.audit_chain": Entry(_const("/portal/audit/chain"), AUDITOR),
     "portal.audit_export": Entry(_const("/portal/audit/export.csv"), AUDITOR),
     "portal.audit_partners": Entry(_const("/portal/audit/partners"), AUDITOR),
     "portal.audit_partner": Entry(lambda w: f"/portal/audit/partners/{w['partner']}", AUDITOR),

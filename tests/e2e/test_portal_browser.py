@@ -268,6 +268,7 @@ def test_staff_pages_have_no_serious_accessibility_problems(
         "auditor@auditor.example": [
             "/portal/audit",
             "/portal/audit?from=not-a-date",
+            "/portal/audit/chain",
             "/portal/audit/partners",
             f"/portal/audit/partners/{staff_portal_url['partner']}",
             "/portal/audit/jobs",
