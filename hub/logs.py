@@ -4,11 +4,15 @@ Some libraries log secrets or personal data when they are most verbose: authlib 
 access token it issues at DEBUG, SQLAlchemy's engine logs each statement with its parameters
 (narratives included) at INFO, botocore logs request bodies at DEBUG. Those loggers never go
 below the floors here, whatever level the hub runs at.
+
+Request lines are logged without their query strings, which can carry what someone typed into a
+search (a name, a postcode): werkzeug's here, gunicorn's in hub/serve.py.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 
 LIBRARY_FLOORS = {
     "authlib": logging.INFO,
@@ -21,6 +25,33 @@ LIBRARY_FLOORS = {
     "presidio-analyzer": logging.INFO,
     "presidio-anonymizer": logging.INFO,
 }
+
+
+# A path's query string: up to the protocol of a request line (a decoded query may hold spaces),
+# or else up to the next space or quote.
+_QUERY_STRING = re.compile(r"(/[^\s?#\"']*)\?(?:[^\n]*?(?=\sHTTP/\d)|[^\s\"']*)")
+
+
+def without_query_strings(text: str) -> str:
+    """``text`` with the query string cut from every path in it: ``GET /a?q=x`` → ``GET /a``."""
+    return _QUERY_STRING.sub(r"\1", text)
+
+
+class NoQueryStrings(logging.Filter):
+    """Cuts query strings out of the messages of the logger it is added to."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = without_query_strings(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, ()
+        return True
+
+
+def cut_query_strings(logger: logging.Logger) -> None:
+    """Add ``NoQueryStrings`` to ``logger`` unless it is there already."""
+    if not any(isinstance(f, NoQueryStrings) for f in logger.filters):
+        logger.addFilter(NoQueryStrings())
 
 
 def level_number(level: str | int) -> int:
@@ -38,3 +69,5 @@ def configure_logging(level: str | int) -> None:
     logging.basicConfig(level=number)
     for name, floor in LIBRARY_FLOORS.items():
         logging.getLogger(name).setLevel(max(floor, number))
+    # The development server's request log (``werkzeug.serving``).
+    cut_query_strings(logging.getLogger("werkzeug"))

@@ -6,6 +6,21 @@ from typing import Any
 
 from flask import Flask
 from gunicorn.app.base import BaseApplication
+from gunicorn.glogging import Logger
+
+from hub.logs import cut_query_strings
+
+
+class QuietLogger(Logger):
+    """gunicorn's logger, with query strings cut from its error log as from its access log.
+
+    A request that fails inside gunicorn, or that it cannot parse, is logged with its full URI.
+    """
+
+    def setup(self, cfg: Any) -> None:
+        super().setup(cfg)
+        cut_query_strings(self.error_log)
+        cut_query_strings(self.access_log)
 
 
 class _Gunicorn(BaseApplication):
@@ -34,6 +49,7 @@ def gunicorn_options(*, host: str, port: int, workers: int) -> dict[str, Any]:
         "accesslog": "-",
         # Query strings can carry ids; keep the access log to method, path and status.
         "access_log_format": '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms',
+        "logger_class": QuietLogger,
         "forwarded_allow_ips": "127.0.0.1",
         # No shared control socket, so several hubs can run on one machine.
         "control_socket_disable": True,

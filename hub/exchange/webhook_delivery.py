@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
+import http.client
 import socket
-import urllib.error
+import ssl
+import time
 import urllib.parse
-import urllib.request
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -38,48 +40,141 @@ USER_AGENT = "exchange-hub-webhooks/1"
 # (url, body, headers, timeout in seconds) → the HTTP status; raises OSError on no answer.
 HttpPost = Callable[[str, bytes, Mapping[str, str], float], int]
 
-
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    """A redirect answers the delivery with a 3xx failure instead of re-posting elsewhere."""
-
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
-_OPENER = urllib.request.build_opener(_NoRedirects)
-
-
-def post_json(url: str, body: bytes, headers: Mapping[str, str], timeout_s: float) -> int:
-    """POST ``body`` and return the HTTP status; raise OSError if no answer comes."""
-    request = urllib.request.Request(url, data=body, headers=dict(headers), method="POST")  # noqa: S310 - http(s) only, checked at registration
-    try:
-        with _OPENER.open(request, timeout=timeout_s) as response:
-            status: int = response.status
-            return status
-    except urllib.error.HTTPError as exc:
-        exc.close()
-        return exc.code
+# One result of socket.getaddrinfo: (family, type, proto, canonical name, socket address).
+AddressInfo = tuple[socket.AddressFamily, socket.SocketKind, int, str, tuple[Any, ...]]
 
 
 class PrivateAddress(OSError):
     """The endpoint's host resolves to an address the hub must not call."""
 
 
-def refuse_private(url: str) -> None:
-    """Raise PrivateAddress unless every address ``url``'s host resolves to is public."""
+class BadAnswer(OSError):
+    """The receiver answered with something that is not HTTP."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a delivery goes: the name from the URL and the addresses it resolved to, once."""
+
+    scheme: str
+    host: str
+    port: int
+    path: str
+    addresses: tuple[AddressInfo, ...]
+
+
+def resolve_target(url: str, *, allow_private: bool) -> Target:
+    """Resolve ``url``'s host once; unless ``allow_private``, every address must be public.
+
+    The delivery then connects only to these addresses, so a name that answers differently on
+    a later lookup (DNS rebinding) cannot move it onto the hub's own network.
+    """
     parts = urllib.parse.urlsplit(url)
-    host = parts.hostname or ""
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("the endpoint is not an http or https URL")
+    host = parts.hostname
+    if not host.isascii():
+        host = host.encode("idna").decode("ascii")
     port = parts.port or (443 if parts.scheme == "https" else 80)
-    infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
-    if not infos or not all(is_public_address(str(info[4][0])) for info in infos):
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
+    if not infos:
+        raise OSError("the endpoint's host has no address")
+    if not allow_private and not all(is_public_address(str(info[4][0])) for info in infos):
         # The addresses themselves stay out of the message: the partner reads it.
         raise PrivateAddress("the endpoint's host resolves to a private or loopback address")
+    path = parts.path or "/"
+    if parts.query:
+        path = f"{path}?{parts.query}"
+    return Target(parts.scheme, host, port, path, tuple(infos))
+
+
+def refuse_private(url: str) -> None:
+    """Raise PrivateAddress unless every address ``url``'s host resolves to is public."""
+    resolve_target(url, allow_private=False)
+
+
+def _connect(addresses: Sequence[AddressInfo], timeout_s: float | None) -> socket.socket:
+    """A TCP connection to the first of ``addresses`` that answers, all within ``timeout_s``."""
+    deadline = None if timeout_s is None else time.monotonic() + timeout_s
+    error: OSError = OSError("the endpoint's host has no address")
+    for family, kind, proto, _name, sockaddr in addresses:
+        remaining = None if deadline is None else deadline - time.monotonic()
+        if remaining is not None and remaining <= 0:
+            raise TimeoutError("timed out")
+        sock = socket.socket(family, kind, proto)
+        try:
+            sock.settimeout(remaining)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            sock.connect(sockaddr)
+        except OSError as exc:
+            sock.close()
+            error = exc
+            continue
+        sock.settimeout(timeout_s)
+        return sock
+    raise error
+
+
+class _PinnedConnection(http.client.HTTPConnection):
+    """HTTP, or HTTPS with ``tls``, to a name, over a socket opened only to checked addresses.
+
+    The name still goes in the ``Host`` header and, over TLS, in SNI and the certificate check.
+    """
+
+    def __init__(self, target: Target, timeout_s: float, tls: ssl.SSLContext | None) -> None:
+        super().__init__(target.host, target.port, timeout=timeout_s)
+        self._addresses = target.addresses
+        self._tls = tls
+
+    def connect(self) -> None:
+        sock = _connect(self._addresses, self.timeout)
+        if self._tls is not None:
+            try:
+                sock = self._tls.wrap_socket(sock, server_hostname=self.host)
+            except BaseException:
+                sock.close()
+                raise
+        self.sock = sock
+
+
+@functools.cache
+def _default_tls() -> ssl.SSLContext:
+    """The system's trusted CAs, hostname checked: built once, it reads the CA bundle."""
+    return ssl.create_default_context()
+
+
+def post_json(
+    url: str,
+    body: bytes,
+    headers: Mapping[str, str],
+    timeout_s: float,
+    *,
+    allow_private: bool = True,
+    tls: ssl.SSLContext | None = None,
+) -> int:
+    """POST ``body`` and return the HTTP status; raise OSError if no answer comes.
+
+    The host is resolved once and the connection made to those addresses (refused before any
+    connection if one is private and ``allow_private`` is off). Redirects are never followed:
+    a 3xx is the answer. ``tls`` replaces the system's trusted CAs for https URLs.
+    """
+    target = resolve_target(url, allow_private=allow_private)
+    context = (tls or _default_tls()) if target.scheme == "https" else None
+    connection = _PinnedConnection(target, timeout_s, context)
+    try:
+        connection.request("POST", target.path, body=body, headers=dict(headers))
+        with connection.getresponse() as response:
+            status: int = response.status
+            return status
+    except http.client.HTTPException as exc:
+        raise BadAnswer(f"the receiver's answer is not HTTP ({type(exc).__name__})") from exc
+    finally:
+        connection.close()
 
 
 def post_json_public(url: str, body: bytes, headers: Mapping[str, str], timeout_s: float) -> int:
     """``post_json``, refusing hosts that resolve to private, loopback or link-local addresses."""
-    refuse_private(url)
-    return post_json(url, body, headers, timeout_s)
+    return post_json(url, body, headers, timeout_s, allow_private=False)
 
 
 @dataclass
@@ -122,7 +217,8 @@ def deliver_pending(
     Each delivery is claimed and recorded in its own short transaction; no transaction is open
     while a receiver is being called. Unless ``allow_private`` (the job passes
     ``HUB_WEBHOOK_ALLOW_PRIVATE``, off by default), a receiver whose host resolves to a private,
-    loopback or link-local address is not called: the attempt fails and is retried.
+    loopback or link-local address is not called: the attempt fails and is retried. The
+    connection goes to the very addresses that were checked, never to a second lookup's.
     """
     if http_post is None:
         http_post = post_json if allow_private else post_json_public
