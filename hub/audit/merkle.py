@@ -9,16 +9,27 @@ The leaves are the events' hashes in ``seq`` order (leaf ``m`` is the event at `
 
 Everything here takes the hashes as a stream, in order, and keeps O(log n) of them in memory,
 so a tree over millions of events is never held whole.
+
+Cached subtrees. The log only grows, so the root of a complete, aligned, perfect subtree (the
+leaves ``[index * 2**level, (index + 1) * 2**level)``) never changes once its leaves exist. The
+audit-seal job stores those of ``level >= CACHED_LEVEL`` (``audit_tree_nodes``). Every subtree
+of an RFC 9162 tree splits, left to right, into perfect aligned subtrees of decreasing size
+(``perfect_blocks``), so an inclusion path needs only O(log n) stored roots, plus the raw leaves
+of the few blocks below ``CACHED_LEVEL``: those beside the leaf, and those at the tree's ragged
+right edge (fewer than ``2 * 2**CACHED_LEVEL`` leaves in all, ``plan_inclusion``).
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 
 LEAF_PREFIX = b"\x00"
 NODE_PREFIX = b"\x01"
 EMPTY_ROOT = hashlib.sha256(b"").hexdigest()
+# The lowest level of subtree whose root is stored (1,024 leaves): about 1/512 of the log.
+CACHED_LEVEL = 10
 
 
 def leaf_hash(event_hash: str) -> bytes:
@@ -35,18 +46,34 @@ def split(n: int) -> int:
     return 1 << ((n - 1).bit_length() - 1)
 
 
-class TreeBuilder:
-    """The tree head of a growing list of leaves, kept as the roots of its perfect subtrees."""
+# Called with (level, index, root) of each perfect aligned subtree as it completes.
+SubtreeSink = Callable[[int, int, bytes], None]
 
-    def __init__(self) -> None:
+
+class TreeBuilder:
+    """The tree head of a growing list of leaves, kept as the roots of its perfect subtrees.
+
+    With ``on_subtree``, it also reports every perfect aligned subtree of ``level >=
+    min_level`` as its last leaf arrives (the subtrees the audit-seal job stores).
+    """
+
+    def __init__(self, on_subtree: SubtreeSink | None = None, min_level: int = 0) -> None:
         self._stack: list[tuple[int, bytes]] = []  # (leaves under it, root), sizes decreasing
         self.size = 0
+        self._on_subtree = on_subtree
+        self._min_level = min_level
 
     def add_leaf(self, leaf: bytes) -> None:
         size, node = 1, leaf
+        if self._on_subtree is not None and self._min_level <= 0:
+            self._on_subtree(0, self.size, leaf)
         while self._stack and self._stack[-1][0] == size:
             left_size, left = self._stack.pop()
             size, node = left_size + size, node_hash(left, node)
+            if self._on_subtree is not None:
+                level = size.bit_length() - 1
+                if level >= self._min_level:
+                    self._on_subtree(level, (self.size + 1 - size) >> level, node)
         self._stack.append((size, node))
         self.size += 1
 
@@ -116,6 +143,93 @@ def inclusion_path(m: int, n: int, event_hashes: Iterable[str]) -> list[str]:
     if seen < n:
         raise ValueError(f"the tree needs {n} leaves, only {seen} were given")
     return [roots[r] for r in ranges]
+
+
+def perfect_blocks(start: int, end: int) -> list[tuple[int, int]]:
+    """The perfect aligned subtrees ``(level, index)`` that make up the subtree over leaves
+    ``[start, end)`` of an RFC 9162 tree, left to right: the binary digits of its size.
+
+    Every subtree of such a tree (the whole tree, each range of ``path_ranges``) starts at a
+    multiple of the smallest power of two not below its size, so each block is aligned.
+    """
+    blocks: list[tuple[int, int]] = []
+    while start < end:
+        level = (end - start).bit_length() - 1
+        blocks.append((level, start >> level))
+        start += 1 << level
+    return blocks
+
+
+def fold(roots: list[bytes]) -> bytes:
+    """The root of a subtree from the roots of its perfect blocks, left to right."""
+    if not roots:
+        return bytes.fromhex(EMPTY_ROOT)
+    node = roots[-1]
+    for left in reversed(roots[:-1]):
+        node = node_hash(left, node)
+    return node
+
+
+@dataclass(frozen=True)
+class ProofPlan:
+    """What an inclusion path needs: stored subtree roots, and raw leaves for the rest."""
+
+    leaf_index: int
+    tree_size: int
+    min_level: int
+    ranges: list[tuple[int, int]]
+    nodes: list[tuple[int, int]]  # (level, index), each of level >= min_level
+    leaves: list[tuple[int, int]]  # [start, end) of leaves to read, sorted and disjoint
+
+
+def plan_inclusion(m: int, n: int, min_level: int | None = None) -> ProofPlan:
+    """The stored roots and the leaf ranges from which the path of leaf ``m`` in a tree of
+    ``n`` leaves is computed, with subtrees of ``min_level`` (default ``CACHED_LEVEL``) and up
+    taken as stored."""
+    level_floor = CACHED_LEVEL if min_level is None else min_level
+    ranges = path_ranges(m, n)
+    nodes: list[tuple[int, int]] = []
+    spans: list[tuple[int, int]] = []
+    for start, end in ranges:
+        for level, index in perfect_blocks(start, end):
+            if level >= level_floor:
+                nodes.append((level, index))
+            else:
+                spans.append((index << level, (index + 1) << level))
+    spans.sort()
+    leaves: list[tuple[int, int]] = []
+    for start, end in spans:
+        if leaves and leaves[-1][1] == start:
+            leaves[-1] = (leaves[-1][0], end)
+        else:
+            leaves.append((start, end))
+    return ProofPlan(m, n, level_floor, ranges, nodes, leaves)
+
+
+def path_from_plan(
+    plan: ProofPlan, nodes: Mapping[tuple[int, int], bytes], leaves: Mapping[int, bytes]
+) -> list[str]:
+    """The inclusion path, from the stored roots ``plan.nodes`` and the leaf hashes (leaf
+    index to ``leaf_hash``) of ``plan.leaves``; KeyError if one is missing."""
+    path: list[str] = []
+    for start, end in plan.ranges:
+        roots: list[bytes] = []
+        for level, index in perfect_blocks(start, end):
+            if level >= plan.min_level:
+                roots.append(nodes[(level, index)])
+            else:
+                first = index << level
+                roots.append(fold_leaves([leaves[i] for i in range(first, first + (1 << level))]))
+        path.append(fold(roots).hex())
+    return path
+
+
+def fold_leaves(leaves: Iterable[bytes]) -> bytes:
+    """MTH over leaf hashes (already ``leaf_hash``-ed), in order."""
+    builder = TreeBuilder()
+    for leaf in leaves:
+        builder.add_leaf(leaf)
+    return builder.root_bytes()
 
 
 def _first(items: Iterable[str], n: int) -> Iterator[tuple[int, str]]:

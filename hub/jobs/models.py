@@ -64,3 +64,18 @@ class AuditSeal(Base):
     object_sha256: Mapped[str] = mapped_column(sa.String(64))
     # RFC 9162 tree head over the event hashes 1..upto_seq; null on seals made before proofs.
     merkle_root: Mapped[str | None] = mapped_column(sa.String(64))
+
+
+class AuditTreeNode(Base):
+    """The root of a perfect aligned subtree of the audit Merkle tree: leaves ``[index * 2**level,
+    (index + 1) * 2**level)``. Derived data, written by the audit-seal job from a verified chain
+    for ``level >= hub.audit.merkle.CACHED_LEVEL``, so receipts' proofs need not read every leaf.
+    """
+
+    __tablename__ = "audit_tree_nodes"
+
+    level: Mapped[int] = mapped_column(sa.SmallInteger, primary_key=True, autoincrement=False)
+    index: Mapped[int] = mapped_column(
+        sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=False
+    )
+    hash: Mapped[str] = mapped_column(sa.String(64))  # hex

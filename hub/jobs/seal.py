@@ -4,6 +4,10 @@ Each run first checks the whole chain and every earlier seal, and fails (sealing
 anything is wrong: a seal over a tampered chain would vouch for the tampering. Then it signs
 the chain's head, with the Merkle tree head over every event hash (``hub.audit.merkle``, for
 receipts' inclusion proofs), and writes the seal to storage before indexing it in ``audit_seals``.
+The pass that computes the tree head, over the verified snapshot, also gives the roots of the
+tree's complete aligned subtrees; the run stores those missing (``hub.audit.tree_nodes``, in
+batches of their own transactions) before it seals, so receipts' proofs read O(log n) of them
+instead of every leaf. A run with no new events still stores any that are missing.
 
 Resumable: a run killed after writing the object but before indexing it leaves a stored seal
 with no row; the next run checks that seal's signature and indexes it ("adopts" it) rather than
@@ -19,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -37,17 +41,17 @@ from hub.audit.seals import (
     SealFormatError,
     SealProblem,
     SignedSeal,
-    merkle_root,
     seal_storage_key,
     sign_seal,
+    signature_problem,
     verify_against_seals,
-    verify_seal,
 )
 from hub.audit.services import Verification, record, verify
+from hub.audit.tree_nodes import expected_nodes, scan_tree, store_nodes, stored_count
 from hub.clock import utcnow
 from hub.context import HubContext
 from hub.db import transaction
-from hub.jobs.keys import key_id, signing_key
+from hub.jobs.keys import key_id, signing_key, verification_keys
 from hub.jobs.models import AuditSeal
 from hub.paging import keyset_page
 from hub.storage import ObjectNotFound, Storage
@@ -106,6 +110,9 @@ class SealCheck:
         }
 
 
+PublicKeys = Ed25519PublicKey | Mapping[str, Ed25519PublicKey]
+
+
 def signed_from_row(row: AuditSeal) -> SignedSeal:
     """The signed seal as its index row repeats it."""
     seal = Seal.of(row.upto_seq, row.hash, row.count, row.sealed_at, row.merkle_root)
@@ -115,11 +122,13 @@ def signed_from_row(row: AuditSeal) -> SignedSeal:
 def check_seals(
     session: Session,
     storage: Storage,
-    public_key: Ed25519PublicKey | Callable[[], Ed25519PublicKey],
+    public_key: PublicKeys | Callable[[], PublicKeys],
 ) -> SealCheck:
     """Check every seal's signature, and the chain against every seal; list what is wrong.
 
-    ``public_key`` may be a function giving it, called only if there is a seal to check.
+    ``public_key`` is one key or every trusted key by ``key_id`` (``verification_keys``); each
+    seal is checked with the key its ``key_id`` names. It may be a function giving them, called
+    only if there is a seal to check.
     """
     result = SealCheck()
     rows = {r.upto_seq: r for r in session.scalars(sa.select(AuditSeal))}
@@ -130,16 +139,15 @@ def check_seals(
             stored[int(match.group(1))] = key
     if not rows and not stored:
         return result
-    verifier = public_key if isinstance(public_key, Ed25519PublicKey) else public_key()
-    expected_key = key_id(verifier)
+    given = public_key() if callable(public_key) else public_key
+    keys = {key_id(given): given} if isinstance(given, Ed25519PublicKey) else given
     good: list[Seal] = []
 
     def accept(upto: int, signed: SignedSeal) -> bool:
         if signed.seal.upto_seq != upto:
             result.problems.append(SealProblem(upto, "the seal names another seq than its key"))
-        elif not verify_seal(verifier, signed):
-            other = "" if signed.key_id == expected_key else f" (signed by key {signed.key_id})"
-            result.problems.append(SealProblem(upto, f"the signature does not verify{other}"))
+        elif (reason := signature_problem(keys, signed)) is not None:
+            result.problems.append(SealProblem(upto, reason))
         else:
             good.append(signed.seal)
             return True
@@ -178,7 +186,7 @@ def verify_all(ctx: HubContext) -> tuple[Verification, SealCheck]:
     """The chain's verification and the seals' check, from one snapshot of the database."""
     with consistent_read(ctx.session_factory) as session:
         chain = verify(session)
-        seals = check_seals(session, ctx.storage, lambda: signing_key(ctx.settings).public_key())
+        seals = check_seals(session, ctx.storage, lambda: verification_keys(ctx.settings))
     return chain, seals
 
 
@@ -190,10 +198,17 @@ def run(
     public_key = private_key.public_key()
     with consistent_read(session_factory) as session:
         chain = verify(session)
-        check = check_seals(session, ctx.storage, public_key)
-        grown = chain.ok and check.ok and chain.head_seq > check.latest_upto_seq
-        # From the same snapshot as the chain's head, so the root covers exactly 1..head_seq.
-        root = merkle_root(session, chain.head_seq) if grown else None
+        check = check_seals(session, ctx.storage, verification_keys(ctx.settings))
+        sealable = chain.ok and check.ok
+        grown = sealable and chain.head_seq > check.latest_upto_seq
+        # From the same snapshot as the chain's head, so the root covers exactly 1..head_seq;
+        # the same pass gives the roots of the complete subtrees that receipts' proofs use.
+        tree = None
+        if grown or (
+            sealable and stored_count(session, chain.head_seq) < expected_nodes(chain.head_seq)
+        ):
+            tree = scan_tree(session, chain.head_seq)
+        root = tree.root if grown and tree is not None else None
     if not chain.ok:
         raise ChainNotSealable(
             f"the audit chain is broken at seq {chain.first_bad_seq}: {chain.reason}"
@@ -214,6 +229,11 @@ def run(
         "adopted": len(check.unindexed),
         "sealed_upto_seq": None,
     }
+    if tree is not None:
+        # Before the seal: a run killed in between stores the rest and seals next time.
+        stored = store_nodes(session_factory, tree.nodes)
+        stats["tree_nodes_added"] = stored.added
+        stats["tree_nodes_repaired"] = stored.repaired
     if chain.head_seq <= check.latest_upto_seq:
         return stats
     seal = Seal.of(chain.head_seq, chain.head_hash, chain.events, utcnow(), root)
