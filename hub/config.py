@@ -83,6 +83,17 @@ class Settings:
         default="",
         metadata={"doc": "File holding the seal key. Empty: `instance/audit-seal-key.pem`."},
     )
+    audit_trusted_keys: str = field(
+        default="",
+        metadata={
+            "doc": "Retired Ed25519 public keys (PEM, concatenated) that still vouch for the "
+            "seals they signed."
+        },
+    )
+    audit_trusted_keys_file: str = field(
+        default="",
+        metadata={"doc": "File of retired seal public keys (PEM, concatenated)."},
+    )
     schedule_reconcile: str = field(
         default="*/15 * * * *", metadata={"doc": "Cron schedule of the reconcile job."}
     )

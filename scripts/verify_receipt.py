@@ -5,9 +5,11 @@ Usage:
     python verify_receipt.py receipt.json --public-key key.pem
 
 ``receipt.json`` is the answer of ``GET /api/v1/receipts/{seq}`` ("-" reads standard input);
-the key is the PEM from ``GET /api/v1/audit/public-key`` (``Accept: application/x-pem-file``),
-or that endpoint's JSON answer as it comes. Needs Python 3.10+ and the ``cryptography``
-package, nothing else, and no network.
+the key is the PEM from ``GET /api/v1/audit/public-key`` (``Accept: application/x-pem-file``;
+a file of several PEM keys works too), or that endpoint's JSON answer as it comes. After a key
+rotation the JSON lists every key (``keys``): the script checks the seal with the key whose
+``key_id`` the seal names, falling back to the current key, and prints which key it used. Needs
+Python 3.10+ and the ``cryptography`` package, nothing else, and no network.
 
 Three checks, each printed:
 
@@ -30,6 +32,7 @@ import base64
 import binascii
 import hashlib
 import json
+import re
 import sys
 from typing import Any
 
@@ -38,6 +41,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat, load_pem_public_key
 
 OK, FAILED, NOT_SEALED = 0, 1, 2
+PEM_BLOCK = re.compile(r"-----BEGIN ([A-Z ]+)-----.*?-----END \1-----", re.DOTALL)
 
 
 class InputError(Exception):
@@ -78,6 +82,48 @@ def root_from_path(leaf_index: int, tree_size: int, event_hash: str, path: list[
     return node
 
 
+def load_public_keys(text: str) -> list[Ed25519PublicKey]:
+    """Every key given, the current one first: the JSON of ``GET /audit/public-key`` (its key,
+    then those it lists in ``keys``), one or more PEM public keys, or a bare Ed25519 JWK."""
+    stripped = text.strip()
+    if stripped.startswith("{"):
+        try:
+            data = json.loads(stripped)
+        except ValueError as exc:
+            raise InputError(f"the public key file is not valid JSON: {exc}") from exc
+        keys = [_json_key(data)]
+        listed = data.get("keys") if isinstance(data, dict) else None
+        for entry in listed if isinstance(listed, list) else []:
+            keys.append(_json_key(entry))
+        return keys
+    blocks = [m.group(0) for m in PEM_BLOCK.finditer(stripped)] or [stripped]
+    return [load_public_key(block) for block in blocks]
+
+
+def _json_key(data: Any) -> Ed25519PublicKey:
+    if isinstance(data, dict) and isinstance(data.get("public_key_pem"), str):
+        return load_public_key(data["public_key_pem"])
+    if isinstance(data, dict) and isinstance(data.get("public_key_b64"), str):
+        return _raw_key(base64.b64decode(data["public_key_b64"], validate=True))
+    jwk = data.get("jwk", data) if isinstance(data, dict) else None
+    if isinstance(jwk, dict) and jwk.get("crv") == "Ed25519" and isinstance(jwk.get("x"), str):
+        x = jwk["x"]
+        return _raw_key(base64.urlsafe_b64decode(x + "=" * (-len(x) % 4)))
+    raise InputError("the JSON holds no public_key_pem, public_key_b64 or Ed25519 jwk")
+
+
+def choose_key(keys: list[Ed25519PublicKey], receipt: Any) -> tuple[Ed25519PublicKey, str]:
+    """The key whose id the receipt's seal names, else the first (current) one; and why."""
+    seal = receipt.get("seal") if isinstance(receipt, dict) else None
+    named = seal.get("key_id") if isinstance(seal, dict) else None
+    for position, key in enumerate(keys):
+        if key_id(key) == named:
+            role = " (a retired key)" if position else ""
+            return key, f"{key_id(key)}, the key the seal names{role}"
+    current = keys[0]
+    return current, f"{key_id(current)}, the current key: none given is the seal's key {named}"
+
+
 def load_public_key(text: str) -> Ed25519PublicKey:
     """A PEM public key, or the JSON of ``GET /audit/public-key`` (or a bare Ed25519 JWK)."""
     stripped = text.strip()
@@ -86,15 +132,7 @@ def load_public_key(text: str) -> Ed25519PublicKey:
             data = json.loads(stripped)
         except ValueError as exc:
             raise InputError(f"the public key file is not valid JSON: {exc}") from exc
-        if isinstance(data, dict) and isinstance(data.get("public_key_pem"), str):
-            return load_public_key(data["public_key_pem"])
-        if isinstance(data, dict) and isinstance(data.get("public_key_b64"), str):
-            return _raw_key(base64.b64decode(data["public_key_b64"], validate=True))
-        jwk = data.get("jwk", data) if isinstance(data, dict) else None
-        if isinstance(jwk, dict) and jwk.get("crv") == "Ed25519" and isinstance(jwk.get("x"), str):
-            x = jwk["x"]
-            return _raw_key(base64.urlsafe_b64decode(x + "=" * (-len(x) % 4)))
-        raise InputError("the JSON holds no public_key_pem, public_key_b64 or Ed25519 jwk")
+        return _json_key(data)
     try:
         key = load_pem_public_key(stripped.encode())
     except ValueError as exc:
@@ -187,7 +225,10 @@ def check_signature(receipt: dict[str, Any], key: Ed25519PublicKey) -> tuple[boo
     return True, f"the seal's Ed25519 signature verifies with the public key {key_id(key)}"
 
 
-def verify(receipt: Any, key: Ed25519PublicKey, out: Any = sys.stdout) -> int:
+def verify(
+    receipt: Any, key: Ed25519PublicKey | list[Ed25519PublicKey], out: Any = sys.stdout
+) -> int:
+    """Check the receipt; with several keys, the seal is checked with the one it names."""
     if not isinstance(receipt, dict) or not isinstance(receipt.get("seq"), int):
         print("FAILED at step receipt: not a receipt from GET /api/v1/receipts/{seq}", file=out)
         return FAILED
@@ -202,9 +243,11 @@ def verify(receipt: Any, key: Ed25519PublicKey, out: Any = sys.stdout) -> int:
     steps = [("hash", lambda: check_hash(receipt))]
     sealed = receipt.get("seal") is not None and receipt.get("proof") is not None
     if sealed:
+        chosen, why = choose_key(key if isinstance(key, list) else [key], receipt)
+        print(f"  key: using {why}", file=out)
         steps += [
             ("proof", lambda: check_proof(receipt)),
-            ("signature", lambda: check_signature(receipt, key)),
+            ("signature", lambda: check_signature(receipt, chosen)),
         ]
     failed = []
     for name, step in steps:
@@ -239,7 +282,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--public-key",
         required=True,
-        help="PEM file, or the JSON of GET /api/v1/audit/public-key",
+        help="PEM file (one or more keys, the current one first), or the JSON of "
+        "GET /api/v1/audit/public-key",
     )
     args = parser.parse_args(argv)
     try:
@@ -249,11 +293,11 @@ def main(argv: list[str] | None = None) -> int:
             with open(args.receipt, encoding="utf-8") as handle:
                 receipt = json.load(handle)
         with open(args.public_key, encoding="utf-8") as handle:
-            key = load_public_key(handle.read())
+            keys = load_public_keys(handle.read())
     except (OSError, ValueError, InputError) as exc:
         print(f"FAILED at step input: {exc}", file=sys.stdout)
         return FAILED
-    return verify(receipt, key)
+    return verify(receipt, keys)
 
 
 if __name__ == "__main__":

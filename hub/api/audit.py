@@ -23,7 +23,7 @@ from hub.audit.queries import (
     list_events,
 )
 from hub.audit.services import record
-from hub.jobs.keys import describe_public_key, signing_key
+from hub.jobs.keys import describe_keys, verification_keys
 from hub.jobs.seal import describe_seal, list_seals, verify_all
 from hub.storage import attachment_disposition
 from hub.web import current_actor, db, hub_context
@@ -158,12 +158,28 @@ class JwkSchema(Schema):
     use = fields.String()
 
 
-class PublicKeySchema(Schema):
+class KeySchema(Schema):
     alg = fields.String()
     key_id = fields.String()
     public_key_pem = fields.String()
     public_key_b64 = fields.String(metadata={"description": "The 32 raw key bytes, base64."})
     jwk = fields.Nested(JwkSchema)
+
+
+class ListedKeySchema(KeySchema):
+    current = fields.Boolean(
+        metadata={"description": "Signs new seals; a retired key only vouches for older ones."}
+    )
+
+
+class PublicKeySchema(KeySchema):
+    keys = fields.List(
+        fields.Nested(ListedKeySchema),
+        metadata={
+            "description": "Every key a seal may name in its `key_id`: the current key, then "
+            "each retired key that still vouches for the seals it signed."
+        },
+    )
 
 
 _HASH = "9f2c4e1ab37d5f60c8e2a9b4d1f7e3c5a0b6d8f2e4c1a3b5d7f9e0c2a4b6d8f1"
@@ -196,6 +212,34 @@ _PEM_EXAMPLE = (
     "MCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=\n"
     "-----END PUBLIC KEY-----\n"
 )
+_CURRENT_KEY = {
+    "alg": "Ed25519",
+    "key_id": "4be1c0d29f3a7e65",
+    "public_key_pem": _PEM_EXAMPLE,
+    "public_key_b64": "Gb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=",
+    "jwk": {
+        "kty": "OKP",
+        "crv": "Ed25519",
+        "x": "Gb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE",
+        "kid": "4be1c0d29f3a7e65",
+        "use": "sig",
+    },
+}
+_RETIRED_KEY = {
+    "alg": "Ed25519",
+    "key_id": "1eca60e62b6b7e08",
+    "public_key_pem": "-----BEGIN PUBLIC KEY-----\n"
+    "MCowBQYDK2VwAyEAYsI+Lz0Kq0u7sTWkED8MR5T5v8J8arEX4v/gc2sUq80=\n"
+    "-----END PUBLIC KEY-----\n",
+    "public_key_b64": "YsI+Lz0Kq0u7sTWkED8MR5T5v8J8arEX4v/gc2sUq80=",
+    "jwk": {
+        "kty": "OKP",
+        "crv": "Ed25519",
+        "x": "YsI-Lz0Kq0u7sTWkED8MR5T5v8J8arEX4v_gc2sUq80",
+        "kid": "1eca60e62b6b7e08",
+        "use": "sig",
+    },
+}
 
 
 def _filter(args: dict[str, Any]) -> EventFilter:
@@ -315,8 +359,8 @@ class AuditSeals(MethodView):
         description="The audit-seal job signs a checkpoint `{upto_seq, hash, count, sealed_at, "
         "merkle_root}` of the chain every hour with the hub's Ed25519 key and stores it in object "
         "storage (seals made before `merkle_root` existed lack it). "
-        "Check a seal's `signature` over the canonical JSON of its `seal` with the key from "
-        "`GET /api/v1/audit/public-key`.",
+        "Check a seal's `signature` over the canonical JSON of its `seal` with the key its "
+        "`key_id` names in `GET /api/v1/audit/public-key` (current or retired).",
     )
     @blp.arguments(PageArgs, location="query")
     @blp.alt_response(422, **invalid_query_doc("/api/v1/audit/seals", *LIMIT_422))
@@ -353,17 +397,8 @@ class AuditPublicKey(MethodView):
         200,
         PublicKeySchema,
         example={
-            "alg": "Ed25519",
-            "key_id": "4be1c0d29f3a7e65",
-            "public_key_pem": _PEM_EXAMPLE,
-            "public_key_b64": "Gb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=",
-            "jwk": {
-                "kty": "OKP",
-                "crv": "Ed25519",
-                "x": "Gb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE",
-                "kid": "4be1c0d29f3a7e65",
-                "use": "sig",
-            },
+            **_CURRENT_KEY,
+            "keys": [{**_CURRENT_KEY, "current": True}, {**_RETIRED_KEY, "current": False}],
         },
     )
     @blp.alt_response(
@@ -375,10 +410,13 @@ class AuditPublicKey(MethodView):
         example=_PEM_EXAMPLE,
     )
     def get(self) -> Any:
-        """The Ed25519 public key that signs the audit seals.
+        """The Ed25519 public key that signs the audit seals, and the retired keys.
 
-        JSON by default; the PEM alone with `Accept: application/x-pem-file`. A seal verifies
-        when its `signature` is valid over the canonical JSON (sorted keys, no whitespace,
+        JSON by default: the current key's fields, and `keys`, every key a seal may name in its
+        `key_id` (the current one, then each retired key that still vouches for the seals it
+        signed before a key rotation). The current key's PEM alone with
+        `Accept: application/x-pem-file`. A seal verifies when its `signature` is valid, with
+        the key its `key_id` names, over the canonical JSON (sorted keys, no whitespace,
         UTF-8) of its `seal` object.
         """
         described = _public_key()
@@ -391,6 +429,6 @@ def _public_key() -> dict[str, Any]:
     ctx = hub_context()
     cached: dict[str, Any] | None = ctx.extras.get("audit_public_key")
     if cached is None:
-        cached = describe_public_key(signing_key(ctx.settings).public_key())
+        cached = describe_keys(verification_keys(ctx.settings))
         ctx.extras["audit_public_key"] = cached
     return cached

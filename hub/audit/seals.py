@@ -17,7 +17,8 @@ still verify: the signature covers whichever keys the body holds.
 
 To check one offline: take ``seal`` exactly as stored, serialise it as canonical JSON (sorted
 keys, no whitespace, UTF-8), and verify ``signature`` (standard base64 of 64 bytes) over those
-bytes with the public key from ``GET /api/v1/audit/public-key``.
+bytes with the public key ``key_id`` names, from ``GET /api/v1/audit/public-key`` (its ``keys``
+list holds the current key and any retired key that still vouches for older seals).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import base64
 import binascii
 import json
 import re
-from collections.abc import Generator, Iterable
+from collections.abc import Generator, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -173,6 +174,22 @@ def verify_seal(public_key: Ed25519PublicKey, signed: SignedSeal) -> bool:
     except (InvalidSignature, binascii.Error, ValueError):
         return False
     return True
+
+
+def signature_problem(keys: Mapping[str, Ed25519PublicKey], signed: SignedSeal) -> str | None:
+    """Why ``signed`` does not verify with the key its ``key_id`` names, or None if it does.
+
+    ``keys`` maps key ids to the current key and the retired keys still trusted.
+    """
+    public_key = keys.get(signed.key_id)
+    if public_key is None:
+        return (
+            f"signed by unknown key {signed.key_id}: neither the current key nor a trusted "
+            "retired key (HUB_AUDIT_TRUSTED_KEYS)"
+        )
+    if not verify_seal(public_key, signed):
+        return f"the signature does not verify with key {signed.key_id}"
+    return None
 
 
 @dataclass(frozen=True)

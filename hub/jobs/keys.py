@@ -4,6 +4,11 @@ Production supplies it: ``HUB_AUDIT_SIGNING_KEY`` (the PEM itself) or
 ``HUB_AUDIT_SIGNING_KEY_FILE`` (a file holding it). With neither, a key is generated once into
 ``<instance>/audit-seal-key.pem`` (mode 0600) for development; that key lives on one machine
 only, so every process of a multi-machine deployment must be given the same configured key.
+
+Rotation: retired public keys that still vouch for the seals they signed are
+``HUB_AUDIT_TRUSTED_KEYS`` (PEM public keys, concatenated) and/or ``HUB_AUDIT_TRUSTED_KEYS_FILE``.
+A seal is checked with the key its ``key_id`` names, the current key or a retired one; new seals
+are always signed by the current key.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import contextlib
 import hashlib
 import logging
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -25,6 +31,7 @@ log = logging.getLogger(__name__)
 
 DEV_KEY_NAME = "audit-seal-key.pem"
 ALG = "Ed25519"
+_PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z ]+)-----.*?-----END \1-----", re.DOTALL)
 
 
 class SigningKeyError(Exception):
@@ -125,3 +132,58 @@ def describe_public_key(key: Ed25519PublicKey) -> dict[str, object]:
             "use": "sig",
         },
     }
+
+
+def _load_public_pems(data: bytes, source: str) -> list[Ed25519PublicKey]:
+    """Every PEM public key in ``data`` (concatenated blocks), refusing anything else."""
+    blocks = [m.group(0) for m in _PEM_BLOCK.finditer(data)]
+    if not blocks and data.strip():
+        raise SigningKeyError(f"{source}: holds no PEM block")
+    keys = []
+    for number, block in enumerate(blocks, start=1):
+        if b"PRIVATE KEY" in block.split(b"\n", 1)[0]:
+            raise SigningKeyError(
+                f"{source}: block {number} is a private key; give the retired key's public key"
+            )
+        try:
+            key = serialization.load_pem_public_key(block)
+        except (ValueError, TypeError) as exc:
+            raise SigningKeyError(f"{source}: block {number} is not a PEM public key") from exc
+        if not isinstance(key, Ed25519PublicKey):
+            raise SigningKeyError(f"{source}: block {number} is not an Ed25519 key")
+        keys.append(key)
+    return keys
+
+
+def trusted_keys(settings: Settings) -> list[Ed25519PublicKey]:
+    """The retired public keys that still vouch for the seals they signed."""
+    keys: list[Ed25519PublicKey] = []
+    if settings.audit_trusted_keys:
+        pem = settings.audit_trusted_keys.replace("\\n", "\n").encode()
+        keys += _load_public_pems(pem, "HUB_AUDIT_TRUSTED_KEYS")
+    if settings.audit_trusted_keys_file:
+        path = Path(settings.audit_trusted_keys_file)
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise SigningKeyError(f"HUB_AUDIT_TRUSTED_KEYS_FILE: {exc}") from exc
+        keys += _load_public_pems(data, str(path))
+    return keys
+
+
+def verification_keys(settings: Settings) -> dict[str, Ed25519PublicKey]:
+    """Every key a seal may be checked with, by ``key_id``: the current key first, then the
+    retired ones (each once, in the order configured)."""
+    current = signing_key(settings).public_key()
+    keys = {key_id(current): current}
+    for key in trusted_keys(settings):
+        keys.setdefault(key_id(key), key)
+    return keys
+
+
+def describe_keys(keys: dict[str, Ed25519PublicKey]) -> dict[str, object]:
+    """The current key (the first) as ``describe_public_key`` shows it, plus ``keys``: every key
+    in the same form, each marked ``current`` or not."""
+    described = [describe_public_key(key) for key in keys.values()]
+    listed = [{**d, "current": i == 0} for i, d in enumerate(described)]
+    return {**described[0], "keys": listed}
