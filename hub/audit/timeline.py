@@ -90,6 +90,14 @@ def last_check(session: Session) -> JobRun | None:
     ).first()
 
 
+def checked_upto(run: JobRun | None) -> int:
+    """The highest seq a successful check of ``run`` covered (its seal, else the events it saw)."""
+    if run is None or run.status != "succeeded":
+        return 0
+    stats = run.stats or {}
+    return int(stats.get("sealed_upto_seq") or stats.get("events") or 0)
+
+
 def chain_status(ctx: HubContext, *, latest: int = LATEST_SEALS) -> ChainStatus:
     """Verify the whole chain and every seal (as ``GET /audit/verify``), with the latest seals."""
     chain, seals = verify_all(ctx)

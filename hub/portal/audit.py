@@ -9,6 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Response, render_template, request, stream_with_context, url_for
+from sqlalchemy.orm import Session
 
 from hub.api.pagination import decode_cursor, encode_cursor
 from hub.audit.models import AuditEvent
@@ -16,6 +17,7 @@ from hub.audit.queries import EventFilter, count_events, csv_lines, iter_events,
 from hub.audit.services import record
 from hub.audit.timeline import (
     chain_status,
+    checked_upto,
     covering_seal,
     get_partner,
     job_names,
@@ -101,6 +103,10 @@ def _row(ev: AuditEvent, names: dict[uuid.UUID, str], seals: list[int]) -> dict[
     }
 
 
+def _head_seq(session: Session) -> int:
+    return session.scalar(sa.select(sa.func.max(AuditEvent.seq))) or 0
+
+
 @bp.route("/audit", methods=["GET"])
 @role_required(*AUDITOR_ROLES)
 def audit() -> str:
@@ -139,7 +145,7 @@ def audit() -> str:
         organisations=organisations,
         rows=rows,
         checked=checked,
-        head_seq=session.scalar(sa.select(sa.func.max(AuditEvent.seq))) or 0,
+        head_seq=_head_seq(session),
         filtered=bool(filters),
         first_page_url=url_for("portal.audit", **filters) if before is not None else None,
         next_url=url_for("portal.audit", **filters, before=next_before) if next_before else None,
@@ -201,10 +207,8 @@ def audit_partner(organisation_id: uuid.UUID) -> str:
     errors: dict[str, str] = {}
     first = _month(values["from"], "from", errors)
     last = _month(values["to"], "to", errors)
-    get_partner(db(), organisation_id)  # an unknown partner is a 404 before the chain is walked
-    db().rollback()
-    status = chain_status(hub_context())
     session = db()
+    checked = last_check(session)
     timeline: dict[str, Any] | None = None
     if errors:
         partner = get_partner(session, organisation_id)
@@ -228,7 +232,9 @@ def audit_partner(organisation_id: uuid.UUID) -> str:
         values=values,
         errors=errors,
         months=list(reversed(months)),
-        status=status,
+        checked=checked,
+        checked_upto=checked_upto(checked),
+        head_seq=_head_seq(session),
     )
 
 

@@ -272,12 +272,26 @@ def test_the_partner_timeline_answers_what_was_sent_and_received_in_october(app,
     assert "Batch: 1 submission, 4 records (3 accepted, 1 rejected)" in text
     assert "1 dataset release delivered (1 downloaded through the hub, 0 by a storage link)" in text
     assert "2 events" in text
-    assert f"covered by seal {run.stats['sealed_upto_seq']}, which verifies" in text
+    sealed = run.stats["sealed_upto_seq"]
+    assert f"covered by seal {sealed}, which the last full check found intact" in text
     # The month links to the log filtered to the partner and the month.
     log_link = f"/portal/audit?organisation_id={october.id}&amp;from=2026-10-01&amp;to=2026-10-31"
     assert log_link in text
     log = auditor.get(log_link.replace("&amp;", "&")).get_data(as_text=True)
     assert log.count("probe.october") == 2
+
+
+def test_a_failed_check_is_shown_on_the_timeline(app, auditor, october, db_session):
+    assert run_job(hub_context(app), "audit-seal").status == "succeeded"
+    first = db_session.scalar(sa.select(sa.func.min(AuditEvent.seq)))
+    db_session.execute(sa.update(AuditEvent).where(AuditEvent.seq == first).values(ip="10.9.9.9"))
+    db_session.commit()
+    assert run_job(hub_context(app), "audit-seal").status == "failed"
+    text = auditor.get(
+        f"/portal/audit/partners/{october.id}", query_string={"from": "2026-10", "to": "2026-10"}
+    ).get_data(as_text=True)
+    assert "the last full check found a problem" in text
+    assert "found intact" not in text
 
 
 def test_unsealed_october_says_so(auditor, october):
