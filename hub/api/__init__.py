@@ -11,6 +11,7 @@ from flask_smorest import Api
 from flask_smorest.utils import prepare_response
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
+from hub.api.auth import UNAVAILABLE_DETAIL
 from hub.api.problems import (
     PROBLEM_JSON,
     from_http_exception,
@@ -98,8 +99,7 @@ def init_api(app: Flask) -> Api:
             if wants_problem():
                 return problem(
                     503,
-                    detail="The database cannot be reached just now. Try again shortly: "
-                    "sending the same request again is safe.",
+                    detail=UNAVAILABLE_DETAIL,
                     headers={"Retry-After": str(RETRY_AFTER_S)},
                 )
             return ServiceUnavailable(retry_after=RETRY_AFTER_S)

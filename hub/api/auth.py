@@ -24,6 +24,13 @@ F = TypeVar("F", bound=Callable[..., Any])
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 
 
+# What a request that met a lost database connection is told (hub/api/__init__.py answers it).
+UNAVAILABLE_DETAIL = (
+    "The database cannot be reached just now. Try again shortly: sending the same request again "
+    "is safe."
+)
+
+
 def _problem_response(description: str, code: str, detail: str) -> dict[str, Any]:
     example = problem_example(code, detail)
     return {
@@ -150,6 +157,21 @@ def require(*scopes: str) -> Callable[[F], F]:
                     "The body is not application/json.", "unsupported-media-type", NOT_JSON_DETAIL
                 ),
             )
+        unavailable = _problem_response(
+            "The database or the file store cannot be reached just now; nothing of the request "
+            "was kept, and sending it again after `Retry-After` seconds is safe.",
+            "service-unavailable",
+            UNAVAILABLE_DETAIL,
+        )
+        unavailable["headers"] = {
+            "Retry-After": {
+                "description": "Seconds to wait before trying again.",
+                "schema": {"type": "integer"},
+            }
+        }
+        documented = apidoc.get("response", {}).get("responses", {})
+        if 503 not in documented and "503" not in documented:  # a view's own 503 says more
+            responses.setdefault("503", unavailable)
         wrapper._apidoc = apidoc  # type: ignore[attr-defined]
         return wrapper  # type: ignore[return-value]
 
