@@ -7,6 +7,7 @@ change. A phrase that fires is ignored when a negation ("no one hit him") or a h
 
 from __future__ import annotations
 
+import _sre as _sre_c
 import bisect
 import json
 import re
@@ -15,6 +16,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+
+# The regular-expression parser, read (never changed) to prove that a pattern means the same with
+# and without re.IGNORECASE on lower-case ASCII text; see _case_neutral.
+from re import _constants as _sre  # type: ignore[attr-defined]
+from re import _parser as _sre_parse  # type: ignore[attr-defined]
 from typing import Any
 
 CARE_ACT_CATEGORIES: tuple[str, ...] = (
@@ -76,6 +82,13 @@ class _Rule:
     key: str
     category: str
     regex: re.Pattern[str]
+    # The same pattern for lower-case ASCII text: compiled without re.IGNORECASE when
+    # _case_neutral proves that changes nothing (it is faster), otherwise ``regex`` itself.
+    ascii_regex: re.Pattern[str]
+    backrefs: bool
+    # For case-neutral rules: strings one of which every match contains (see _required), so
+    # a lower-case ASCII text containing none of them cannot match; None: always try the rule.
+    literals: tuple[str, ...] | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +132,144 @@ def _words(patterns: Any, where: str) -> re.Pattern[str] | None:
         raise ValueError(f"{where}: {exc}") from exc
 
 
+_UPPER = range(ord("A"), ord("Z") + 1)
+
+
+def _neutral_char(code: int) -> bool:
+    # Under re.IGNORECASE an ASCII letter also matches its other case and a few non-ASCII
+    # look-alikes (long s, dotless i, Kelvin sign), and a character without case (digits, £,
+    # punctuation) only itself. On text whose letters are lower-case ASCII, a pattern character
+    # that is ASCII and not an upper-case letter, or has no case at all, matches what it matches
+    # without the flag.
+    if code < 128:
+        return code not in _UPPER
+    return not _sre_c.unicode_iscased(code)
+
+
+def _neutral_items(items: Any) -> tuple[bool, bool]:
+    """(case-neutral, uses back-references) for a parsed pattern; unknown constructs are not."""
+    neutral, backrefs = True, False
+    for op, av in items:
+        if op in (_sre.LITERAL, _sre.NOT_LITERAL):
+            ok, refs = _neutral_char(av), False
+        elif op is _sre.IN:
+            ok, refs = all(_neutral_set_item(o, a) for o, a in av), False
+        elif op in (_sre.ANY, _sre.AT, _sre.CATEGORY):
+            ok, refs = True, False
+        elif op is _sre.BRANCH:
+            parts = [_neutral_items(p) for p in av[1]]
+            ok, refs = all(p[0] for p in parts), any(p[1] for p in parts)
+        elif op is _sre.SUBPATTERN:
+            _group, add_flags, del_flags, sub = av
+            ok, refs = _neutral_items(sub)
+            ok = ok and not add_flags and not del_flags
+        elif op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT, _sre.POSSESSIVE_REPEAT):
+            ok, refs = _neutral_items(av[2])
+        elif op in (_sre.ASSERT, _sre.ASSERT_NOT):
+            ok, refs = _neutral_items(av[1])
+        elif op is _sre.ATOMIC_GROUP:
+            ok, refs = _neutral_items(av)
+        elif op is _sre.GROUPREF:
+            # Compares with the group's own text, case-folded under the flag: the same on
+            # lower-case ASCII text.
+            ok, refs = True, True
+        elif op is _sre.GROUPREF_EXISTS:
+            parts = [_neutral_items(p) for p in av[1:] if p is not None]
+            ok, refs = all(p[0] for p in parts), True
+        else:
+            ok, refs = False, True
+        neutral, backrefs = neutral and ok, backrefs or refs
+    return neutral, backrefs
+
+
+def _neutral_set_item(op: Any, av: Any) -> bool:
+    if op is _sre.LITERAL:
+        return _neutral_char(av)
+    if op is _sre.RANGE:
+        low, high = av
+        return high - low < 0x10000 and all(_neutral_char(c) for c in range(low, high + 1))
+    return op in (_sre.NEGATE, _sre.CATEGORY)
+
+
+def _case_neutral(pattern: str) -> tuple[bool, bool]:
+    """Whether ``pattern`` matches lower-case ASCII text exactly as it does with IGNORECASE,
+    and whether it uses back-references (which a combined pattern would renumber)."""
+    try:
+        parsed = _sre_parse.parse(pattern, 0)
+    except re.error:
+        return False, True
+    neutral, backrefs = _neutral_items(parsed)
+    return neutral and not (parsed.state.flags & ~re.UNICODE), backrefs
+
+
+def _required(items: Any) -> frozenset[str] | None:
+    """Strings one of which every match of the parsed pattern contains; None when unknown.
+
+    A sequence needs what any one of its parts needs (the longest such part is taken), an
+    alternation one of what its branches need, a repeat of at least once what its body needs;
+    look-arounds, classes and the like need nothing known. Only for case-neutral patterns,
+    matched on lower-case ASCII text (where matching is case-sensitive in effect).
+    """
+    options: list[frozenset[str]] = []
+    run: list[str] = []
+    for op, av in [*items, (None, None)]:
+        if op is _sre.LITERAL:
+            run.append(chr(av))
+            continue
+        if run:
+            options.append(frozenset({"".join(run)}))
+            run = []
+        need: frozenset[str] | None = None
+        if op is _sre.SUBPATTERN and not av[1] and not av[2]:
+            need = _required(av[3])
+        elif op is _sre.ATOMIC_GROUP:
+            need = _required(av)
+        elif op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT, _sre.POSSESSIVE_REPEAT) and av[0] >= 1:
+            need = _required(av[2])
+        elif op is _sre.BRANCH:
+            branches = [_required(b) for b in av[1]]
+            if all(b is not None for b in branches):
+                need = frozenset().union(*(b for b in branches if b is not None))
+        if need:
+            options.append(need)
+    if not options:
+        return None
+    return max(options, key=lambda o: (min(map(len, o)), -len(o)))
+
+
+def _literals(pattern: str) -> tuple[str, ...] | None:
+    try:
+        need = _required(_sre_parse.parse(pattern, 0))
+    except re.error:
+        return None
+    if not need:
+        return None
+    # A string containing a shorter one adds nothing.
+    return tuple(sorted(s for s in need if not any(o != s and o in s for o in need)))
+
+
+def _prefilter(rules: Sequence[_Rule]) -> re.Pattern[str] | None:
+    """One alternation of every rule: it finds nothing exactly when no rule matches anywhere.
+
+    An alternation matches at a position when one of its branches does, and each branch is a
+    rule's whole pattern (look-arounds included), so a failed search proves that every rule's
+    own search fails. None (no prefilter) when a rule uses back-references, which would be
+    renumbered, or when the alternation does not compile.
+    """
+    if not rules or any(r.backrefs for r in rules):
+        return None
+    try:
+        return re.compile("|".join(f"(?:{r.regex.pattern})" for r in rules), re.IGNORECASE)
+    except re.error:
+        return None
+
+
+def _candidates(rules: Sequence[_Rule], norm: str) -> list[_Rule]:
+    """The rules that may match lower-case ASCII ``norm``: those whose literals it contains."""
+    contains = norm.__contains__
+    return [r for r in rules if r.literals is None or any(map(contains, r.literals))]
+
+
 class Classifier:
     """Applies one phrasebook (the parsed JSON of ``phrases.json``) to narratives."""
 
@@ -146,6 +297,10 @@ class Classifier:
         if clash:
             raise ValueError(f"phrasebook: duplicate rule ids {sorted(clash)}")
         self._load_language(spec.get("language", {}))
+        # Without a match of a concern or risk-to-life rule there is nothing to report (the
+        # "with concern" cues count only next to a concern), so most narratives stop here.
+        concerns = (*self._rules, *self._risk_to_life)
+        self._prefilter = _prefilter(concerns)
 
     @classmethod
     def from_file(cls, path: str | Path) -> Classifier:
@@ -193,11 +348,15 @@ class Classifier:
             if any(r.key == key for r in rules):
                 raise ValueError(f"phrasebook: duplicate rule id {key}")
             body = self._expand(_alternatives(entry.get("pattern"), key), key)
+            pattern = rf"(?<![\w'-])(?:{body})(?![\w-])"
             try:
-                regex = re.compile(rf"(?<![\w'-])(?:{body})(?![\w-])", re.IGNORECASE)
+                regex = re.compile(pattern, re.IGNORECASE)
             except re.error as exc:
                 raise ValueError(f"phrasebook: {key}: {exc}") from exc
-            rules.append(_Rule(key=key, category=category, regex=regex))
+            neutral, backrefs = _case_neutral(pattern)
+            ascii_regex = re.compile(pattern) if neutral else regex
+            literals = _literals(pattern) if neutral else None
+            rules.append(_Rule(key, category, regex, ascii_regex, backrefs, literals))
         return tuple(rules)
 
     def _load_language(self, raw: Any) -> None:
@@ -224,16 +383,29 @@ class Classifier:
         norm = _normalise(text)
         if not norm:
             return NO_CONCERN
+        # Lower-cased ASCII text has no upper-case letters, so case-neutral rules can skip
+        # re.IGNORECASE (see _case_neutral); any other text uses the rules as written.
+        ascii_text = norm.isascii()
+        if ascii_text:
+            rules: Sequence[_Rule] = _candidates(self._rules, norm)
+            risk_to_life: Sequence[_Rule] = _candidates(self._risk_to_life, norm)
+            if not rules and not risk_to_life:
+                return NO_CONCERN
+        else:
+            # One alternation of every rule is cheaper than each rule with re.IGNORECASE.
+            if self._prefilter is not None and self._prefilter.search(norm) is None:
+                return NO_CONCERN
+            rules, risk_to_life = self._rules, self._risk_to_life
         clauses = self._clauses(norm)
         starts = [c.start for c in clauses]
-        hits = self._hits(self._rules, norm, clauses, starts)
-        life = self._hits(self._risk_to_life, norm, clauses, starts)
+        hits = self._hits(rules, norm, clauses, starts, ascii_text)
+        life = self._hits(risk_to_life, norm, clauses, starts, ascii_text)
         categories = tuple(sorted({h.category for h in hits}))
         keys = {h.key for h in hits} | {h.key for h in life}
         near_concern = False
         if categories:
             flagged = {h.sentence for h in hits}
-            for cue in self._hits(self._with_concern, norm, clauses, starts):
+            for cue in self._hits(self._with_concern, norm, clauses, starts, ascii_text):
                 if any(abs(cue.sentence - s) <= 1 for s in flagged):
                     near_concern = True
                     keys.add(cue.key)
@@ -281,10 +453,12 @@ class Classifier:
         norm: str,
         clauses: Sequence[_Clause],
         starts: Sequence[int],
+        ascii_text: bool = False,
     ) -> list[_Hit]:
         hits: list[_Hit] = []
         for rule in rules:
-            for m in rule.regex.finditer(norm):
+            regex = rule.ascii_regex if ascii_text else rule.regex
+            for m in regex.finditer(norm):
                 at = bisect.bisect_right(starts, m.start()) - 1
                 if at < 0:
                     continue
