@@ -8,16 +8,29 @@ from typing import Any, BinaryIO, cast
 from flask import Request, Response, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from flask_smorest.fields import Upload
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema
 from webargs.flaskparser import FlaskParser
 from webargs.multidictproxy import MultiDictProxy
 from werkzeug.datastructures import CombinedMultiDict, FileStorage
 
 from hub.api.auth import require
+from hub.api.dataset_schemas import (
+    DATASET_404,
+    DATASET_EXAMPLE,
+    PUBLISHED_EXAMPLE,
+    RECEIPT_HEADER_DOC,
+    RELEASE_EXAMPLE,
+    SLUG_PARAMETER,
+    STORAGE_503,
+    DatasetPageSchema,
+    FeedArgs,
+    FeedPageSchema,
+    PublishedReleaseSchema,
+    PublishForm,
+    ReleasePageSchema,
+)
 from hub.api.docs import LIMIT_422, invalid_query_doc, problem_doc
 from hub.api.pagination import PageArgs, decode_cursor, encode_cursor, page_body
-from hub.api.schemas import PageSchema
 from hub.audit.receipts import RECEIPT_HEADER, receipt_header
 from hub.clock import utcnow
 from hub.errors import UnsupportedMediaType, ValidationFailed
@@ -61,150 +74,6 @@ blp = _Blueprint(
     __name__,
     url_prefix="/api/v1",
     description="Condition-specific datasets the regulator publishes, and who may receive them.",
-)
-
-SLUG_PARAMETER = {
-    "in": "path",
-    "name": "slug",
-    "description": "The dataset's slug: 3 to 60 lower-case letters, digits and hyphens.",
-    "schema": {"type": "string", "pattern": "^[a-z0-9-]{3,60}$"},
-}
-
-
-class FileUpload(Upload):
-    """A file part of a multipart body."""
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
-        if not isinstance(value, FileStorage):
-            raise ValidationError("Send the file as a file part named `file`.")
-        return value
-
-
-class PublishForm(Schema):
-    file = FileUpload(required=True, metadata={"description": "The release's file."})
-    title = fields.String(
-        load_default=None,
-        validate=validate.Length(min=1, max=200),
-        metadata={"description": "Required for a new dataset; replaces the title if given."},
-    )
-    condition_area = fields.String(
-        load_default=None,
-        validate=validate.Length(min=1, max=60),
-        metadata={"description": "Required for a new dataset (e.g. `cancer`); cannot change."},
-    )
-    description = fields.String(
-        load_default=None,
-        validate=validate.Length(max=10_000),
-        metadata={"description": "What the table holds; replaces the description if given."},
-    )
-    format = fields.String(
-        load_default=None,
-        validate=validate.OneOf(list(FORMATS)),
-        metadata={"description": "The file's format; by default its name's extension."},
-    )
-
-
-class ReleaseSchema(Schema):
-    version = fields.Integer(metadata={"description": "Numbered by the hub: 1, 2, ..."})
-    published_at = fields.DateTime()
-    sha256 = fields.String(metadata={"description": "Hex sha256 of the file; also its ETag."})
-    bytes = fields.Integer()
-    rows = fields.Integer(
-        allow_none=True, metadata={"description": "Data rows (header excluded); CSV only."}
-    )
-    format = fields.String(metadata={"description": f"One of: {', '.join(FORMATS)}."})
-    filename = fields.String()
-    file_url = fields.String(metadata={"description": "Where to download the file."})
-
-
-class PublishedReleaseSchema(ReleaseSchema):
-    slug = fields.String()
-    title = fields.String()
-    condition_area = fields.String()
-
-
-class ReleasePageSchema(PageSchema):
-    items = fields.List(fields.Nested(ReleaseSchema))
-
-
-class DatasetSchema(Schema):
-    slug = fields.String()
-    title = fields.String()
-    condition_area = fields.String()
-    description = fields.String()
-    created_at = fields.DateTime()
-    latest_version = fields.Integer(allow_none=True)
-    latest_published_at = fields.DateTime(allow_none=True)
-    releases_url = fields.String()
-
-
-class DatasetPageSchema(PageSchema):
-    items = fields.List(fields.Nested(DatasetSchema))
-
-
-class FeedArgs(PageArgs):
-    since = fields.String(
-        load_default=None,
-        validate=validate.Length(max=200),
-        metadata={
-            "description": "An ISO 8601 time (releases published after it) or the "
-            "`next_since` of an earlier answer. Leave out for every release."
-        },
-    )
-
-
-class FeedPageSchema(PageSchema):
-    items = fields.List(fields.Nested(PublishedReleaseSchema))
-    next_since = fields.String(
-        allow_none=True,
-        metadata={"description": "Pass as `since` on the next poll to get only newer releases."},
-    )
-
-
-_RELEASE_EXAMPLE: dict[str, Any] = {
-    "version": 2,
-    "published_at": "2026-03-02T09:00:00+00:00",
-    "sha256": "9f2c1e0b7a4d6c3e8f1a2b5c7d9e0f1a3b5c7d9e1f2a4b6c8d0e2f4a6b8c0d2e",
-    "bytes": 48213,
-    "rows": 412,
-    "format": "csv",
-    "filename": "cancer-patient-experience-2025.csv",
-    "file_url": "/api/v1/datasets/cancer-patient-experience/releases/2/file",
-}
-_PUBLISHED_EXAMPLE: dict[str, Any] = {
-    **_RELEASE_EXAMPLE,
-    "slug": "cancer-patient-experience",
-    "title": "Cancer patient experience by trust",
-    "condition_area": "cancer",
-}
-
-
-_DATASET_EXAMPLE: dict[str, Any] = {
-    "slug": "cancer-patient-experience",
-    "title": "Cancer patient experience by trust",
-    "condition_area": "cancer",
-    "description": "Survey results by NHS trust and question; one row per trust and question.",
-    "created_at": "2025-03-01T09:00:00+00:00",
-    "latest_version": 2,
-    "latest_published_at": "2026-03-02T09:00:00+00:00",
-    "releases_url": "/api/v1/datasets/cancer-patient-experience/releases",
-}
-_DATASET_404 = problem_doc(
-    "not-found",
-    "No such dataset, or the caller's agreement does not cover its condition area.",
-    detail="No such dataset among those your agreement covers.",
-    instance="/api/v1/datasets/cancer-patient-experience/releases",
-)
-_RECEIPT_HEADER_DOC = {
-    "description": "The delivery's audit receipt, `seq=<n>, hash=<hex>`; fetch "
-    "`GET /receipts/{seq}` to verify it.",
-    "schema": {"type": "string"},
-    "example": "seq=1841, hash=9f2c4e1ab37d5f60c8e2a9b4d1f7e3c5a0b6d8f2e4c1a3b5d7f9e0c2a4b6d8f1",
-}
-_STORAGE_503 = problem_doc(
-    "service-unavailable",
-    "The file store cannot be reached just now; try again shortly.",
-    detail="The file cannot be reached just now. Try again shortly.",
 )
 
 
@@ -251,9 +120,7 @@ class Datasets(MethodView):
         "version. Without an agreement in force the answer is 403 `agreement-required`.",
     )
     @blp.arguments(PageArgs, location="query")
-    @blp.response(
-        200, DatasetPageSchema, example={"items": [_DATASET_EXAMPLE], "next_cursor": None}
-    )
+    @blp.response(200, DatasetPageSchema, example={"items": [DATASET_EXAMPLE], "next_cursor": None})
     @blp.alt_response(422, **invalid_query_doc("/api/v1/datasets", *LIMIT_422))
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """The datasets the caller's agreement in force covers (the regulator: all), by slug."""
@@ -300,7 +167,7 @@ class Feed(MethodView):
         200,
         FeedPageSchema,
         example={
-            "items": [_PUBLISHED_EXAMPLE],
+            "items": [PUBLISHED_EXAMPLE],
             "next_cursor": None,
             "next_since": "WyIyMDI2LTAzLTAyVDA5OjAwOjAwKzAwOjAwIiwiOWYyYyJd",
         },
@@ -340,10 +207,8 @@ class Releases(MethodView):
         "its `ETag`), size, row count and download URL.",
     )
     @blp.arguments(PageArgs, location="query")
-    @blp.response(
-        200, ReleasePageSchema, example={"items": [_RELEASE_EXAMPLE], "next_cursor": None}
-    )
-    @blp.alt_response(404, **_DATASET_404)
+    @blp.response(200, ReleasePageSchema, example={"items": [RELEASE_EXAMPLE], "next_cursor": None})
+    @blp.alt_response(404, **DATASET_404)
     @blp.alt_response(
         422, **invalid_query_doc("/api/v1/datasets/cancer-patient-experience/releases", *LIMIT_422)
     )
@@ -380,7 +245,7 @@ class Releases(MethodView):
     @blp.response(
         201,
         PublishedReleaseSchema,
-        example=_PUBLISHED_EXAMPLE,
+        example=PUBLISHED_EXAMPLE,
         headers={
             "Location": {
                 "description": "Where to download the new file.",
@@ -406,7 +271,7 @@ class Releases(MethodView):
             errors={"title": ["A new dataset needs a title."]},
         ),
     )
-    @blp.alt_response(503, **_STORAGE_503)
+    @blp.alt_response(503, **STORAGE_503)
     def post(self, form: dict[str, Any], slug: str) -> tuple[dict[str, Any], dict[str, str]]:
         """Publish the next version of a dataset (a new slug needs a title and condition area)."""
         upload: FileStorage = form["file"]
@@ -465,7 +330,7 @@ class ReleaseFile(MethodView):
                 "description": "`attachment` with the file's name.",
                 "schema": {"type": "string"},
             },
-            RECEIPT_HEADER: _RECEIPT_HEADER_DOC,
+            RECEIPT_HEADER: RECEIPT_HEADER_DOC,
         },
     )
     @blp.alt_response(
@@ -482,7 +347,7 @@ class ReleaseFile(MethodView):
         description="On S3: a short-lived presigned URL in `Location`.",
         headers={
             "Location": {"description": "The presigned URL.", "schema": {"type": "string"}},
-            RECEIPT_HEADER: _RECEIPT_HEADER_DOC,
+            RECEIPT_HEADER: RECEIPT_HEADER_DOC,
         },
     )
     @blp.alt_response(304, description="`If-None-Match` matched: the caller has this file.")
@@ -495,7 +360,7 @@ class ReleaseFile(MethodView):
             instance="/api/v1/datasets/cancer-patient-experience/releases/9/file",
         ),
     )
-    @blp.alt_response(503, **_STORAGE_503)
+    @blp.alt_response(503, **STORAGE_503)
     def get(self, slug: str, version: int) -> Response:
         """Download a release's file; every download is recorded as a delivery."""
         actor = current_actor()
