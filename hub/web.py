@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import uuid
 
+import sqlalchemy as sa
 from flask import Flask, Response, current_app, g, request
 from sqlalchemy.orm import Session
 
 from hub.actor import Actor
 from hub.context import HubContext
+
+log = logging.getLogger(__name__)
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._\-]{1,64}$")
 
@@ -71,5 +75,11 @@ def init_request_handling(app: Flask) -> None:
     def _close_session(_exc: BaseException | None) -> None:
         session: Session | None = g.pop("_db_session", None)
         if session is not None:
-            # Anything not committed by the view is rolled back here.
-            session.close()
+            # Anything not committed by the view is rolled back here. A connection the database
+            # dropped cannot even roll back: its transaction is gone already, so the connection
+            # is discarded rather than failing a request that has its answer (a 503) by now.
+            try:
+                session.close()
+            except sa.exc.DBAPIError as exc:
+                log.warning("database connection lost ending a request: %s", type(exc).__name__)
+                session.invalidate()

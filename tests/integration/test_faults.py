@@ -67,7 +67,9 @@ def cut_connection(session: Session) -> None:
     pid = conn.execute(sa.text("SELECT pg_backend_pid()")).scalar_one()
     engine = make_engine(str(conn.engine.url.render_as_string(hide_password=False)))
     try:
-        with engine.connect() as admin:
+        # Autocommit: within one transaction pg_stat_activity is a snapshot taken at its first
+        # read, so polling it there would never see the server process go.
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as admin:
             admin.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
 
             def gone() -> bool:
@@ -125,6 +127,33 @@ def test_a_batch_that_loses_the_database_is_a_503_keeps_nothing_and_a_retry_succ
     assert (hub.count(ExperienceRecord), hub.count(Submission)) == (5, 1)
     with transaction(hub.factory) as session:
         assert verify(session).ok
+
+
+def test_a_connection_that_cannot_even_roll_back_still_lets_the_answer_out(hub, monkeypatch):
+    """The database can drop a connection after the view has answered: ending the request's
+    session then fails too, and the connection is thrown away instead of failing the request."""
+    partner = member(hub, "charity")
+    client = hub.client()
+    headers = partner.headers(client)
+    real_close = Session.close
+    invalidated: list[Session] = []
+
+    def close_on_a_dead_connection(session: Session) -> None:
+        monkeypatch.setattr(Session, "close", real_close)
+        raise sa.exc.OperationalError("ROLLBACK", {}, Exception("terminating connection"))
+
+    def invalidate(session: Session) -> None:
+        invalidated.append(session)
+        real_close(session)
+
+    monkeypatch.setattr(Session, "close", close_on_a_dead_connection)
+    monkeypatch.setattr(Session, "invalidate", invalidate)
+
+    answer = client.get("/api/v1/experiences", headers=headers)
+
+    assert answer.status_code == 200
+    assert len(invalidated) == 1
+    assert client.get("/api/v1/experiences", headers=headers).status_code == 200
 
 
 def test_after_the_database_restarts_the_next_request_gets_a_fresh_connection(hub):
