@@ -179,15 +179,6 @@ class Referral(MethodView):
         example={"reason": "Referred to Exampleshire County Council adult safeguarding team."},
     )
     @blp.response(200, SafeguardingAlertSchema, example=_REFERRED_EXAMPLE)
-    @blp.alt_response(
-        400,
-        **problem_doc(
-            "bad-request",
-            "The body is not valid JSON.",
-            detail="Bad request",
-            errors={"_schema": ["Invalid JSON body."]},
-        ),
-    )
     @blp.alt_response(404, **_NOT_FOUND)
     @blp.alt_response(
         422,

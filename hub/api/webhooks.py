@@ -194,16 +194,6 @@ class Endpoints(MethodView):
         },
     )
     @blp.alt_response(
-        400,
-        **problem_doc(
-            "bad-request",
-            "The body is not valid JSON.",
-            detail="Bad request",
-            instance="/api/v1/webhooks",
-            errors={"_schema": ["Invalid JSON body."]},
-        ),
-    )
-    @blp.alt_response(
         422,
         **problem_doc(
             "validation-failed",
