@@ -16,17 +16,14 @@ from hub.api.pagination import PageArgs, decode_cursor, page_body
 from hub.api.schemas import PageSchema
 from hub.audit.queries import (
     EventFilter,
-    count_events,
-    csv_lines,
     event_dict,
-    iter_events,
+    export_csv,
     list_events,
 )
-from hub.audit.services import record
 from hub.jobs.keys import describe_keys, verification_keys
 from hub.jobs.seal import describe_seal, list_seals, verify_all
 from hub.storage import attachment_disposition
-from hub.web import current_actor, db, hub_context
+from hub.web import commit, current_actor, db, hub_context
 
 blp = Blueprint(
     "audit",
@@ -301,18 +298,9 @@ class AuditEvents(MethodView):
 
 
 def _export(where: EventFilter) -> Response:
-    session = db()
-    rows = count_events(session, where)
-    record(
-        session,
-        current_actor(),
-        "audit.exported",
-        object_type="audit_log",
-        details={"filters": where.to_dict(), "rows": rows, "format": "csv"},
-    )
-    session.commit()
-    body = stream_with_context(csv_lines(iter_events(session, where)))
-    response = Response(body, mimetype=CSV)
+    lines = export_csv(db(), current_actor(), where)
+    commit()  # the export is on record before any line leaves
+    response = Response(stream_with_context(lines), mimetype=CSV)
     response.headers["Content-Disposition"] = attachment_disposition("audit-events.csv")
     return response
 

@@ -13,8 +13,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from hub.actor import Actor
 from hub.audit.chain import CHAINED_FIELDS, canonical_json, format_time
 from hub.audit.models import AuditEvent
+from hub.audit.services import record
 from hub.paging import keyset_page
 
 CSV_COLUMNS = (
@@ -150,3 +152,16 @@ def csv_lines(events: Iterable[AuditEvent], rows_per_chunk: int = 500) -> Iterat
             buffer.truncate()
             pending = 0
     yield buffer.getvalue().encode("utf-8")
+
+
+def export_csv(session: Session, actor: Actor, where: EventFilter) -> Iterator[bytes]:
+    """Record the export of the log (``audit.exported``, with its filters and row count) and give
+    its formula-safe CSV lines, read lazily: the caller commits, then streams them."""
+    record(
+        session,
+        actor,
+        "audit.exported",
+        object_type="audit_log",
+        details={"filters": where.to_dict(), "rows": count_events(session, where), "format": "csv"},
+    )
+    return csv_lines(iter_events(session, where))

@@ -13,8 +13,7 @@ from sqlalchemy.orm import Session
 
 from hub.api.pagination import decode_cursor, encode_cursor
 from hub.audit.models import AuditEvent
-from hub.audit.queries import EventFilter, count_events, csv_lines, iter_events, list_events
-from hub.audit.services import record
+from hub.audit.queries import EventFilter, export_csv, list_events
 from hub.audit.timeline import (
     chain_status,
     checked_upto,
@@ -33,7 +32,7 @@ from hub.portal import bp
 from hub.portal.auth import current_portal_actor, role_required
 from hub.portal.pages import AUDITOR_ROLES
 from hub.storage.base import attachment_disposition
-from hub.web import db, hub_context
+from hub.web import commit, db, hub_context
 
 PAGE_SIZE = 50
 RUNS_PAGE_SIZE = 50
@@ -168,18 +167,9 @@ def audit_export() -> Response:
     where, errors = _event_filter(_filter_values())
     if errors:
         raise ValidationFailed(next(iter(errors.values())))
-    session = db()
-    record(
-        session,
-        current_portal_actor(),
-        "audit.exported",
-        object_type="audit_log",
-        details={"filters": where.to_dict(), "rows": count_events(session, where), "format": "csv"},
-    )
-    session.commit()
-    response = Response(
-        stream_with_context(csv_lines(iter_events(session, where))), mimetype="text/csv"
-    )
+    lines = export_csv(db(), current_portal_actor(), where)
+    commit()  # the export is on record before any line leaves
+    response = Response(stream_with_context(lines), mimetype="text/csv")
     response.headers["Content-Disposition"] = attachment_disposition("audit-events.csv")
     return response
 
