@@ -63,6 +63,13 @@ class Settings:
     raw_retention_days: int = field(
         default=365, metadata={"doc": "Days a raw narrative is kept before only the redacted copy."}
     )
+    spacy_model: str = field(
+        default="",
+        metadata={
+            "doc": "Installed spaCy pipeline package whose PERSON entities join name redaction "
+            "(empty: none; never downloaded). See docs/privacy.md."
+        },
+    )
     csv_max_bytes: int = field(default=50 * 1024 * 1024, metadata={"doc": "Largest CSV upload."})
     csv_max_rows: int = field(default=200_000, metadata={"doc": "Most data rows in one CSV."})
     max_request_bytes: int = field(

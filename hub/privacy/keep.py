@@ -1,0 +1,200 @@
+"""Keep-lists: places, wards, drugs, services and charities that must survive redaction.
+
+A :class:`KeepList` matches whole phrases word by word (folded, so case, accents and
+apostrophes do not matter) with a trie, so finding every phrase costs one walk per word of at
+most the longest phrase's length, whatever the number of phrases. Phrases come in two
+strengths:
+
+* protected: services, charities, conditions named after people, drugs, multi-word places and
+  the registry's location names. Nothing inside one is redacted.
+* weak: single-word places ("Preston", "Lincoln"). They keep a word that is only a surname or
+  unknown, but yield to a given name ("Shirley") and to any sign of a person ("Mr Preston").
+
+The registry's location names are injected (:meth:`KeepList.with_phrases`), so this module
+stays free of the database; the hub caches the combined list per process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+
+from hub.privacy.lexicon import lexicon
+from hub.privacy.text import Word, words
+
+MAX_PHRASE_WORDS = 8
+
+# Services, roles and teams people name in feedback; several are named after people.
+SERVICES = (
+    "NHS", "NHS 111", "111", "999", "A&E", "GP", "PALS", "CAMHS", "IAPT", "NHS Talking Therapies",
+    "district nurses", "district nurse", "health visitor", "health visitors",
+    "Macmillan", "Macmillan nurse", "Macmillan nurses", "Marie Curie", "Marie Curie nurse",
+    "Marie Curie nurses", "Admiral nurse", "Admiral nurses", "Sue Ryder", "Hospice at Home",
+    "Florence Nightingale", "Nightingale", "St John Ambulance", "Red Cross", "Meals on Wheels",
+    "Healthwatch", "Care Quality Commission", "CQC", "Ombudsman", "Patient Advice and Liaison",
+    "crisis team", "home treatment team", "early intervention", "memory clinic", "Zimmer frame",
+    "Zimmer", "Velcro", "Hoyer", "Hoyer hoist", "Heimlich", "X-ray", "X-rays",
+)  # fmt: skip
+# National chains of pharmacies, opticians, dentists and care providers.
+CHAINS = (
+    "Boots", "Lloyds", "Lloyds Pharmacy", "LloydsPharmacy", "Superdrug", "Well Pharmacy",
+    "Rowlands", "Day Lewis", "Asda", "Tesco", "Sainsbury's", "Morrisons", "Specsavers",
+    "Vision Express", "Bupa", "Nuffield Health", "Spire", "HC-One", "Barchester",
+    "Four Seasons", "Care UK", "Anchor", "Hallmark", "Mears", "Allied Healthcare",
+    "Home Instead", "Caremark", "Helping Hands", "Bluebird Care", "Right at Home", "Agincare",
+    "Sanctuary", "MHA", "Priory", "Cygnet", "Elysium", "Turning Point", "Mydentist",
+    "Portman", "Circle Health", "Ramsay", "Practice Plus", "Kooth", "Babylon", "Livi",
+)  # fmt: skip
+CHARITIES = (
+    "Age UK", "Mind", "Carers UK", "Carers Trust", "Samaritans", "Citizens Advice",
+    "Alzheimer's Society", "Dementia UK", "Mencap", "Scope", "Sense", "Shelter", "Crisis",
+    "Barnardo's", "NSPCC", "Rethink", "Rethink Mental Illness", "Turning Point", "Leonard Cheshire",
+    "RNIB", "RNID", "Action on Hearing Loss", "Guide Dogs", "Diabetes UK", "Cancer Research UK",
+    "Maggie's", "Teenage Cancer Trust", "Parkinson's UK", "Stroke Association",
+    "British Heart Foundation", "British Red Cross", "Papyrus", "Shout", "Cruse",
+    "Cruse Bereavement Support", "Relate", "Headway", "MND Association",
+    "Motor Neurone Disease Association",
+    "Marie Stopes", "MSI", "Refuge", "Women's Aid", "Victim Support", "Mermaids",
+    "Stonewall", "Mumsnet", "Home-Start", "Sure Start", "Salvation Army", "Trussell Trust",
+    "Independent Age", "Contact the Elderly", "The Silver Line", "Silver Line", "Re-engage",
+    "Royal Voluntary Service", "Anxiety UK", "Beat", "YoungMinds", "Young Minds", "Kooth",
+    "Childline", "Hope Again", "Bliss", "Tommy's", "Birthrights", "Autism Society",
+    "National Autistic Society", "Down's Syndrome Association", "Epilepsy Action",
+    "Asthma + Lung UK", "Asthma UK", "Kidney Care UK", "Bowel Cancer UK", "Prostate Cancer UK",
+    "Breast Cancer Now", "Macmillan Cancer Support", "Sue Ryder", "St Christopher's",
+    "Marie Curie Cancer Care", "Veterans UK", "Help for Heroes", "SSAFA", "Gingerbread",
+)  # fmt: skip
+# Conditions, signs and tests named after people.
+EPONYMS = (
+    "Alzheimer's", "Alzheimers", "Parkinson's", "Parkinsons", "Crohn's", "Crohns", "Huntington's",
+    "Down's syndrome", "Downs syndrome", "Asperger's", "Aspergers", "Addison's", "Cushing's",
+    "Hodgkin", "Hodgkin's", "non-Hodgkin", "Tourette's", "Tourettes", "Bell's palsy",
+    "Guillain-Barré", "Raynaud's", "Sjögren's", "Graves'", "Hashimoto's", "Meniere's",
+    "Ménière's", "Creutzfeldt-Jakob", "Lewy body", "Lewy bodies", "Pick's disease", "Wernicke",
+    "Korsakoff", "Ehlers-Danlos", "Marfan", "Kawasaki", "Legionnaires'", "Apgar", "Glasgow",
+    "Caesarean", "Caesar", "Braxton Hicks", "Bartholin's", "Baker's cyst", "Achilles", "Fallopian",
+    "Eustachian", "Petri", "Pap", "Foley", "Hickman", "Picc", "Doppler", "Holter", "Epley",
+)  # fmt: skip
+# Nations, regions and counties of the United Kingdom (GeoNames lists towns, not these).
+REGIONS = (
+    "England", "Scotland", "Wales", "Northern Ireland", "Ireland", "Great Britain", "Britain",
+    "United Kingdom", "UK", "North East", "North West", "Yorkshire", "Yorkshire and the Humber",
+    "East Midlands", "West Midlands", "Midlands", "East of England", "South East", "South West",
+    "London", "Greater London", "Greater Manchester", "Merseyside", "Tyne and Wear",
+    "West Yorkshire", "South Yorkshire", "North Yorkshire", "East Yorkshire", "Lancashire",
+    "Cumbria", "Cheshire", "Derbyshire", "Nottinghamshire", "Lincolnshire", "Leicestershire",
+    "Rutland", "Northamptonshire", "Staffordshire", "Shropshire", "Herefordshire",
+    "Worcestershire", "Warwickshire", "Gloucestershire", "Oxfordshire", "Buckinghamshire",
+    "Bedfordshire", "Hertfordshire", "Cambridgeshire", "Norfolk", "Suffolk", "Essex", "Kent",
+    "Surrey", "Sussex", "East Sussex", "West Sussex", "Hampshire", "Isle of Wight", "Berkshire",
+    "Wiltshire", "Dorset", "Somerset", "Devon", "Cornwall", "Durham", "County Durham",
+    "Northumberland", "Cleveland", "Teesside", "Humberside", "Avon", "Bristol", "Cotswolds",
+    "the Lakes", "Lake District", "Peak District", "Highlands", "Fife", "Lothian", "Ayrshire",
+    "Gwynedd", "Powys", "Ceredigion", "Pembrokeshire", "Carmarthenshire", "Glamorgan", "Gwent",
+    "Anglesey", "Denbighshire", "Flintshire", "Wrexham", "Antrim", "Belfast", "Tyrone",
+    "Middlesex", "Home Counties", "Black Country", "Potteries", "Wirral", "Fens",
+    # London's boroughs (GeoNames counts them within London, not as places of their own)
+    "Barking", "Dagenham", "Barnet", "Bexley", "Brent", "Bromley", "Camden", "Croydon",
+    "Ealing", "Enfield", "Greenwich", "Hackney", "Hammersmith", "Fulham", "Haringey", "Harrow",
+    "Havering", "Hillingdon", "Hounslow", "Islington", "Kensington", "Chelsea", "Kingston",
+    "Kingston upon Thames", "Lambeth", "Lewisham", "Merton", "Newham", "Redbridge", "Richmond",
+    "Southwark", "Sutton", "Tower Hamlets", "Waltham Forest", "Wandsworth", "Westminster",
+    "City of London",
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class KeepMatch:
+    """Words ``first`` to ``last`` (inclusive) form a phrase to keep."""
+
+    first: int
+    last: int
+    protected: bool
+
+
+def _phrase_keys(phrase: str) -> tuple[str, ...]:
+    return tuple(w.key for w in words(phrase))
+
+
+@dataclass(frozen=True)
+class KeepList:
+    """Phrases to keep, as a trie over folded words; build once, share, never mutate."""
+
+    _trie: dict[str, object] = field(default_factory=dict, repr=False)
+    size: int = 0
+
+    @classmethod
+    def build(
+        cls, protected: Iterable[str], weak: Iterable[str] = (), *, into: KeepList | None = None
+    ) -> KeepList:
+        """A keep-list of the phrases given (single words from ``weak`` yield to names)."""
+        trie: dict[str, object] = _copy(into._trie) if into is not None else {}
+        size = into.size if into is not None else 0
+        for strength, phrases in ((True, protected), (False, weak)):
+            for phrase in phrases:
+                keys = _phrase_keys(phrase)
+                if not keys or len(keys) > MAX_PHRASE_WORDS:
+                    continue
+                node = trie
+                for key in keys:
+                    node = node.setdefault(key, {})  # type: ignore[assignment]
+                # Several words are always protected; a single word only when said so.
+                node[""] = bool(node.get("")) or strength or len(keys) > 1
+                size += 1
+        return cls(trie, size)
+
+    def with_phrases(self, phrases: Iterable[str], weak: Iterable[str] = ()) -> KeepList:
+        """A new keep-list with these phrases added (the registry's location names)."""
+        return KeepList.build(phrases, weak, into=self)
+
+    def find(self, words: Sequence[Word]) -> list[KeepMatch]:
+        """The longest phrase starting at each word, left to right, never overlapping."""
+        found: list[KeepMatch] = []
+        i = 0
+        while i < len(words):
+            node: dict[str, object] = self._trie
+            best: KeepMatch | None = None
+            j = i
+            while j < len(words) and j - i < MAX_PHRASE_WORDS:
+                if j > i and words[j].sentence_start:
+                    break  # phrases may span "&", "+" or a comma, never a full stop
+                nxt = node.get(words[j].key)
+                if not isinstance(nxt, dict):
+                    break
+                node = nxt
+                if "" in node:
+                    best = KeepMatch(i, j, bool(node[""]))
+                j += 1
+            if best is not None:
+                found.append(best)
+                i = best.last + 1
+            else:
+                i += 1
+        return found
+
+
+def _copy(trie: dict[str, object]) -> dict[str, object]:
+    return {k: _copy(v) if isinstance(v, dict) else v for k, v in trie.items()}
+
+
+@cache
+def default_keep_list() -> KeepList:
+    """Services, charities, eponyms, regions, drugs and the United Kingdom's places."""
+    lex = lexicon()
+    places = (*REGIONS, *lex.places)
+    return KeepList.build(
+        (
+            *SERVICES,
+            *CHARITIES,
+            *CHAINS,
+            *EPONYMS,
+            *lex.drugs,
+            *(p for p in places if _several(p)),
+        ),
+        (p for p in places if not _several(p)),
+    )
+
+
+def _several(phrase: str) -> bool:
+    return len(_phrase_keys(phrase)) > 1

@@ -1,0 +1,172 @@
+"""The vocabulary of the name rules: titles, roles, relations, place words, function words.
+
+Written from general knowledge of how people in England write about care, never from a corpus.
+"""
+
+from __future__ import annotations
+
+import re
+
+TITLES = frozenset(
+    {
+        "dr", "doctor", "mr", "mrs", "ms", "miss", "mx", "prof", "professor", "sir", "dame",
+        "rev", "revd", "reverend", "fr", "father", "sr", "madam", "madame", "mister", "master",
+        "lady", "lord", "cllr", "councillor"
+    }
+)  # fmt: skip
+ROLES = frozenset(
+    {
+        "nurse", "sister", "matron", "carer", "caregiver", "midwife", "consultant", "surgeon",
+        "receptionist", "paramedic", "physio", "physiotherapist", "therapist", "ot", "porter",
+        "pharmacist", "manager", "psychiatrist", "psychologist", "dentist", "optician",
+        "registrar", "gp", "counsellor", "counselor", "keyworker", "advocate", "student",
+        "cleaner", "chef", "cook", "driver", "volunteer", "coordinator", "supervisor", "deputy",
+        "director", "owner", "boss", "hca", "assistant", "officer", "practitioner", "visitor",
+        "navigator", "administrator", "secretary", "technician", "radiographer", "sonographer",
+        "anaesthetist", "anesthetist", "worker", "staff", "support", "lead", "senior", "junior",
+        "doc", "medic", "houseman", "hygienist", "podiatrist", "chiropodist", "dietitian",
+        "dietician", "pa", "healthcare", "chaplain", "clinician", "specialist", "sw",
+        "socialworker", "mentor", "teacher", "tutor", "interpreter", "translator", "agency",
+        "bank"
+    }
+)  # fmt: skip
+RELATIONS = frozenset(
+    {
+        "husband", "wife", "partner", "son", "daughter", "mum", "mam", "mom", "mother", "mummy",
+        "mommy", "dad", "daddy", "father", "brother", "sister", "grandson", "granddaughter",
+        "grandmother", "grandfather", "nan", "nana", "nanna", "nanny", "gran", "granny",
+        "grandma", "grandad", "granddad", "grandpa", "aunt", "auntie", "aunty", "uncle",
+        "niece", "nephew", "cousin", "friend", "neighbour", "neighbor", "fiance", "fiancee",
+        "boyfriend", "girlfriend", "stepson", "stepdaughter", "stepmother", "stepfather",
+        "stepmum", "stepdad", "child", "baby", "twin", "sibling", "colleague", "flatmate",
+        "housemate", "lodger", "mate", "pal", "bestie", "hubby", "missus", "wifey", "spouse",
+        "mother-in-law", "father-in-law", "son-in-law", "daughter-in-law", "sister-in-law",
+        "brother-in-law", "godmother", "godfather", "goddaughter", "godson", "kid", "kids",
+        "boy", "girl", "lad", "lass", "bloke", "man", "woman", "lady", "gentleman", "gent",
+        "resident", "patient", "client", "service-user"
+    }
+)  # fmt: skip
+INTRODUCERS = frozenset(
+    {
+        "called", "named", "nicknamed", "aka"
+    }
+)  # fmt: skip
+WEAK_INTRODUCERS = frozenset(
+    {
+        "im", "this", "meet", "dear", "hi", "hello", "thanks", "regards", "cheers",
+        "love"
+    }
+)  # fmt: skip
+# Words that follow a name at the start of a sentence: "Grace said", "Will was".
+FOLLOWERS = frozenset(
+    {
+        "said", "says", "told", "tells", "asked", "asks", "was", "is", "has", "had", "came",
+        "comes", "come", "helped", "helps", "and", "who", "did", "does", "explained",
+        "explains", "rang", "rings", "phoned", "phones", "visited", "visits", "took", "takes",
+        "gave", "gives", "looked", "looks", "made", "makes", "kept", "keeps", "went", "goes",
+        "left", "brought", "brings", "always", "never", "also", "just", "wasnt", "isnt",
+        "hasnt", "didnt", "doesnt", "would", "could", "will", "can", "should", "must",
+        "might", "got", "gets", "sat", "sits", "stayed", "stays", "arrived", "arrives",
+        "sorted", "sorts", "spoke", "speaks", "shouted", "shouts", "refused", "refuses"
+    }
+)  # fmt: skip
+# After "my son", a word that is also a verb is a name only before these: "my son will said".
+STRICT_FOLLOWERS = frozenset(
+    {
+        "said", "says", "told", "tells", "asked", "asks", "who", "was", "is", "has", "had",
+        "and"
+    }
+)  # fmt: skip
+# A single-word place after these is the place, even when it is also a given name.
+PLACE_LOCATIVES = frozenset(
+    {
+        "in", "near", "outside", "around", "across", "throughout", "nr"
+    }
+)  # fmt: skip
+PLACE_PREFIXES = frozenset(
+    {
+        "st", "saint", "queen", "king", "prince", "princess", "royal", "mount", "port", "north",
+        "south", "east", "west", "upper", "lower", "great", "new", "old", "central"
+    }
+)  # fmt: skip
+PLACE_SUFFIXES = frozenset(
+    {
+        "hospital", "ward", "unit", "centre", "center", "clinic", "surgery", "practice",
+        "trust", "home", "lodge", "court", "hall", "manor", "park", "road", "street", "lane",
+        "avenue", "close", "drive", "way", "place", "gardens", "terrace", "crescent", "square",
+        "wing", "building", "block", "suite", "hospice", "infirmary", "school", "college",
+        "university", "station", "pharmacy", "memorial", "foundation", "house", "grange",
+        "view", "villa", "villas", "mews", "rise", "hill", "green", "wood", "field", "fields",
+        "gate", "cross", "church", "chapel", "library", "institute", "nursing", "residential",
+        "care", "medical", "health", "day", "general", "royal", "maritime", "valley",
+        "homecare", "healthcare", "dental", "dentist", "dentists", "opticians", "services",
+        "service", "plus", "group", "ltd", "limited", "partnership", "partners", "associates",
+        "society", "association", "network", "team", "ambulance", "chemist",
+        "chemists"
+    }
+)  # fmt: skip
+# Suffixes that are also common surnames: "on Grace Ward" is a ward, "Sandra Ward" a person.
+AMBIGUOUS_SUFFIXES = frozenset(
+    {
+        "ward", "house", "hall", "lane", "court", "park", "wood", "field", "hill", "green",
+        "gate"
+    }
+)  # fmt: skip
+LOCATIVES = frozenset(
+    {
+        "on", "in", "at", "to", "from", "onto", "into", "the", "of", "off", "near", "via",
+        "round", "around", "through", "towards", "across", "opposite", "behind", "outside",
+        "inside", "up", "down"
+    }
+)  # fmt: skip
+CALENDAR = frozenset(
+    {
+        "january", "february", "march", "april", "may", "june", "july", "august", "september",
+        "october", "november", "december", "monday", "tuesday", "wednesday", "thursday",
+        "friday", "saturday", "sunday", "christmas", "easter"
+    }
+)  # fmt: skip
+# Words that are given names in some language but, capitalised, are almost never people here.
+NOT_NAMES = frozenset(
+    {
+        "christian", "jesus", "christ", "god", "allah", "buddha", "muslim", "hindu", "sikh",
+        "jewish", "catholic", "english", "british", "welsh", "scottish", "irish", "polish",
+        "nurse", "doctor", "i"
+    }
+)  # fmt: skip
+# Endings of English words (and of medical ones no everyday list holds), never of names.
+_WORDLIKE = re.compile(
+    r"(?:ology|ologies|ics|itis|osis|ectomy|otomy|oscopy|ography|therapy|iatry|iatrics|ation"
+    r"|ations|ment|ments|ness|ity|ism|isms|ical|ive|ous|ary|ery|ings|ised|ized|ising|izing)$"
+)
+# A short number, or what redaction left of a date or number (so redacting twice changes nothing).
+_NUMBER_AFTER = re.compile(
+    r"\s?(?:[0-9]{1,3}[A-Za-z]?(?![0-9])|\[(?:DATE|DATE_OF_BIRTH|PHONE|NHS_NUMBER|NI_NUMBER)\])"
+)
+_TITLE_GAP = re.compile(r"\.?\s{1,2}|\.")
+_ROLE_GAP = re.compile(r",?\s{1,2}|\s?[-–:(]\s?")
+_LIST_GAP = re.compile(r",\s{1,2}|\s{1,2}")
+
+# Words that never continue a name, even written with a capital ("Sandra Was Lovely").
+FUNCTION_WORDS = frozenset(
+    {
+        "a", "an", "the", "and", "or", "but", "nor", "so", "yet", "for", "of", "to", "in", "on",
+        "at", "by", "from", "with", "without", "into", "onto", "about", "over", "under",
+        "after", "before", "since", "until", "as", "than", "then", "that", "this", "these",
+        "those", "there", "here", "who", "whom", "whose", "which", "what", "when", "where",
+        "why", "how", "i", "me", "my", "mine", "we", "us", "our", "you", "your", "he", "him",
+        "his", "she", "her", "it", "its", "they", "them", "their", "is", "am", "are", "was",
+        "were", "be", "been", "being", "has", "have", "had", "do", "does", "did", "would",
+        "shall", "should", "can", "could", "might", "must", "not", "no", "yes", "if", "all",
+        "any", "some", "each", "every", "both", "either", "neither", "also", "just", "only",
+        "very", "too", "again", "still", "even", "ever", "never", "always", "often", "said",
+        "says", "told", "asked", "came", "went", "got", "get", "gets", "please", "thanks",
+        "thank", "hi", "hello", "dear", "regards", "cheers", "ok", "okay"
+    }
+)  # fmt: skip
+CALENDAR_SHORT = frozenset(
+    {
+        "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
+        "mon", "tue", "tues", "wed", "thu", "thur", "thurs", "fri", "sat", "sun"
+    }
+)  # fmt: skip
