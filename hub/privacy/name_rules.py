@@ -54,6 +54,9 @@ class Labeller:
         self.ws = ws
         self.lex = lex
         self.label = [0] * len(ws)
+        # Each word is looked up once; the passes below read these.
+        self.given = [self._known(i, lex.given) for i in range(len(ws))]
+        self.named = [g or self._known(i, lex.surnames) for i, g in enumerate(self.given)]
         self.weak_place = [False] * len(ws)
         for m in kept:
             if m.protected and not (m.first == m.last and self._titled(m.first)):
@@ -67,10 +70,10 @@ class Labeller:
     # --- what a word is -------------------------------------------------------------------
 
     def _given(self, i: int) -> bool:
-        return self._known(i, self.lex.given)
+        return self.given[i]
 
     def _name(self, i: int) -> bool:
-        return self._known(i, self.lex.given) or self._known(i, self.lex.surnames)
+        return self.named[i]
 
     def _known(self, i: int, table: frozenset[str]) -> bool:
         key = self.ws[i].key
@@ -234,7 +237,7 @@ class Labeller:
         ordinary = self._ordinary(i)
         if self._titled(i):
             return (w.capitalised or w.shouted) or named or not ordinary
-        if self._after_role(i) or self._introduced(i):
+        if (self._after_role(i) or self._introduced(i)) and not self._acronym(i):
             if w.capitalised or w.shouted:
                 return named or not self._everyday(i)
             if named and not ordinary:

@@ -17,6 +17,7 @@ inside it).
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -58,6 +59,7 @@ _RANK = {entity: n for n, entity in enumerate(ENTITIES)}
 # address is at most 254) lies whole inside one window.
 CHUNK = 1024
 OVERLAP = 256
+_DIGIT_OR_AT = re.compile(r"[0-9@]")
 
 __all__ = [
     "DATE",
@@ -128,6 +130,12 @@ class Redactor:
             DateOfBirthRecognizer(),
         ]
 
+    @staticmethod
+    def _may_hold_identifiers(window: str) -> bool:
+        # Every identifier pattern needs a digit (NHS, phone, postcode, NI number, date) or an
+        # "@" (e-mail): most narratives have neither, and skip the recognisers altogether.
+        return _DIGIT_OR_AT.search(window) is not None
+
     def find(self, text: str, keep: KeepList | None = None) -> list[Finding]:
         """Every span to replace in text, overlaps resolved, in order."""
         found = self._identifiers(text)
@@ -166,6 +174,8 @@ class Redactor:
         found: set[Finding] = set()
         for start in chunks(len(text), size=CHUNK, overlap=OVERLAP, text=text):
             window = text[start : start + CHUNK]
+            if not self._may_hold_identifiers(window):
+                continue
             for recognizer in self.recognizers:
                 # No NLP artefacts: these recognisers work on the characters alone.
                 for r in recognizer.analyze(window, recognizer.supported_entities, None):  # type: ignore[arg-type]

@@ -22,6 +22,8 @@ _APOSTROPHES = str.maketrans("", "", "'’‘`´")
 
 def fold(word: str) -> str:
     """Lower-case, strip accents and apostrophes: 'Wiśniewski' and 'wisniewski' look alike."""
+    if word.isascii():
+        return word.lower().replace("'", "").replace("`", "")
     lowered = word.lower().translate(_SPECIAL)
     decomposed = unicodedata.normalize("NFKD", lowered)
     plain = "".join(c for c in decomposed if not unicodedata.combining(c))
