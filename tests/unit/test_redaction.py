@@ -209,11 +209,12 @@ def test_redaction_makes_no_network_connection(monkeypatch: pytest.MonkeyPatch) 
 def test_an_installed_ner_model_adds_the_people_it_finds() -> None:
     nlp = spacy.blank("en")
     ruler = nlp.add_pipe("entity_ruler")
-    ruler.add_patterns([{"label": "PERSON", "pattern": "zebedee"}])  # type: ignore[attr-defined]
+    ruler.add_patterns([{"label": "PERSON", "pattern": "kettle"}])  # type: ignore[attr-defined]
     redactor = Redactor(nlp=nlp, name_detector=ContextNameDetector())
-    assert get_redactor().redact("zebedee sat with me.").text == "zebedee sat with me."
-    assert redactor.redact("zebedee sat with me.").text == "[NAME] sat with me."
-    assert redactor.redact_many(["zebedee sat with me."])[0].entities == {"NAME": 1}
+    text = "the kettle sat with me."
+    assert get_redactor().redact(text).text == text
+    assert redactor.redact(text).text == "the [NAME] sat with me."
+    assert redactor.redact_many([text])[0].entities == {"NAME": 1}
 
 
 @pytest.mark.parametrize("number", VALID_NHS)
