@@ -27,7 +27,11 @@ ROLES = frozenset(
         "doc", "medic", "houseman", "hygienist", "podiatrist", "chiropodist", "dietitian",
         "dietician", "pa", "healthcare", "chaplain", "clinician", "specialist", "sw",
         "socialworker", "mentor", "teacher", "tutor", "interpreter", "translator", "agency",
-        "bank"
+        "bank", "sponsor", "caseworker", "landlord", "landlady", "warden", "childminder",
+        "befriender", "chaperone", "crew", "paramedics", "nurses", "carers", "doctors",
+        "midwives", "receptionists", "cleaners", "volunteers", "porters", "therapists",
+        "physios", "consultants", "surgeons", "pharmacists", "managers", "workers", "drivers",
+        "advocates", "students", "assistants", "officers", "practitioners", "visitors"
     }
 )  # fmt: skip
 RELATIONS = frozenset(
@@ -43,7 +47,13 @@ RELATIONS = frozenset(
         "mother-in-law", "father-in-law", "son-in-law", "daughter-in-law", "sister-in-law",
         "brother-in-law", "godmother", "godfather", "goddaughter", "godson", "kid", "kids",
         "boy", "girl", "lad", "lass", "bloke", "man", "woman", "lady", "gentleman", "gent",
-        "resident", "patient", "client", "service-user"
+        "resident", "patient", "client", "service-user",
+        # as families say them, in English and the languages most spoken in England
+        "sis", "bro", "bruv", "hubs", "yiayia", "yia-yia", "papou", "pappou", "nonna", "nonno",
+        "oma", "opa", "abuela", "abuelo", "babcia", "dziadek", "babushka", "amma", "appa",
+        "ammi", "ammu", "abbu", "abba", "nani", "dadi", "nanaji", "naniji", "dadaji", "chacha",
+        "chachi", "khala", "khalu", "mamu", "mama", "papa", "bhai", "didi", "bhabhi", "lola",
+        "lolo", "tita", "tito", "umma", "ouma", "oupa", "mamie", "papi", "tia", "tio"
     }
 )  # fmt: skip
 INTRODUCERS = frozenset(
@@ -54,7 +64,37 @@ INTRODUCERS = frozenset(
 WEAK_INTRODUCERS = frozenset(
     {
         "im", "this", "meet", "dear", "hi", "hello", "thanks", "regards", "cheers",
-        "love"
+        "love", "thx", "ta", "shoutout", "kudos", "congrats"
+    }
+)  # fmt: skip
+# Particles inside a name: "Manuel dos Santos", "Ahmed bin Rashid", "Vincent van Gogh".
+PARTICLES = frozenset(
+    {
+        "al", "bin", "binti", "bint", "ibn", "abu", "ben", "da", "das", "de", "del", "della",
+        "der", "den", "di", "do", "dos", "du", "el", "la", "le", "van", "von", "ter", "ten", "ap"
+    }
+)  # fmt: skip
+# "The Bradley family": a capitalised word before these names a family.
+FAMILY_WORDS = frozenset({"family", "families", "household", "clan", "twins", "sisters"})
+# After these a month is a date, not a name: "in June Sandra came".
+TEMPORAL = frozenset(
+    {
+        "in", "on", "since", "until", "till", "by", "from", "last", "next", "of", "early",
+        "late", "mid", "end", "this", "every", "during", "before", "after", "through"
+    }
+)  # fmt: skip
+# Verbs that follow a person: "my daughter jade did it", "nurse dee brought tea".
+PERSON_VERBS = frozenset(
+    {
+        "said", "says", "told", "tells", "asked", "asks", "was", "is", "has", "had", "did",
+        "does", "came", "comes", "helped", "helps", "explained", "rang", "rings", "phoned",
+        "visited", "took", "takes", "gave", "gives", "looked", "made", "makes", "kept", "went",
+        "goes", "left", "brought", "brings", "got", "gets", "sat", "stayed", "arrived",
+        "sorted", "spoke", "speaks", "shouted", "refused", "cant", "wont", "couldnt",
+        "wouldnt", "didnt", "doesnt", "isnt", "wasnt", "hasnt", "hadnt", "aint", "needs",
+        "wants", "loves", "likes", "lives", "works", "worked", "died", "passed", "fell",
+        "sang", "knew", "knows", "tried", "tries", "found", "saw", "sees", "thinks", "thought",
+        "here", "who", "from", "at"
     }
 )  # fmt: skip
 # Words that follow a name at the start of a sentence: "Grace said", "Will was".
@@ -80,7 +120,8 @@ STRICT_FOLLOWERS = frozenset(
 # A single-word place after these is the place, even when it is also a given name.
 PLACE_LOCATIVES = frozenset(
     {
-        "in", "near", "outside", "around", "across", "throughout", "nr"
+        "in", "near", "outside", "around", "across", "throughout", "nr", "at", "from", "to",
+        "via", "towards"
     }
 )  # fmt: skip
 PLACE_PREFIXES = frozenset(
@@ -134,11 +175,6 @@ NOT_NAMES = frozenset(
         "nurse", "doctor", "i"
     }
 )  # fmt: skip
-# Endings of English words (and of medical ones no everyday list holds), never of names.
-_WORDLIKE = re.compile(
-    r"(?:ology|ologies|ics|itis|osis|ectomy|otomy|oscopy|ography|therapy|iatry|iatrics|ation"
-    r"|ations|ment|ments|ness|ity|ism|isms|ical|ive|ous|ary|ery|ings|ised|ized|ising|izing)$"
-)
 # A short number, or what redaction left of a date or number (so redacting twice changes nothing).
 _NUMBER_AFTER = re.compile(
     r"\s?(?:[0-9]{1,3}[A-Za-z]?(?![0-9])|\[(?:DATE|DATE_OF_BIRTH|PHONE|NHS_NUMBER|NI_NUMBER)\])"

@@ -60,6 +60,7 @@ _RANK = {entity: n for n, entity in enumerate(ENTITIES)}
 CHUNK = 1024
 OVERLAP = 256
 _DIGIT_OR_AT = re.compile(r"[0-9@]")
+_PLACEHOLDER = re.compile(r"\[(?:" + "|".join(ENTITIES) + r")\]")
 
 __all__ = [
     "DATE",
@@ -141,7 +142,9 @@ class Redactor:
         found = self._identifiers(text)
         keep = keep or self.keep
         if isinstance(self.names, ContextNameDetector):
-            spans = self.names.find_in(text, words(text), keep)
+            # The name rules read the words around identifiers (and placeholders of an earlier
+            # redaction), never inside them.
+            spans = self.names.find_in(text, words(_masked(text, found)), keep)
         else:
             spans = self.names.find(text)
         found.extend(Finding(s, e, NAME) for s, e in spans)
@@ -181,6 +184,26 @@ class Redactor:
                 for r in recognizer.analyze(window, recognizer.supported_entities, None):  # type: ignore[arg-type]
                     found.add(Finding(start + r.start, start + r.end, r.entity_type))
         return list(found)
+
+
+def _masked(text: str, found: Sequence[Finding]) -> str:
+    """Text with every identifier found and every placeholder blanked out, in place."""
+    spans = [(f.start, f.end) for f in found]
+    if "[" in text:
+        spans.extend(m.span() for m in _PLACEHOLDER.finditer(text))
+    if not spans:
+        return text
+    parts: list[str] = []
+    at = 0
+    for start, end in sorted(spans):
+        if end <= at:
+            continue
+        start = max(start, at)
+        parts.append(text[at:start])
+        parts.append(" " * (end - start))
+        at = end
+    parts.append(text[at:])
+    return "".join(parts)
 
 
 def _resolve(found: Iterable[Finding]) -> list[Finding]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 # Letters not decomposed by NFKD, folded as people type them without the keyboard for it.
 _SPECIAL = str.maketrans(
@@ -33,13 +33,11 @@ def fold(word: str) -> str:
 # A word: letters, optionally joined by an apostrophe or hyphen to more letters (O'Neill,
 # Ji-woo, Smith-Jones). Letter runs cannot overlap the joiners, so matching never backtracks.
 WORD = re.compile(r"[^\W\d_]+(?:['’\-][^\W\d_]+)*")
-_POSSESSIVE = re.compile(r"['’]s$", re.IGNORECASE)
 SENTENCE_END = frozenset(".!?\n:;•*")
 MAX_GAP = 6
 
 
-@dataclass(frozen=True, slots=True)
-class Word:
+class Word(NamedTuple):
     """One word of a text: its span (possessive ending excluded) and how it stands."""
 
     start: int
@@ -51,48 +49,51 @@ class Word:
     comma_before: bool  # a comma separates it from the previous word
     tight_before: bool  # only spaces (or a hyphen) separate it from the previous word
     gap: str  # what separates it from the previous word, when that is short ("" otherwise)
+    capitalised: bool  # starts with a capital and is not in capitals throughout
+    shouted: bool  # in capitals throughout (an acronym, or text in capitals)
+    lower: bool  # in lower case
 
-    @property
-    def capitalised(self) -> bool:
-        """Starts with a capital and is not shouted in capitals throughout."""
-        return self.text[:1].isupper() and not self.shouted
 
-    @property
-    def shouted(self) -> bool:
-        """Written in capitals throughout (an acronym, or text in capitals)."""
-        return len(self.text) > 1 and self.text.isupper()
+_KEYS: dict[str, str] = {}
+_KEYS_LIMIT = 100_000
 
-    @property
-    def lower(self) -> bool:
-        """Written in lower case."""
-        return self.text.islower()
+
+def _key(raw: str) -> str:
+    key = _KEYS.get(raw)
+    if key is None:
+        if len(_KEYS) >= _KEYS_LIMIT:
+            _KEYS.clear()
+        key = _KEYS[raw] = fold(raw)
+    return key
 
 
 def words(text: str) -> list[Word]:
     """Split text into words, each knowing the gap before it; one pass over the text."""
     out: list[Word] = []
+    append = out.append
     prev_end = 0
     for m in WORD.finditer(text):
         raw = m.group()
         start, end = m.span()
         possessive = False
-        if len(raw) > 2 and _POSSESSIVE.search(raw):
+        if len(raw) > 2 and raw[-1] in "sS" and raw[-2] in "'’":
             raw, end, possessive = raw[:-2], end - 2, True
-        elif raw[-1:] in "'’":  # "James'" (possessive after s)
-            raw, end, possessive = raw[:-1], end - 1, True
         gap = text[prev_end:start]
-        stripped = gap.strip()
-        out.append(
+        shouted = len(raw) > 1 and raw.isupper()
+        append(
             Word(
-                start=start,
-                end=end,
-                text=raw,
-                key=fold(raw),
-                possessive=possessive,
-                sentence_start=not out or any(c in SENTENCE_END for c in gap),
-                comma_before="," in gap,
-                tight_before=bool(out) and (stripped == "" or stripped == "-") and len(gap) <= 3,
-                gap=gap if len(gap) <= MAX_GAP else "",
+                start,
+                end,
+                raw,
+                _key(raw),
+                possessive,
+                not out or not SENTENCE_END.isdisjoint(gap),
+                "," in gap,
+                bool(out) and len(gap) <= 3 and gap.strip() in ("", "-"),
+                gap if len(gap) <= MAX_GAP else "",
+                raw[0].isupper() and not shouted,
+                shouted,
+                raw.islower(),
             )
         )
         prev_end = m.end()

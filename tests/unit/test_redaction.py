@@ -171,7 +171,7 @@ def test_places_drugs_services_and_everyday_words_stay(text: str) -> None:
 def test_a_keep_list_from_the_registry_protects_its_names() -> None:
     from hub.privacy.keep import default_keep_list
 
-    text = "Seen at Okafor Kowalski today by the team."
+    text = "Okafor Kowalski was spotless today, said the team."
     assert "Okafor Kowalski" not in redact(text)
     keep = default_keep_list().with_phrases(["Okafor Kowalski"])
     assert get_redactor().redact(text, keep).text == text

@@ -1,0 +1,196 @@
+"""How a name found spreads: into neighbouring words, lists, a signature, every mention.
+
+Passes over a :class:`hub.privacy.name_view.WordView` once seeds are labelled: "Sandra Okafor"
+and "J. Patel" (chains), "Manuel dos Santos" (particles), "Tomasz, Joy and Ade" and "kaz and
+bex" (lists), "... reads these. Glen" (a closing signature), and every other mention of a name
+found, in any case. Each looks at a word and a few neighbours.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from hub.privacy.name_view import NAME, WordView
+from hub.privacy.name_words import (
+    _LIST_GAP,
+    CALENDAR,
+    FUNCTION_WORDS,
+    NOT_NAMES,
+    PARTICLES,
+    PLACE_SUFFIXES,
+    TEMPORAL,
+    WEAK_INTRODUCERS,
+)
+from hub.privacy.text import SENTENCE_END
+
+Span = tuple[int, int]
+
+MAX_SIGNOFF_WORDS = 4
+
+
+class Spreader(WordView):
+    """The passes that spread names found to the words that belong with them."""
+
+    def _hinted(self, hints: Iterable[Span]) -> None:
+        spans = sorted(hints)
+        if not spans:
+            return
+        k = 0
+        for i, w in enumerate(self.ws):
+            while k < len(spans) and spans[k][1] <= w.start:
+                k += 1
+            hinted = k < len(spans) and spans[k][0] < w.end and self.label[i] == 0
+            if hinted and not self.context_word(i) and len(w.key) > 1:
+                self.label[i] = NAME
+
+    def _joins(self, i: int, after: bool) -> bool:
+        """Whether word i may continue a name beside it (``after``: it follows the name)."""
+        w = self.ws[i]
+        if self.label[i] != 0 or (self.context_word(i) and not self._month_name(i, after)):
+            return False
+        if w.key in NOT_NAMES or w.key in FUNCTION_WORDS or self._acronym(i) or self._numbered(i):
+            return False
+        if len(w.text) == 1:
+            return w.text.isupper() and w.text != "I"  # an initial
+        if w.capitalised or w.shouted:
+            if after:  # a surname after a given name may be any capitalised word
+                return w.key not in PLACE_SUFFIXES or not self.ordinary(i)
+            return self.name(i) or not self.ordinary(i)
+        if self.name(i) and self.ordinary(i):  # "darren holt said", not "darren will come"
+            return after and self._ends_phrase(i)
+        return self.name(i) or not self.everyday(i)
+
+    def _month_name(self, i: int, after: bool) -> bool:
+        """ "Mum (June Ellis)": a month that is a given name, before a name, not after "in"."""
+        w = self.ws[i]
+        if after or w.key not in CALENDAR or not self.given(i) or not w.capitalised:
+            return False
+        return i == 0 or self.ws[i - 1].key not in TEMPORAL
+
+    def _chains(self) -> None:
+        ws = self.ws
+        changed = True
+        while changed:
+            changed = False
+            for i in range(len(ws)):
+                if self.label[i] != NAME:
+                    continue
+                j = i + 1
+                if j < len(ws) and ws[j].tight_before and self._joins(j, after=True):
+                    self.label[j] = NAME
+                    changed = True
+                elif j + 1 < len(ws) and self._particle(j) and self._joins(j + 1, after=True):
+                    self.label[j] = self.label[j + 1] = NAME  # "Manuel dos Santos"
+                    changed = True
+                if i > 0 and ws[i].tight_before and self._joins(i - 1, after=False):
+                    self.label[i - 1] = NAME
+                    changed = True
+                if i > 0 and ws[i].gap in {". ", "."} and self._initial(i - 1):
+                    self.label[i - 1] = NAME  # "J. Patel"
+
+    def _particle(self, i: int) -> bool:
+        w = self.ws[i]
+        return (
+            self.label[i] == 0
+            and w.lower
+            and w.key in PARTICLES
+            and w.tight_before
+            and self.ws[i + 1].tight_before
+            and self.ws[i + 1].capitalised
+        )
+
+    def _initial(self, i: int) -> bool:
+        w = self.ws[i]
+        return self.label[i] == 0 and len(w.text) == 1 and w.text.isupper() and w.text != "I"
+
+    def _lists(self) -> None:
+        """ "Tomasz, Joy and Ade", "kaz and bex": a name listed beside a name is a name."""
+        ws = self.ws
+        for _ in range(2):
+            for i in range(len(ws)):
+                if self.label[i] != 0 or self.context_word(i):
+                    continue
+                if self.name(i):
+                    if self.ordinary(i) and not (ws[i].capitalised or ws[i].shouted):
+                        continue
+                elif not self.unknownish(i) or self.lex.misspelt(ws[i].key):
+                    continue
+                if self._listed_with_name(i, -1) or self._listed_with_name(i, 1):
+                    self.label[i] = NAME
+
+    def _listed_with_name(self, i: int, step: int) -> bool:
+        ws = self.ws
+        j = i + step
+        if not 0 <= j < len(ws):
+            return False
+        right = ws[max(i, j)]
+        if self.weak_place[i] and not self.given(i):
+            return False  # "Sandra Okafor, Oxford"
+        if (
+            self.label[j] == NAME
+            and right.comma_before
+            and _LIST_GAP.fullmatch(right.gap)
+            and not self.weak_place[i]
+        ):
+            return True
+        k = j + step
+        if ws[j].key in {"and", "or"} and 0 <= k < len(ws) and self.label[k] == NAME:
+            return ws[max(i, j)].tight_before and ws[max(j, k)].tight_before
+        return False
+
+    def _signoff(self) -> None:
+        """ "... if anyone reads these. Glen", "- Sam", "thanks shaz": a closing signature.
+
+        The last sentence, when it is a few words after an earlier one, and holds no everyday
+        word in lower case. Names already found do not count, so the answer is the same once
+        they are placeholders.
+        """
+        ws = self.ws
+        if not ws:
+            return
+        first = len(ws) - 1
+        while first > 0 and not ws[first].sentence_start and ws[first].gap.strip() != "-":
+            first -= 1
+        tail = range(first, len(ws))
+        before = self.text[: ws[first].start]
+        if not any(c.isalpha() for c in before) or SENTENCE_END.isdisjoint(before + "-"):
+            return
+        if sum(1 for j in tail if self.label[j] != NAME) > MAX_SIGNOFF_WORDS:
+            return
+        for j in tail:
+            w = ws[j]
+            if w.key in WEAK_INTRODUCERS or w.key in FUNCTION_WORDS or self.label[j] != 0:
+                continue
+            if len(w.key) < 3:
+                continue  # "xx"
+            if self.context_word(j) or self.weak_place[j] or self._acronym(j):
+                continue
+            if w.lower and not self.unknownish(j):
+                return  # an everyday word in lower case: a sentence, not a signature
+            if w.capitalised and self.everyday(j) and not self.name(j) and not self._greeted(j):
+                return
+        for j in tail:
+            w = ws[j]
+            if self.label[j] != 0 or self.context_word(j) or self.weak_place[j]:
+                continue
+            if w.key in WEAK_INTRODUCERS or w.key in FUNCTION_WORDS or self._acronym(j):
+                continue
+            if len(w.key) < 3 or (w.lower and self.lex.misspelt(w.key)):
+                continue
+            self.label[j] = NAME
+
+    def _every_mention(self) -> None:
+        found: set[str] = set()
+        for i, lab in enumerate(self.label):
+            if lab == NAME and len(self.ws[i].key) > 1:
+                key = self.ws[i].key
+                found.add(key)
+                found.update(p for p in key.split("-") if len(p) > 2)
+        if not found:
+            return
+        for i, w in enumerate(self.ws):
+            if self.label[i] == 0 and w.key in found and not self.context_word(i):
+                if self._numbered(i) or self._acronym(i):
+                    continue
+                if not self.ordinary(i) or w.capitalised or w.shouted:
+                    self.label[i] = NAME  # "Frank" and "FRANK", but "to be frank" stays
