@@ -46,6 +46,7 @@ class Lexicon:
     places: tuple[str, ...]  # populated places, as written
     drugs: frozenset[str]
     _flags: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
+    _slips: dict[str, bool] = field(default_factory=dict, repr=False, compare=False)
 
     def is_name(self, key: str) -> bool:
         """Tell whether a folded word is a known given name or surname."""
@@ -85,6 +86,14 @@ class Lexicon:
         """
         if len(key) < 5 or not key.isalpha():
             return False
+        found = self._slips.get(key)
+        if found is None:
+            if len(self._slips) >= _CACHE_LIMIT:
+                self._slips.clear()
+            found = self._slips[key] = self._one_slip(key)
+        return found
+
+    def _one_slip(self, key: str) -> bool:
         ordinary = self.ordinary
         splits = [(key[:i], key[i:]) for i in range(len(key) + 1)]
         for a, b in splits:

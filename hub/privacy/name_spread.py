@@ -107,7 +107,10 @@ class Spreader(WordView):
         """ "Tomasz, Joy and Ade", "kaz and bex": a name listed beside a name is a name."""
         ws = self.ws
         for _ in range(2):
-            for i in range(len(ws)):
+            # Only words up to two away from a name can be listed with it.
+            names = [k for k, lab in enumerate(self.label) if lab == NAME]
+            near = {j for k in names for j in range(max(0, k - 2), min(len(ws), k + 3))}
+            for i in sorted(near):
                 if self.label[i] != 0 or self.context_word(i):
                     continue
                 if self.name(i):

@@ -36,6 +36,7 @@ Span = tuple[int, int]
 KEEP = 1
 NAME = 2
 _MODALS = frozenset({"will", "may", "can", "might", "must", "shall"})
+_CONTEXT = TITLES | ROLES | RELATIONS | CALENDAR
 
 
 class WordView:
@@ -97,8 +98,7 @@ class WordView:
         return _NUMBER_AFTER.match(self.text, self.ws[i].end) is not None
 
     def context_word(self, i: int) -> bool:
-        key = self.ws[i].key
-        return key in TITLES or key in ROLES or key in RELATIONS or key in CALENDAR
+        return self.ws[i].key in _CONTEXT
 
     def sentence_start(self, i: int) -> bool:
         w = self.ws[i]

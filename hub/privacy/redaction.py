@@ -179,11 +179,32 @@ class Redactor:
             window = text[start : start + CHUNK]
             if not self._may_hold_identifiers(window):
                 continue
+            digits = sum(map(window.count, "0123456789"))
             for recognizer in self.recognizers:
+                if not _worth_a_look(recognizer.supported_entities[0], window, digits):
+                    continue
                 # No NLP artefacts: these recognisers work on the characters alone.
                 for r in recognizer.analyze(window, recognizer.supported_entities, None):  # type: ignore[arg-type]
                     found.add(Finding(start + r.start, start + r.end, r.entity_type))
         return list(found)
+
+
+# What a window must hold before a recogniser is worth running on it: cheap tests that every
+# match of its pattern passes (an NHS number or a UK phone number has ten digits or more).
+_POSTCODE_HINT = re.compile(r"[A-Za-z][0-9]")
+_NI_HINT = re.compile(r"[A-Za-z]{2} ?[0-9]{2}")
+
+
+def _worth_a_look(entity: str, window: str, digits: int) -> bool:
+    if entity in (NHS_NUMBER, PHONE):
+        return digits >= 10
+    if entity == EMAIL:
+        return "@" in window
+    if entity == POSTCODE:
+        return _POSTCODE_HINT.search(window) is not None
+    if entity == NI_NUMBER:
+        return digits >= 6 and _NI_HINT.search(window) is not None
+    return digits > 0
 
 
 def _masked(text: str, found: Sequence[Finding]) -> str:

@@ -71,6 +71,7 @@ def words(text: str) -> list[Word]:
     """Split text into words, each knowing the gap before it; one pass over the text."""
     out: list[Word] = []
     append = out.append
+    new = tuple.__new__
     prev_end = 0
     for m in WORD.finditer(text):
         raw = m.group()
@@ -81,19 +82,22 @@ def words(text: str) -> list[Word]:
         gap = text[prev_end:start]
         shouted = len(raw) > 1 and raw.isupper()
         append(
-            Word(
-                start,
-                end,
-                raw,
-                _key(raw),
-                possessive,
-                not out or not SENTENCE_END.isdisjoint(gap),
-                "," in gap,
-                bool(out) and len(gap) <= 3 and gap.strip() in ("", "-"),
-                gap if len(gap) <= MAX_GAP else "",
-                raw[0].isupper() and not shouted,
-                shouted,
-                raw.islower(),
+            new(
+                Word,
+                (
+                    start,
+                    end,
+                    raw,
+                    _KEYS.get(raw) or _key(raw),
+                    possessive,
+                    not out or not SENTENCE_END.isdisjoint(gap),
+                    "," in gap,
+                    bool(out) and len(gap) <= 3 and gap.strip() in ("", "-"),
+                    gap if len(gap) <= MAX_GAP else "",
+                    raw[0].isupper() and not shouted,
+                    shouted,
+                    raw.islower(),
+                ),
             )
         )
         prev_end = m.end()
