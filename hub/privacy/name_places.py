@@ -83,11 +83,14 @@ def _after_at(lab: WordView, i: int) -> None:
     j = i
     while j < len(ws) and j < i + MAX_PLACE_WORDS:
         w = ws[j]
-        if not w.capitalised or not w.tight_before or lab.label[j] != 0:
+        if not w.capitalised or not w.tight_before or lab.label[j] == NAME:
             break
+        if lab.label[j] == KEEP:  # "in Moss Side": a known place goes on
+            j += 1
+            continue
         if w.key in TITLES or w.key in ROLES or w.key in RELATIONS or w.key in CALENDAR:
             break
-        given_only = lab.flags[j] & NAMED == GIVEN
+        given_only = j == i and lab.flags[j] & NAMED == GIVEN
         if given_only or (w.possessive and lab.name(j)):
             break  # "at Sandra's", "at Patel's"
         lab.label[j] = KEEP

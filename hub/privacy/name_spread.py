@@ -79,7 +79,11 @@ class Spreader(WordView):
                 if j < len(ws) and ws[j].tight_before and self._joins(j, after=True):
                     self.label[j] = NAME
                     changed = True
-                elif j + 1 < len(ws) and self._particle(j) and self._joins(j + 1, after=True):
+                elif (
+                    j + 1 < len(ws)
+                    and self._particle(j)
+                    and (self.label[j + 1] == NAME or self._joins(j + 1, after=True))
+                ):
                     self.label[j] = self.label[j + 1] = NAME  # "Manuel dos Santos"
                     changed = True
                 if i > 0 and ws[i].tight_before and self._joins(i - 1, after=False):
@@ -144,19 +148,19 @@ class Spreader(WordView):
     def _signoff(self) -> None:
         """ "... if anyone reads these. Glen", "- Sam", "thanks shaz": a closing signature.
 
-        The last sentence, when it is a few words after an earlier one, and holds no everyday
-        word in lower case. Names already found do not count, so the answer is the same once
-        they are placeholders.
+        The words after the last sentence end (or " - "), when something came before and they
+        are few and hold no everyday word in lower case. Names already found do not count, so
+        the answer is the same once they are placeholders.
         """
         ws = self.ws
-        if not ws:
-            return
-        first = len(ws) - 1
-        while first > 0 and not ws[first].sentence_start and ws[first].gap.strip() != "-":
+        text = self.text
+        end = max(max(map(text.rfind, SENTENCE_END)), text.rfind(" - "), text.rfind(" \u2013 "))
+        first = len(ws)
+        while first > 0 and ws[first - 1].start > end:
             first -= 1
         tail = range(first, len(ws))
-        before = self.text[: ws[first].start]
-        if not any(c.isalpha() for c in before) or SENTENCE_END.isdisjoint(before + "-"):
+        before = text[: ws[first].start] if first < len(ws) else ""
+        if not tail or not any(c.isalpha() for c in before):
             return
         if sum(1 for j in tail if self.label[j] != NAME) > MAX_SIGNOFF_WORDS:
             return

@@ -144,7 +144,8 @@ class Redactor:
         if isinstance(self.names, ContextNameDetector):
             # The name rules read the words around identifiers (and placeholders of an earlier
             # redaction), never inside them.
-            spans = self.names.find_in(text, words(_masked(text, found)), keep)
+            masked = _masked(text, found)
+            spans = self.names.find_in(masked, words(masked), keep)
         else:
             spans = self.names.find(text)
         found.extend(Finding(s, e, NAME) for s, e in spans)

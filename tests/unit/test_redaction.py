@@ -145,6 +145,51 @@ def test_names_as_the_public_writes_them(text: str, expected: str) -> None:
     assert redact(text) == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("i am behnam from iran and i need help", "i am [NAME] from iran and i need help"),
+        ("dariusz here. my mum waits for a bed", "[NAME] here. my mum waits for a bed"),
+        ("my daughter amber did it for me", "my daughter [NAME] did it for me"),
+        ("nurse tilly brought us toast at 4am", "nurse [NAME] brought us toast at 4am"),
+        ("my nonna graziella is in a home", "my nonna [NAME] is in a home"),
+        ("bro tunde had his op today", "bro [NAME] had his op today"),
+        ("Receptionist Sunny is lovely too.", "Receptionist [NAME] is lovely too."),
+        ("My grandad Antonio dos Reis lives alone.", "My grandad [NAME] lives alone."),
+        ("Thank you all. The Whitlock family", "Thank you all. The [NAME] family"),
+        ("great esp jez and kaz. jez's the best", "great esp [NAME] and [NAME]. [NAME]'s the best"),
+    ],
+)  # fmt: skip
+def test_names_in_lower_case_where_a_person_is_plainly_meant(text: str, expected: str) -> None:
+    assert redact(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("The wait was far too long. Glen", "The wait was far too long. [NAME]"),
+        ("Seen in four hours, well done. - Sam", "Seen in four hours, well done. - [NAME]"),
+        ("nobody rang me back. thanks gosia", "nobody rang me back. thanks [NAME]"),
+        ("Call me on 07700 900123. Priya", "Call me on [PHONE]. [NAME]"),
+    ],
+)  # fmt: skip
+def test_a_closing_signature_is_a_name(text: str, expected: str) -> None:
+    assert redact(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The wait was far too long. Not right at all.",
+        "apointment was cancelled again and again",
+        "seen at Derriford, then at Addenbrooke's, then in Moss Side",
+        "To be frank, the ward was filthy.",
+    ],
+)
+def test_misspellings_places_and_words_that_are_also_names_stay(text: str) -> None:
+    assert redact(text) == text
+
+
 def test_every_mention_of_a_found_name_goes() -> None:
     text = "Nurse Okonkwo was kind. Later okonkwo's colleague said Okonkwo had left."
     assert redact(text) == "Nurse [NAME] was kind. Later [NAME]'s colleague said [NAME] had left."
