@@ -72,8 +72,8 @@ class Labeller(Spreader):
         if key in FUNCTION_WORDS:
             return False
         if self._greeted(i) and not self._acronym(i):
-            if w.capitalised or w.shouted:
-                return named or not ordinary
+            if w.capitalised or w.shouted:  # "Thanks Hope!", "Cheers Pri!"
+                return named or not ordinary or self._ends_phrase(i)
             if named and ordinary:  # "thanks to dee at the desk", not "thanks to will power"
                 return self._person_follows(i)
             return named or (self.unknownish(i) and not self._numbered(i))
@@ -81,6 +81,8 @@ class Labeller(Spreader):
             return False
         if self.weak_place[i]:  # a known place, unless a person is plainly meant
             nxt = self._next(i)
+            if self.given(i) and w.capitalised and self.sentence_start(i):
+                return self._named_at_start(i)  # "Mark at the pharmacy told me"
             return (
                 named
                 and nxt is not None
