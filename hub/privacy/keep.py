@@ -198,3 +198,25 @@ def default_keep_list() -> KeepList:
 
 def _several(phrase: str) -> bool:
     return len(_phrase_keys(phrase)) > 1
+
+
+def place_names(names: Iterable[str]) -> list[str]:
+    """The names of registered places that are safe to keep whenever a narrative has them.
+
+    A place named like a person is left out, so that erring goes towards removal: a title
+    anywhere ("Dr A Patel", "Mrs Smith's Home") or nothing but names ("Jane Smith", an
+    individual registered as a provider). "Meadowbank Nursing Home" and "Oakfield" stay.
+    """
+    from hub.privacy.lexicon import NAMED
+    from hub.privacy.name_words import TITLES
+
+    lex = lexicon()
+    out = []
+    for name in names:
+        ws = words(name)
+        if not ws or len(ws) > MAX_PHRASE_WORDS or any(w.key in TITLES for w in ws):
+            continue
+        if all(lex.flags(w.key) & NAMED for w in ws if len(w.key) > 1):
+            continue
+        out.append(name)
+    return out

@@ -17,6 +17,7 @@ from hub.actor import Actor
 from hub.audit.services import record
 from hub.clock import utcnow
 from hub.registry.jsonstream import JsonStream, JsonStreamError
+from hub.registry.keep_list import forget_registry_keep_list
 from hub.registry.services import (
     PREDECESSOR,
     LocationRecord,
@@ -356,6 +357,7 @@ def import_items(
     result = ImportResult()
     mapper = location_from_csv if csv_rows else location_from_cqc
     counts = upsert_locations(session, _records(items, mapper, result), now=now)
+    forget_registry_keep_list()  # location names are kept from redaction
     result.inserted, result.updated, result.unchanged = (
         counts.inserted,
         counts.updated,
