@@ -12,7 +12,6 @@ deterministic measures, never a clock:
 
 from __future__ import annotations
 
-import random
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -21,24 +20,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bench.hostile import WORST_CASES
 from hub.privacy.names import ContextNameDetector
 from hub.privacy.redaction import CHUNK, OVERLAP, Redactor
-
-rng = random.Random(19)
-WORST_CASES: dict[str, Callable[[int], str]] = {
-    "punctuation run": lambda n: "".join(rng.choice(".!?") for _ in range(n)),
-    "repeated token": lambda n: "a " * (n // 2),
-    "long word": lambda n: "x" * n,
-    "deep quoting": lambda n: "(" * (n // 2) + "Sandra" + ")" * (n // 2),
-    "quote marks": lambda n: "'\"" * (n // 2),
-    "titles": lambda n: "Dr " * (n // 3),
-    "one name, many mentions": lambda n: "Gintaras " * (n // 9),
-    "hyphen chain": lambda n: "-".join("ab" for _ in range(n // 3)),
-    "digits": lambda n: "9434765919" * (n // 10),
-    "at signs": lambda n: "a@" * (n // 2),
-    "dates": lambda n: "17/4/59 " * (n // 8),
-    "capitals": lambda n: "Okafor " * (n // 7),
-}
 
 
 class Recording:
