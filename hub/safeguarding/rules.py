@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from hub.safeguarding.classifier import CARE_ACT_CATEGORIES, Classification
+from hub.safeguarding.classifier import CATEGORIES, Classification, Reason
 
 OPEN = "open"
 ACKNOWLEDGED = "acknowledged"
@@ -24,6 +24,8 @@ class Assessment:
     immediate: bool
     source: str  # "partner", "classifier" or "partner+classifier"
     rules: tuple[str, ...]
+    # The words that raised each of the classifier's findings (none for the partner's flags).
+    reasons: tuple[Reason, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,8 +46,8 @@ class Deadlines:
 
 
 def _ordered(categories: set[str]) -> tuple[str, ...]:
-    known = [c for c in CARE_ACT_CATEGORIES if c in categories]
-    return tuple(known + sorted(categories - set(CARE_ACT_CATEGORIES)))
+    known = [c for c in CATEGORIES if c in categories]
+    return tuple(known + sorted(categories - set(CATEGORIES)))
 
 
 def assess(
@@ -73,4 +75,5 @@ def assess(
         immediate=immediate_risk or classification.immediate,
         source=source,
         rules=tuple(classification.matches),
+        reasons=classification.reasons,
     )

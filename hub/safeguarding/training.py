@@ -1,0 +1,330 @@
+"""Training the statistical layer from the corpus, deterministically (needs the ``train`` extra).
+
+``scripts/train_safeguarding.py`` calls :func:`train` and writes :func:`render`'s text to
+``hub/safeguarding/model.json``. Everything is fixed: the corpus files (their sha256 are recorded),
+the features (hub.safeguarding.features), the solver (liblinear, single-threaded), the folds of
+the cross-validation (seeded) and the number format, so the same corpus and library versions
+give the same bytes — a test retrains and compares.
+
+Thresholds are chosen on out-of-fold scores of the training corpus (never on dev or test), with
+the rules' evidence beside them and :func:`combine.decide` making each decision, so they are tuned
+for the combination intake runs. Recall comes first: concern and category thresholds maximise
+F2 (recall counted twice as much as precision).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from hub.safeguarding.classifier import CATEGORIES, evidence_of
+from hub.safeguarding.combine import IMMEDIATE, Evidence, decide
+from hub.safeguarding.features import BLOCKS
+from hub.safeguarding.model import FORMAT
+from hub.safeguarding.signs import Rulebook
+from hub.safeguarding.text import words
+
+HEADS: tuple[str, ...] = ("concern", IMMEDIATE, *CATEGORIES)
+SETTINGS: dict[str, Any] = {
+    "blocks": {"word": {"min_df": 2}, "char": {"min_df": 3}},
+    "sublinear_tf": True,
+    "C": 10.0,
+    "class_weight": "balanced",
+    "solver": "liblinear",
+    "folds": 5,
+    "seed": 0,
+    "beta": 2.0,
+}
+_GRID = tuple(round(x, 3) for x in np.arange(0.05, 0.951, 0.025))
+_FACTORS = (0.25, 0.5, 0.75, 1.0)
+
+
+@dataclass(frozen=True, slots=True)
+class Example:
+    narrative: str
+    concern: bool
+    category: str
+    immediate: bool
+
+
+def load(paths: Sequence[Path]) -> tuple[list[Example], list[dict[str, Any]]]:
+    """The examples of the corpus files, and a record of each file (name, lines, sha256)."""
+    examples: list[Example] = []
+    sources = []
+    for path in paths:
+        raw = path.read_bytes()
+        lines = [line for line in raw.decode("utf-8").splitlines() if line.strip()]
+        for line in lines:
+            row = json.loads(line)
+            examples.append(
+                Example(
+                    row["narrative"],
+                    bool(row["concern"]),
+                    row["category"],
+                    bool(row.get("immediate", False)),
+                )
+            )
+        sources.append(
+            {"file": path.name, "lines": len(lines), "sha256": hashlib.sha256(raw).hexdigest()}
+        )
+    return examples, sources
+
+
+def _labels(examples: Sequence[Example]) -> dict[str, np.ndarray]:
+    return {
+        "concern": np.array([e.concern for e in examples]),
+        IMMEDIATE: np.array([e.concern and e.immediate for e in examples]),
+        **{c: np.array([e.category == c for e in examples]) for c in CATEGORIES},
+    }
+
+
+def _analyser(block: str) -> Callable[[str], list[str]]:
+    features = BLOCKS[block]
+
+    def analyse(text: str) -> list[str]:
+        return [f for f, _ in features(words(text))]
+
+    return analyse
+
+
+class _Fitted:
+    """Vectorisers and one logistic regression per head, fitted on some texts."""
+
+    def __init__(self, texts: Sequence[str], labels: Mapping[str, np.ndarray]) -> None:
+        from scipy.sparse import hstack
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.linear_model import LogisticRegression
+
+        self.vectorisers = {
+            name: TfidfVectorizer(
+                analyzer=_analyser(name),
+                min_df=options["min_df"],
+                sublinear_tf=SETTINGS["sublinear_tf"],
+                dtype=np.float64,
+            )
+            for name, options in SETTINGS["blocks"].items()
+        }
+        x = hstack([v.fit_transform(texts) for v in self.vectorisers.values()]).tocsr()
+        self.heads = {
+            head: LogisticRegression(
+                C=SETTINGS["C"],
+                class_weight=SETTINGS["class_weight"],
+                solver=SETTINGS["solver"],
+                random_state=SETTINGS["seed"],
+            ).fit(x, labels[head])
+            for head in HEADS
+        }
+        self._hstack = hstack
+
+    def matrix(self, texts: Sequence[str]) -> Any:
+        return self._hstack([v.transform(texts) for v in self.vectorisers.values()]).tocsr()
+
+    def probabilities(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
+        x = self.matrix(texts)
+        return {head: model.predict_proba(x)[:, 1] for head, model in self.heads.items()}
+
+
+def _out_of_fold(examples: Sequence[Example], labels: Mapping[str, np.ndarray]) -> list[dict[str, float]]:
+    from sklearn.model_selection import StratifiedKFold
+
+    texts = [e.narrative for e in examples]
+    strata = [e.category for e in examples]
+    folds = StratifiedKFold(SETTINGS["folds"], shuffle=True, random_state=SETTINGS["seed"])
+    scores: list[dict[str, float]] = [{} for _ in examples]
+    for train_at, test_at in folds.split(texts, strata):
+        fitted = _Fitted([texts[i] for i in train_at], {h: v[train_at] for h, v in labels.items()})
+        probs = fitted.probabilities([texts[i] for i in test_at])
+        for n, i in enumerate(test_at):
+            scores[i] = {h: float(probs[h][n]) for h in HEADS}
+    return scores
+
+
+def _f_beta(tp: int, fp: int, fn: int, beta: float) -> float:
+    if tp == 0:
+        return 0.0
+    b2 = beta * beta
+    return (1 + b2) * tp / ((1 + b2) * tp + b2 * fn + fp)
+
+
+def _counts(predicted: Sequence[bool], actual: Sequence[bool]) -> tuple[int, int, int]:
+    tp = sum(p and a for p, a in zip(predicted, actual, strict=True))
+    fp = sum(p and not a for p, a in zip(predicted, actual, strict=True))
+    fn = sum(a and not p for p, a in zip(predicted, actual, strict=True))
+    return tp, fp, fn
+
+
+def choose_thresholds(
+    evidence: Sequence[Evidence], examples: Sequence[Example]
+) -> tuple[dict[str, float], dict[str, Any]]:
+    """Thresholds for :func:`combine.decide`, tuned on out-of-fold evidence, and the figures
+    they reach there."""
+    beta = SETTINGS["beta"]
+    thresholds: dict[str, float] = {
+        "concern": 0.5,
+        "weak": 0.5,
+        IMMEDIATE: 0.5,
+        "immediate_cue": 0.5,
+        "weak_category": 0.5,
+        **{c: 0.5 for c in CATEGORIES},
+    }
+
+    def run() -> list[Any]:
+        return [decide(ev, thresholds, CATEGORIES) for ev in evidence]
+
+    concern = [e.concern for e in examples]
+
+    def concern_score() -> float:
+        return _f_beta(*_counts([d.concern for d in run()], concern), beta)
+
+    best = (-1.0, 0.5, 0.5)
+    for t in _GRID:
+        for w in (x for x in _GRID if x <= t):
+            thresholds["concern"], thresholds["weak"] = t, w
+            score = concern_score()
+            if score > best[0]:
+                best = (score, t, w)
+    thresholds["concern"], thresholds["weak"] = best[1], best[2]
+
+    for category in CATEGORIES:
+        actual = [e.category == category for e in examples]
+        top = (-1.0, 0.5)
+        for t in _GRID:
+            thresholds[category] = t
+            got = [category in d.categories for d in run()]
+            score = _f_beta(*_counts(got, actual), beta)
+            if score > top[0]:
+                top = (score, t)
+        thresholds[category] = top[1]
+
+    def categories_score() -> float:
+        decisions = run()
+        return sum(
+            _f_beta(
+                *_counts(
+                    [c in d.categories for d in decisions], [e.category == c for e in examples]
+                ),
+                beta,
+            )
+            for c in CATEGORIES
+        )
+
+    top_factor = (-1.0, 1.0)
+    for factor in _FACTORS:
+        thresholds["weak_category"] = factor
+        score = categories_score()
+        if score > top_factor[0]:
+            top_factor = (score, factor)
+    thresholds["weak_category"] = top_factor[1]
+
+    urgent = [e.concern and e.immediate for e in examples]
+    top_imm = (-1.0, 0.5, 0.5)
+    for t in _GRID:
+        for cue in (x for x in _GRID if x <= t):
+            thresholds[IMMEDIATE], thresholds["immediate_cue"] = t, cue
+            score = _f_beta(*_counts([d.immediate for d in run()], urgent), 1.0)
+            if score > top_imm[0]:
+                top_imm = (score, t, cue)
+    thresholds[IMMEDIATE], thresholds["immediate_cue"] = top_imm[1], top_imm[2]
+    return thresholds, _figures(run(), examples)
+
+
+def _figures(decisions: Sequence[Any], examples: Sequence[Example]) -> dict[str, Any]:
+    def pr(predicted: list[bool], actual: list[bool]) -> dict[str, float]:
+        tp, fp, fn = _counts(predicted, actual)
+        return {
+            "recall": round(tp / (tp + fn), 4) if tp + fn else 0.0,
+            "precision": round(tp / (tp + fp), 4) if tp + fp else 0.0,
+        }
+
+    out = {
+        "concern": pr([d.concern for d in decisions], [e.concern for e in examples]),
+        "immediate": pr(
+            [d.immediate for d in decisions], [e.concern and e.immediate for e in examples]
+        ),
+    }
+    for c in CATEGORIES:
+        out[c] = pr([c in d.categories for d in decisions], [e.category == c for e in examples])
+    return out
+
+
+def train(paths: Sequence[Path], rulebook: Rulebook) -> dict[str, Any]:
+    """The model file's content, trained on the corpus files ``paths``."""
+    import scipy
+    import sklearn
+
+    examples, sources = load(paths)
+    labels = _labels(examples)
+    oof = _out_of_fold(examples, labels)
+    evidence = [
+        evidence_of(rulebook.read(e.narrative), scores)
+        for e, scores in zip(examples, oof, strict=True)
+    ]
+    thresholds, figures = choose_thresholds(evidence, examples)
+    fitted = _Fitted([e.narrative for e in examples], labels)
+    weights = np.vstack([fitted.heads[h].coef_[0] for h in HEADS]).T
+    blocks: dict[str, Any] = {}
+    offset = 0
+    for name, vectoriser in fitted.vectorisers.items():
+        vocabulary = sorted(vectoriser.vocabulary_.items(), key=lambda kv: kv[1])
+        rows = []
+        for term, column in vocabulary:
+            rows.append([term, float(vectoriser.idf_[column]), weights[offset + column].tolist()])
+        offset += len(vocabulary)
+        blocks[name] = {"features": rows}
+    return {
+        "format": FORMAT,
+        "trained_on": sources,
+        "libraries": {
+            "scikit-learn": sklearn.__version__,
+            "scipy": scipy.__version__,
+            "numpy": np.__version__,
+        },
+        "settings": SETTINGS,
+        "heads": list(HEADS),
+        "intercepts": [float(fitted.heads[h].intercept_[0]) for h in HEADS],
+        "thresholds": thresholds,
+        "cross_validation": {"examples": len(examples), **figures},
+        "blocks": blocks,
+    }
+
+
+def _number(value: float) -> str:
+    text = f"{value:.5g}"
+    return "0" if text in ("0", "-0") else text
+
+
+def render(spec: Mapping[str, Any]) -> str:
+    """The model file's text: stable key order, five significant figures, one feature a line."""
+    head = {k: v for k, v in spec.items() if k != "blocks"}
+    lines = ["{"]
+    for key, value in head.items():
+        lines.append(f"  {json.dumps(key)}: {json.dumps(_rounded(value), sort_keys=True)},")
+    lines.append('  "blocks": {')
+    names = list(spec["blocks"])
+    for n, name in enumerate(names):
+        lines.append(f'    {json.dumps(name)}: {{"features": [')
+        rows = spec["blocks"][name]["features"]
+        for r, (term, idf, weights) in enumerate(rows):
+            numbers = ",".join(_number(w) for w in weights)
+            comma = "," if r < len(rows) - 1 else ""
+            lines.append(f"      [{json.dumps(term, ensure_ascii=False)},{_number(idf)},[{numbers}]]{comma}")
+        lines.append("    ]}" + ("," if n < len(names) - 1 else ""))
+    lines.append("  }")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def _rounded(value: Any) -> Any:
+    if isinstance(value, float):
+        return float(_number(value))
+    if isinstance(value, list):
+        return [_rounded(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _rounded(v) for k, v in value.items()}
+    return value
