@@ -117,9 +117,9 @@ class Classifier:
         """The classification and the work it took (steps of the rules plus features of the
         model): a measure that grows with the text, for the bounded-cost guarantee."""
         reading = self.rulebook.read(text)
-        words = [t.text for t in reading.tokens if t.is_word]
-        scores = self.model.scores(words) if self.model is not None else None
-        work = reading.work + (3 * sum(len(w) + 2 for w in words) if scores else 0)
+        items = [t.text for t in reading.tokens]
+        scores = self.model.scores(items) if self.model is not None else None
+        work = reading.work + (3 * sum(len(w) + 2 for w in items) if scores else 0)
         evidence = evidence_of(reading, scores.probabilities if scores else {})
         thresholds = self.model.thresholds if self.model is not None else {}
         decision = decide(evidence, thresholds, CATEGORIES)
@@ -148,10 +148,9 @@ class Classifier:
             heads = [c for c in decision.categories if c in decision.by_model]
             if decision.immediate and not urgent:
                 heads.append(IMMEDIATE)
-            words = [t for t in reading.tokens if t.is_word]
             for head, top in self.model.explain(scores, heads, _MODEL_WORDS).items():
                 if top:
-                    reasons.append(_model_reason(head, text, words, top))
+                    reasons.append(_model_reason(head, text, reading.tokens, top))
         matches = sorted(
             {h.sign.key for h in hits if h.sign.category in counted or h.sign.immediate}
         )
@@ -192,6 +191,7 @@ def _rule_reason(category: str, text: str, hits: list[SignHit]) -> Reason:
 def _model_reason(
     category: str, text: str, words: list[Token], top: Mapping[int, float]
 ) -> Reason:
+    # ``top`` indexes ``words`` (every token; only words carry weight).
     """The model's most telling words, neighbours joined into one phrase, in reading order."""
     positions = sorted(top)
     groups: list[list[int]] = []

@@ -40,7 +40,7 @@ class Scores:
     """A narrative's probability under each head, and what is needed to explain it."""
 
     probabilities: Mapping[str, float]
-    words: Sequence[str]
+    tokens: Sequence[str]
     # Per block: the rows of the features present and their TF-IDF values.
     _parts: tuple[tuple[np.ndarray, np.ndarray], ...]
 
@@ -77,31 +77,31 @@ class Model:
     def from_text(cls, text: str) -> Model:
         return cls(json.loads(text))
 
-    def scores(self, words: Sequence[str]) -> Scores:
-        """The probability under each head for a narrative's words (see text.words)."""
+    def scores(self, tokens: Sequence[str]) -> Scores:
+        """The probability under each head for a narrative's tokens (see text.token_texts)."""
         z = self.intercepts.copy()
         parts = []
         for block in self._blocks:
-            rows, values = self._vector(block, words)
+            rows, values = self._vector(block, tokens)
             if len(rows):
                 z += values @ block.weights[rows]
             parts.append((rows, values))
         probs = 1.0 / (1.0 + np.exp(-z))
-        return Scores(dict(zip(self.heads, map(float, probs), strict=True)), words, tuple(parts))
+        return Scores(dict(zip(self.heads, map(float, probs), strict=True)), tokens, tuple(parts))
 
     def explain(
         self, scores: Scores, heads: Sequence[str], count: int
     ) -> dict[str, dict[int, float]]:
-        """For each head, the ``count`` words (by index) that pushed it up most: each feature's
+        """For each head, the ``count`` tokens (by index) that pushed it up most: each feature's
         weight times its value, shared among the places and words where it occurs."""
         columns = [self._head_index[h] for h in heads]
-        size = len(scores.words)
+        size = len(scores.tokens)
         by_word = np.zeros((size + 1, len(columns)))
         for block, (rows, values) in zip(self._blocks, scores._parts, strict=True):
             if not len(rows):
                 continue
             slot = {int(r): n for n, r in enumerate(rows)}
-            slots, places = self._occurrences(block, scores.words, slot)
+            slots, places = self._occurrences(block, scores.tokens, slot)
             if not slots:
                 continue
             at = np.asarray(slots, dtype=np.int64)
@@ -116,13 +116,13 @@ class Model:
         return out
 
     def _occurrences(
-        self, block: _Block, words: Sequence[str], slot: Mapping[int, int]
+        self, block: _Block, tokens: Sequence[str], slot: Mapping[int, int]
     ) -> tuple[list[int], list[int]]:
         """Each occurrence of a feature present: its slot in the vector and the word it covers
         (a pair of words counts once for each)."""
         slots: list[int] = []
         places: list[int] = []
-        for feature, position in BLOCKS[block.name](words):
+        for feature, position in BLOCKS[block.name](tokens):
             row = block.index.get(feature)
             if row is None:
                 continue
@@ -134,14 +134,14 @@ class Model:
                 places.append(position + 1)
         return slots, places
 
-    def _vector(self, block: _Block, words: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    def _vector(self, block: _Block, tokens: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         if block.name == "char":
             # A word's character n-grams never change: each word's rows are worked out once.
             cache = self._char_rows
             if len(cache) > _CACHE_WORDS:
                 cache.clear()
             found: list[int] = []
-            for word in words:
+            for word in tokens:
                 rows = cache.get(word)
                 if rows is None:
                     index = block.index
@@ -156,7 +156,7 @@ class Model:
         else:
             index = block.index
             counts = Counter(
-                r for r in (index.get(f) for f, _ in BLOCKS[block.name](words)) if r is not None
+                r for r in (index.get(f) for f, _ in BLOCKS[block.name](tokens)) if r is not None
             )
         if not counts:
             return np.zeros(0, dtype=np.int64), np.zeros(0)

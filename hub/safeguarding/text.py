@@ -67,7 +67,12 @@ class Token:
 
     @property
     def is_word(self) -> bool:
-        return self.text[0].isalnum() or self.text[0] == "£"
+        return is_word(self.text)
+
+
+def is_word(text: str) -> bool:
+    """Whether a token is a word (or a clitic such as "'s"), not a mark between clauses."""
+    return text[0].isalnum() or text[0] in "£'"
 
 
 def _squeeze(word: str) -> str:
@@ -124,6 +129,6 @@ def tokens(text: str) -> list[Token]:
     return out
 
 
-def words(text: str) -> list[str]:
-    """Just the words of a narrative (no punctuation), as the statistical model reads them."""
-    return [t.text for t in tokens(text) if t.is_word]
+def token_texts(text: str) -> list[str]:
+    """The texts of a narrative's tokens, words and marks, as the statistical model reads them."""
+    return [t.text for t in tokens(text)]

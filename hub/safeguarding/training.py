@@ -28,7 +28,7 @@ from hub.safeguarding.combine import IMMEDIATE, Evidence, decide
 from hub.safeguarding.features import BLOCKS
 from hub.safeguarding.model import FORMAT
 from hub.safeguarding.signs import Rulebook
-from hub.safeguarding.text import words
+from hub.safeguarding.text import token_texts
 
 HEADS: tuple[str, ...] = ("concern", IMMEDIATE, *CATEGORIES)
 SETTINGS: dict[str, Any] = {
@@ -88,7 +88,7 @@ def _analyser(block: str) -> Callable[[str], list[str]]:
     features = BLOCKS[block]
 
     def analyse(text: str) -> list[str]:
-        return [f for f, _ in features(words(text))]
+        return [f for f, _ in features(token_texts(text))]
 
     return analyse
 
@@ -253,8 +253,22 @@ def _figures(decisions: Sequence[Any], examples: Sequence[Example]) -> dict[str,
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class Trained:
+    """A training run: the model file's content, and the scikit-learn models it came from."""
+
+    spec: dict[str, Any]
+    fitted: _Fitted
+    examples: list[Example]
+
+
 def train(paths: Sequence[Path], rulebook: Rulebook) -> dict[str, Any]:
     """The model file's content, trained on the corpus files ``paths``."""
+    return build(paths, rulebook).spec
+
+
+def build(paths: Sequence[Path], rulebook: Rulebook) -> Trained:
+    """Train on the corpus files ``paths`` (see the module's docstring)."""
     import scipy
     import sklearn
 
@@ -277,7 +291,7 @@ def train(paths: Sequence[Path], rulebook: Rulebook) -> dict[str, Any]:
             rows.append([term, float(vectoriser.idf_[column]), weights[offset + column].tolist()])
         offset += len(vocabulary)
         blocks[name] = {"features": rows}
-    return {
+    spec = {
         "format": FORMAT,
         "trained_on": sources,
         "libraries": {
@@ -292,6 +306,7 @@ def train(paths: Sequence[Path], rulebook: Rulebook) -> dict[str, Any]:
         "cross_validation": {"examples": len(examples), **figures},
         "blocks": blocks,
     }
+    return Trained(spec, fitted, examples)
 
 
 def _number(value: float) -> str:

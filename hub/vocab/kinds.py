@@ -9,7 +9,7 @@ KINDS: dict[str, str] = {
     "key_question": "The regulator's five key questions",
     "respondent_role": "Who is telling the story",
     "sentiment": "The partner's reading of the account's tone",
-    "safeguarding_category": "Care Act 2014 categories of abuse and neglect",
+    "safeguarding_category": "Care Act 2014 categories of abuse and neglect, and self-harm",
     "service_type": "Kind of service the experience was of",
     "collection_channel": "How the partner heard the account",
     "theme": "What the account is about",

@@ -40,6 +40,7 @@ CONTRACT = {
         "organisational",
         "neglect",
         "self-neglect",
+        "self-harm",
     ],
     "service_type": [
         "gp",

@@ -1,0 +1,72 @@
+"""The committed model is exactly what the training script makes, and reads as scikit-learn does.
+
+Training runs once for the module (about a minute and a half of CPU): the script's output must be
+byte-identical to hub/safeguarding/model.json, and the plain-numpy inference must give the
+probabilities scikit-learn gives, on the training corpus and on dev.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from hub.safeguarding.classifier import packaged_rulebook_text
+from hub.safeguarding.model import Model, packaged_model_text
+from hub.safeguarding.signs import Rulebook
+from hub.safeguarding.text import token_texts
+
+pytest.importorskip("sklearn")
+
+from hub.safeguarding.training import Trained, build, render  # noqa: E402
+
+ROOT = Path(__file__).parents[2]
+CORPUS = ROOT / "corpus" / "safeguarding"
+
+
+@pytest.fixture(scope="module")
+def trained() -> Trained:
+    return build(sorted(CORPUS.glob("train-*.jsonl")), Rulebook(json.loads(packaged_rulebook_text())))
+
+
+def test_the_committed_model_is_what_training_makes_byte_for_byte(trained: Trained) -> None:
+    fresh = render(trained.spec)
+    committed = packaged_model_text()
+    assert fresh == committed, (
+        "hub/safeguarding/model.json is not what scripts/train_safeguarding.py makes from the "
+        "corpus: retrain it (and check the figures in docs/safeguarding.md)"
+    )
+
+
+def test_the_model_records_its_corpus_and_libraries(trained: Trained) -> None:
+    import sklearn
+
+    spec = json.loads(packaged_model_text())
+    files = {s["file"] for s in spec["trained_on"]}
+    assert files == {p.name for p in CORPUS.glob("train-*.jsonl")}
+    assert not any("test" in f or "dev" in f for f in files)
+    assert spec["libraries"]["scikit-learn"] == sklearn.__version__
+    assert all(len(s["sha256"]) == 64 for s in spec["trained_on"])
+
+
+@pytest.mark.parametrize("corpus", ["train", "dev"])
+def test_inference_gives_scikit_learns_probabilities(trained: Trained, corpus: str) -> None:
+    model = Model(json.loads(render(trained.spec)))
+    paths = sorted(CORPUS.glob("train-*.jsonl")) if corpus == "train" else [CORPUS / "dev.jsonl"]
+    texts = [json.loads(line)["narrative"] for p in paths for line in p.read_text().splitlines()]
+    expected = trained.fitted.probabilities(texts)
+    for n, text in enumerate(texts):
+        got = model.scores(token_texts(text)).probabilities
+        for head, column in expected.items():
+            # The file keeps five significant figures; nothing else may differ.
+            assert got[head] == pytest.approx(column[n], abs=2e-4), (head, text[:60])
+    # And the decisions the thresholds make are the same wherever a score is not on the edge.
+    for head, column in expected.items():
+        threshold = model.thresholds.get(head)
+        if threshold is None:
+            continue
+        ours = np.array([model.scores(token_texts(t)).probabilities[head] for t in texts])
+        clear = np.abs(column - threshold) > 1e-3
+        assert ((ours >= threshold) == (column >= threshold))[clear].all(), head
