@@ -43,7 +43,9 @@ def main() -> int:
         return 0 if same else 1
     args.output.write_text(text, "utf-8")
     spec = json.loads(text)
-    print(f"wrote {args.output} ({len(text):,} bytes) from {[s['file'] for s in spec['trained_on']]}")
+    print(
+        f"wrote {args.output} ({len(text):,} bytes) from {[s['file'] for s in spec['trained_on']]}"
+    )
     print(json.dumps(spec["cross_validation"], indent=1))
     return 0
 

@@ -119,7 +119,7 @@ class Classifier:
         reading = self.rulebook.read(text)
         items = [t.text for t in reading.tokens]
         scores = self.model.scores(items) if self.model is not None else None
-        work = reading.work + (3 * sum(len(w) + 2 for w in items) if scores else 0)
+        work = reading.work + (scores.work if scores else 0)
         evidence = evidence_of(reading, scores.probabilities if scores else {})
         thresholds = self.model.thresholds if self.model is not None else {}
         decision = decide(evidence, thresholds, CATEGORIES)
@@ -188,9 +188,7 @@ def _rule_reason(category: str, text: str, hits: list[SignHit]) -> Reason:
     return Reason(category, RULE, words, spans)
 
 
-def _model_reason(
-    category: str, text: str, words: list[Token], top: Mapping[int, float]
-) -> Reason:
+def _model_reason(category: str, text: str, words: list[Token], top: Mapping[int, float]) -> Reason:
     # ``top`` indexes ``words`` (every token; only words carry weight).
     """The model's most telling words, neighbours joined into one phrase, in reading order."""
     positions = sorted(top)

@@ -209,7 +209,7 @@ def _short(text: str) -> str:
 
 
 def _pct(value: float | None) -> str:
-    return "   –  " if value is None else f"{100 * value:5.1f}%"
+    return "    -  " if value is None else f"{100 * value:5.1f}%"
 
 
 def render(report: Report) -> str:

@@ -32,7 +32,7 @@ class _Block:
     name: str
     index: dict[str, int]
     idf: np.ndarray
-    weights: np.ndarray  # features × heads
+    weights: np.ndarray  # features x heads
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +41,8 @@ class Scores:
 
     probabilities: Mapping[str, float]
     tokens: Sequence[str]
+    # Feature look-ups made: a measure of the work, which grows linearly with the text.
+    work: int
     # Per block: the rows of the features present and their TF-IDF values.
     _parts: tuple[tuple[np.ndarray, np.ndarray], ...]
 
@@ -81,13 +83,17 @@ class Model:
         """The probability under each head for a narrative's tokens (see text.token_texts)."""
         z = self.intercepts.copy()
         parts = []
+        work = 0
         for block in self._blocks:
-            rows, values = self._vector(block, tokens)
+            rows, values, steps = self._vector(block, tokens)
+            work += steps
             if len(rows):
                 z += values @ block.weights[rows]
             parts.append((rows, values))
         probs = 1.0 / (1.0 + np.exp(-z))
-        return Scores(dict(zip(self.heads, map(float, probs), strict=True)), tokens, tuple(parts))
+        return Scores(
+            dict(zip(self.heads, map(float, probs), strict=True)), tokens, work, tuple(parts)
+        )
 
     def explain(
         self, scores: Scores, heads: Sequence[str], count: int
@@ -134,37 +140,37 @@ class Model:
                 places.append(position + 1)
         return slots, places
 
-    def _vector(self, block: _Block, tokens: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    def _vector(self, block: _Block, tokens: Sequence[str]) -> tuple[np.ndarray, np.ndarray, int]:
+        """The rows and TF-IDF values of the block's features in ``tokens``, and the look-ups
+        made to find them."""
         if block.name == "char":
             # A word's character n-grams never change: each word's rows are worked out once.
             cache = self._char_rows
             if len(cache) > _CACHE_WORDS:
                 cache.clear()
             found: list[int] = []
+            work = 0
             for word in tokens:
                 rows = cache.get(word)
                 if rows is None:
-                    index = block.index
-                    rows = tuple(
-                        r
-                        for r in (index.get(f) for f, _ in BLOCKS["char"]((word,)))
-                        if r is not None
-                    )
+                    grams = BLOCKS["char"]((word,))
+                    work += len(grams)
+                    rows = tuple(r for r in (block.index.get(f) for f, _ in grams) if r is not None)
                     cache[word] = rows
+                work += 1 + len(rows)
                 found.extend(rows)
             counts = Counter(found)
         else:
-            index = block.index
-            counts = Counter(
-                r for r in (index.get(f) for f, _ in BLOCKS[block.name](tokens)) if r is not None
-            )
+            features = BLOCKS[block.name](tokens)
+            work = len(features)
+            counts = Counter(r for r in (block.index.get(f) for f, _ in features) if r is not None)
         if not counts:
-            return np.zeros(0, dtype=np.int64), np.zeros(0)
+            return np.zeros(0, dtype=np.int64), np.zeros(0), work
         rows_array = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
         tf = np.fromiter((1.0 + math.log(c) for c in counts.values()), np.float64, len(counts))
         values = tf * block.idf[rows_array]
         values /= math.sqrt(float(values @ values))
-        return rows_array, values
+        return rows_array, values, work + len(counts)
 
 
 def packaged_model_text() -> str:

@@ -35,6 +35,8 @@ _NAME = re.compile(r"[a-z][a-z0-9-]*")
 _LEXICON_NAME = re.compile(r"[A-Z][A-Z0-9_]*")
 _MAX_GAP = 8
 _MAX_WINDOW = 12
+# Distinct words whose first step in the trie is remembered (then the memory starts again).
+_CACHE_WORDS = 50_000
 # How far back a conditional or a worry reaches, in tokens.
 _SCOPE_REACH = 15
 
@@ -276,25 +278,22 @@ class Rulebook:
         """For each term, where it occurs: from each token, one walk down the trie of phrases
         (as deep as the longest phrase, along the few branches the words allow)."""
         found: dict[int, _Hits] = {}
-        root, count = self._trie, len(toks)
+        count = len(toks)
+        first = self._trie.step_cached
         for i in range(count):
             sentence = toks[i].sentence
-            frontier = [root]
-            j = i
+            reading.work += 1
+            frontier = first(toks[i].text)
+            j = i + 1
+            for node in frontier:
+                for term in node.terms:
+                    found.setdefault(term, _Hits()).add(i, j)
             while frontier and j < count and toks[j].sentence == sentence:
                 text = toks[j].text
                 following: list[_Node] = []
                 for node in frontier:
                     reading.work += 1 + len(node.lengths)
-                    child = node.exact.get(text)
-                    if child is not None:
-                        following.append(child)
-                    for n in node.lengths:
-                        if n > len(text):
-                            break
-                        child = node.prefix.get(text[:n])
-                        if child is not None:
-                            following.append(child)
+                    following.extend(node.step(text))
                 j += 1
                 for node in following:
                     for term in node.terms:
@@ -339,7 +338,7 @@ class Rulebook:
             for s, e in hits[two].between(max(low, 0), high, scope.reading):
                 if toks[s].sentence != sentence or toks[e - 1].sentence != sentence:
                     continue
-                if e <= start and start - e > sign.reach or s >= end and s - end > sign.reach:
+                if (e <= start and start - e > sign.reach) or (s >= end and s - end > sign.reach):
                     continue
                 if s < end and e > start:
                     continue  # the same words cannot be both terms
@@ -355,13 +354,37 @@ class Rulebook:
 class _Node:
     """A trie of the rulebook's phrases, one level a token: exact words and word prefixes."""
 
-    __slots__ = ("exact", "lengths", "prefix", "terms")
+    __slots__ = ("_cache", "exact", "lengths", "prefix", "terms")
 
     def __init__(self) -> None:
         self.exact: dict[str, _Node] = {}
         self.prefix: dict[str, _Node] = {}
         self.lengths: tuple[int, ...] = ()
         self.terms: list[int] = []
+        self._cache: dict[str, list[_Node]] = {}
+
+    def step(self, text: str) -> list[_Node]:
+        """The children a token leads to: its exact word and every prefix of it."""
+        out = []
+        child = self.exact.get(text)
+        if child is not None:
+            out.append(child)
+        for n in self.lengths:
+            if n > len(text):
+                break
+            child = self.prefix.get(text[:n])
+            if child is not None:
+                out.append(child)
+        return out
+
+    def step_cached(self, text: str) -> list[_Node]:
+        """:meth:`step`, remembered for the root, where every token starts (bounded memory)."""
+        found = self._cache.get(text)
+        if found is None:
+            if len(self._cache) > _CACHE_WORDS:
+                self._cache.clear()
+            found = self._cache[text] = self.step(text)
+        return found
 
     def add(self, phrase: Phrase, term: int) -> None:
         node = self
@@ -422,9 +445,9 @@ class _Scope:
     def allows(self, hit: SignHit) -> bool:
         sign = hit.sign
         self.reading.work += 1
-        if sign.unless_next is not None and sign.unless_next in self.hits:
-            if self.hits[sign.unless_next].any_between(hit.last, hit.last, self.reading):
-                return False
+        after = self.hits.get(sign.unless_next) if sign.unless_next is not None else None
+        if after is not None and after.any_between(hit.last, hit.last, self.reading):
+            return False
         if sign.unless_before is not None and sign.unless_before in self.hits:
             before = self.hits[sign.unless_before].between(
                 max(hit.first - 4, 0), hit.first - 1, self.reading

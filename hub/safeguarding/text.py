@@ -8,7 +8,7 @@ the engine quotes the words that raised a concern.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 # Typographic apostrophes, quotes and dashes fold to one keyboard form, one character for one.
 _FOLD = str.maketrans(
@@ -53,8 +53,7 @@ def normalise(text: str) -> str:
     return "".join(c if len(c.lower()) != 1 else c.lower() for c in folded)
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
+class Token(NamedTuple):
     """One word or punctuation mark of a narrative, with its place in the original text."""
 
     text: str
@@ -75,6 +74,10 @@ def is_word(text: str) -> bool:
     return text[0].isalnum() or text[0] in "£'"
 
 
+def _same(word: str) -> str:
+    return word
+
+
 def _squeeze(word: str) -> str:
     return _STRETCHED.sub(r"\1\1", word) if len(word) > 2 else word
 
@@ -93,21 +96,24 @@ _BARE = {
 def _pieces(word: str, start: int) -> list[tuple[str, int, int]]:
     """A word and its clitic, each with offsets: "didn't" → "did", "n't"."""
     end = start + len(word)
+    if "'" not in word:
+        at = _BARE.get(word)
+        if at is None:
+            return [(word, start, end)]
+        tail = word[at:]
+        clitic = "n't" if tail == "nt" else "'" + tail
+        return [(word[:at], start, start + at), (clitic, start + at, end)]
     for clitic in _CLITICS:
         if word.endswith(clitic) and len(word) > len(clitic):
             cut = end - len(clitic)
             return [(word[: -len(clitic)], start, cut), (clitic, cut, end)]
-    at = _BARE.get(word)
-    if at is not None:
-        tail = word[at:]
-        clitic = "n't" if tail == "nt" else "'" + tail
-        return [(word[:at], start, start + at), (clitic, start + at, end)]
     return [(word, start, end)]
 
 
 def tokens(text: str) -> list[Token]:
     """The tokens of a narrative; words are folded, lower-cased and de-stretched."""
     norm = normalise(text)
+    squeeze = _squeeze if _STRETCHED.search(norm) else _same
     out: list[Token] = []
     sentence = clause = 0
     for m in _TOKEN.finditer(norm):
@@ -120,7 +126,7 @@ def tokens(text: str) -> list[Token]:
             continue
         if word[0].isalnum() or word[0] == "£":
             for piece, start, end in _pieces(word, m.start()):
-                out.append(Token(_squeeze(piece), start, end, sentence, clause))
+                out.append(Token(squeeze(piece), start, end, sentence, clause))
             continue
         out.append(Token(word, m.start(), m.end(), sentence, clause))
         if word in _SENTENCE_END:

@@ -130,7 +130,9 @@ class _Fitted:
         return {head: model.predict_proba(x)[:, 1] for head, model in self.heads.items()}
 
 
-def _out_of_fold(examples: Sequence[Example], labels: Mapping[str, np.ndarray]) -> list[dict[str, float]]:
+def _out_of_fold(
+    examples: Sequence[Example], labels: Mapping[str, np.ndarray]
+) -> list[dict[str, float]]:
     from sklearn.model_selection import StratifiedKFold
 
     texts = [e.narrative for e in examples]
@@ -328,7 +330,9 @@ def render(spec: Mapping[str, Any]) -> str:
         for r, (term, idf, weights) in enumerate(rows):
             numbers = ",".join(_number(w) for w in weights)
             comma = "," if r < len(rows) - 1 else ""
-            lines.append(f"      [{json.dumps(term, ensure_ascii=False)},{_number(idf)},[{numbers}]]{comma}")
+            lines.append(
+                f"      [{json.dumps(term, ensure_ascii=False)},{_number(idf)},[{numbers}]]{comma}"
+            )
         lines.append("    ]}" + ("," if n < len(names) - 1 else ""))
     lines.append("  }")
     lines.append("}")

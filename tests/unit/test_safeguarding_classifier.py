@@ -207,8 +207,10 @@ SIGNS = [
     ("Everyone gets got up at 5am because it suits the night shift.", "organisational"),
     ("Her partner answers every question for her at appointments.", "domestic-abuse"),
     ("A carer called him a p*** in front of the other residents.", "discriminatory"),
-    ("The agency that brought her over holds her passport and she owes them for the flight.",
-     "modern-slavery"),
+    (
+        "The agency that brought her over holds her passport and she owes them for the flight.",
+        "modern-slavery",
+    ),
     ("If she presses the buzzer nobody will come.", "neglect"),
 ]
 
@@ -259,7 +261,7 @@ def test_self_harm_is_a_category_of_its_own() -> None:
     result = classify("He keeps saying everyone would be better off without him.")
     assert result.concern
     assert "self-harm" in result.categories
-    assert CATEGORIES == (*CARE_ACT_CATEGORIES, "self-harm")
+    assert (*CARE_ACT_CATEGORIES, "self-harm") == CATEGORIES
 
 
 def test_every_category_has_reasons_quoting_the_narrative() -> None:
@@ -321,7 +323,9 @@ def test_matches_name_signs_and_never_carry_the_narrative() -> None:
 
 
 def test_typographic_apostrophes_and_case_do_not_matter() -> None:
-    assert classify("HER HUSBAND BEATS HER").categories == classify("her husband beats her").categories
+    assert (
+        classify("HER HUSBAND BEATS HER").categories == classify("her husband beats her").categories
+    )
     assert classify("They weren\u2019t paid and their passports were taken.").concern
 
 

@@ -20,7 +20,7 @@ from hub.safeguarding.text import token_texts
 
 pytest.importorskip("sklearn")
 
-from hub.safeguarding.training import Trained, build, render  # noqa: E402
+from hub.safeguarding.training import Trained, build, render
 
 ROOT = Path(__file__).parents[2]
 CORPUS = ROOT / "corpus" / "safeguarding"
@@ -28,7 +28,9 @@ CORPUS = ROOT / "corpus" / "safeguarding"
 
 @pytest.fixture(scope="module")
 def trained() -> Trained:
-    return build(sorted(CORPUS.glob("train-*.jsonl")), Rulebook(json.loads(packaged_rulebook_text())))
+    return build(
+        sorted(CORPUS.glob("train-*.jsonl")), Rulebook(json.loads(packaged_rulebook_text()))
+    )
 
 
 def test_the_committed_model_is_what_training_makes_byte_for_byte(trained: Trained) -> None:

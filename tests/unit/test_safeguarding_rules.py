@@ -70,3 +70,19 @@ def test_deadlines_one_hour_when_immediate_else_a_day_and_configurable():
     custom = Deadlines.from_minutes(15, 240)
     assert custom.due(raised, True) == raised + timedelta(minutes=15)
     assert custom.due(raised, False) == raised + timedelta(hours=4)
+
+
+def test_the_assessment_carries_the_classifiers_reasons_and_orders_self_harm_last():
+    from hub.safeguarding.classifier import Reason
+
+    reason = Reason("self-harm", "rule", ("she has a plan",), ((0, 14),))
+    found = assess(
+        concern=False,
+        immediate_risk=False,
+        categories=["neglect"],
+        classification=Classification(True, ("self-harm",), True, ("self-harm:plan",), (reason,)),
+    )
+    assert found is not None
+    assert found.categories == ("neglect", "self-harm")
+    assert found.reasons == (reason,)
+    assert found.immediate
