@@ -167,7 +167,7 @@ class Model:
         if not counts:
             return np.zeros(0, dtype=np.int64), np.zeros(0), work
         rows_array = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
-        tf = np.fromiter((1.0 + math.log(c) for c in counts.values()), np.float64, len(counts))
+        tf = 1.0 + np.log(np.fromiter(counts.values(), np.float64, len(counts)))
         values = tf * block.idf[rows_array]
         values /= math.sqrt(float(values @ values))
         return rows_array, values, work + len(counts)

@@ -169,6 +169,9 @@ class Rulebook:
             dupes = sorted({k for k in keys if keys.count(k) > 1})
             raise ValueError(f"rulebook: duplicate sign ids {dupes}")
         self.signs = tuple(signs)
+        self._starting: dict[int, list[int]] = {}
+        for n, sign in enumerate(self.signs):
+            self._starting.setdefault(sign.terms[0], []).append(n)
         self.categories = tuple(sorted({s.category for s in signs} - {"immediate"}))
         self._trie.freeze()
 
@@ -263,7 +266,10 @@ class Rulebook:
         if not hits:
             return reading
         scope = _Scope(self, toks, hits, reading)
-        for sign in self.signs:
+        # Only signs whose first term occurs can fire; they are tried in the rulebook's order.
+        candidates = sorted({n for term in hits for n in self._starting.get(term, ())})
+        for n in candidates:
+            sign = self.signs[n]
             reading.work += 1
             if not all(t in hits for t in sign.terms):
                 continue
@@ -287,7 +293,7 @@ class Rulebook:
             j = i + 1
             for node in frontier:
                 for term in node.terms:
-                    found.setdefault(term, _Hits()).add(i, j)
+                    _add(found, term, i, j)
             while frontier and j < count and toks[j].sentence == sentence:
                 text = toks[j].text
                 following: list[_Node] = []
@@ -297,7 +303,7 @@ class Rulebook:
                 j += 1
                 for node in following:
                     for term in node.terms:
-                        found.setdefault(term, _Hits()).add(i, j)
+                        _add(found, term, i, j)
                 frontier = following
         return found
 
@@ -349,6 +355,13 @@ class Rulebook:
                     return hit
                 break
         return None
+
+
+def _add(found: dict[int, _Hits], term: int, start: int, end: int) -> None:
+    hits = found.get(term)
+    if hits is None:
+        hits = found[term] = _Hits()
+    hits.add(start, end)
 
 
 class _Node:

@@ -41,7 +41,7 @@ SETTINGS: dict[str, Any] = {
     "seed": 0,
     "beta": 2.0,
 }
-_GRID = tuple(round(x, 3) for x in np.arange(0.05, 0.951, 0.025))
+_GRID = tuple(round(x, 3) for x in np.arange(0.05, 0.951, 0.05))
 _FACTORS = (0.25, 0.5, 0.75, 1.0)
 
 
