@@ -19,65 +19,23 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
 from hub.safeguarding.combine import GENERAL, IMMEDIATE, Decision, Evidence, decide
+from hub.safeguarding.findings import (
+    CARE_ACT_CATEGORIES,
+    CATEGORIES,
+    MODEL,
+    NO_CONCERN,
+    RULE,
+    SELF_HARM,
+    Classification,
+    Reason,
+)
 from hub.safeguarding.model import Model, Scores, packaged_model_text
 from hub.safeguarding.signs import Reading, Rulebook, SignHit
 from hub.safeguarding.text import Token
-
-CARE_ACT_CATEGORIES: tuple[str, ...] = (
-    "physical",
-    "domestic-abuse",
-    "sexual",
-    "psychological",
-    "financial",
-    "modern-slavery",
-    "discriminatory",
-    "organisational",
-    "neglect",
-    "self-neglect",
-)
-# Not a Care Act category, but a safeguarding concern the regulator acts on (CONTRACT §4).
-SELF_HARM = "self-harm"
-CATEGORIES: tuple[str, ...] = (*CARE_ACT_CATEGORIES, SELF_HARM)
-
-RULE, MODEL = "rule", "model"
-# How many of the model's most telling words a reason quotes, and how long a quote may be.
-_MODEL_WORDS = 4
-_MAX_QUOTE = 120
-
-
-@dataclass(frozen=True, slots=True)
-class Reason:
-    """Words of the narrative that raised a finding: ``category`` is a category, or
-    ``"immediate"`` for what made it urgent; ``source`` is ``"rule"`` or ``"model"``."""
-
-    category: str
-    source: str
-    words: tuple[str, ...]
-    spans: tuple[tuple[int, int], ...] = ()
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"category": self.category, "source": self.source, "words": list(self.words)}
-
-
-@dataclass(frozen=True, slots=True)
-class Classification:
-    """The outcome for one narrative. ``matches`` names the signs that fired (never the text);
-    ``reasons`` quotes the words that raised each category; ``scores`` are the model's."""
-
-    concern: bool
-    categories: tuple[str, ...]
-    immediate: bool
-    matches: tuple[str, ...]
-    reasons: tuple[Reason, ...] = ()
-    scores: Mapping[str, float] = field(default_factory=dict)
-
-
-NO_CONCERN = Classification(concern=False, categories=(), immediate=False, matches=())
 
 
 class Classifier:
@@ -202,6 +160,22 @@ def _model_reason(category: str, text: str, words: list[Token], top: Mapping[int
     quoted = tuple(dict.fromkeys(_quote(text, s, e) for s, e in spans))
     return Reason(category, MODEL, quoted, spans)
 
+
+# How many of the model's most telling words a reason quotes, and how long a quote may be.
+_MODEL_WORDS = 4
+_MAX_QUOTE = 120
+
+__all__ = [
+    "CARE_ACT_CATEGORIES",
+    "CATEGORIES",
+    "NO_CONCERN",
+    "SELF_HARM",
+    "Classification",
+    "Classifier",
+    "Reason",
+    "classify",
+    "default_classifier",
+]
 
 _default: Classifier | None = None
 _default_lock = threading.Lock()

@@ -15,7 +15,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from hub.safeguarding.classifier import CATEGORIES, Classification, classify
+from hub.safeguarding.classifier import classify
+from hub.safeguarding.findings import CATEGORIES, Classification
 from hub.safeguarding.rules import Assessment, assess
 
 NONE = "none"

@@ -128,6 +128,16 @@ class Model:
         (a pair of words counts once for each)."""
         slots: list[int] = []
         places: list[int] = []
+        if block.name == "char":
+            # Each word's rows, as _vector found them (the same cache, or worked out again).
+            for position, word in enumerate(tokens):
+                rows = self._char_rows.get(word)
+                if rows is None:
+                    grams = BLOCKS["char"]((word,))
+                    rows = tuple(r for r in (block.index.get(f) for f, _ in grams) if r is not None)
+                slots.extend(slot[r] for r in rows)
+                places.extend([position] * len(rows))
+            return slots, places
         for feature, position in BLOCKS[block.name](tokens):
             row = block.index.get(feature)
             if row is None:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from hub.safeguarding.classifier import CATEGORIES, Classification, Reason
+from hub.safeguarding.findings import CATEGORIES, Classification, Reason
 
 OPEN = "open"
 ACKNOWLEDGED = "acknowledged"
