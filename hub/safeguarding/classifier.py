@@ -32,6 +32,7 @@ from hub.safeguarding.findings import (
     SELF_HARM,
     Classification,
     Reason,
+    quote,
 )
 from hub.safeguarding.model import Model, Scores, packaged_model_text
 from hub.safeguarding.signs import Reading, Rulebook, SignHit
@@ -135,14 +136,9 @@ def evidence_of(reading: Reading, probabilities: Mapping[str, float]) -> Evidenc
     )
 
 
-def _quote(text: str, start: int, end: int) -> str:
-    quote = " ".join(text[start:end].split())
-    return quote if len(quote) <= _MAX_QUOTE else quote[: _MAX_QUOTE - 1].rstrip() + "…"
-
-
 def _rule_reason(category: str, text: str, hits: list[SignHit]) -> Reason:
     spans = tuple(sorted({(h.start, h.end) for h in hits}))
-    words = tuple(dict.fromkeys(_quote(text, s, e) for s, e in spans))
+    words = tuple(dict.fromkeys(quote(text, s, e) for s, e in spans))
     return Reason(category, RULE, words, spans)
 
 
@@ -157,13 +153,12 @@ def _model_reason(category: str, text: str, words: list[Token], top: Mapping[int
         else:
             groups.append([pos])
     spans = tuple((words[g[0]].start, words[g[-1]].end) for g in groups)
-    quoted = tuple(dict.fromkeys(_quote(text, s, e) for s, e in spans))
+    quoted = tuple(dict.fromkeys(quote(text, s, e) for s, e in spans))
     return Reason(category, MODEL, quoted, spans)
 
 
-# How many of the model's most telling words a reason quotes, and how long a quote may be.
+# How many of the model's most telling words a reason quotes.
 _MODEL_WORDS = 4
-_MAX_QUOTE = 120
 
 __all__ = [
     "CARE_ACT_CATEGORIES",

@@ -6,7 +6,7 @@ alerts) does not load the rules or the model.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +27,8 @@ SELF_HARM = "self-harm"
 CATEGORIES: tuple[str, ...] = (*CARE_ACT_CATEGORIES, SELF_HARM)
 
 RULE, MODEL = "rule", "model"
+# The longest quote a reason keeps, in characters.
+MAX_QUOTE = 120
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,3 +59,34 @@ class Classification:
 
 
 NO_CONCERN = Classification(concern=False, categories=(), immediate=False, matches=())
+
+
+def quote(text: str, start: int, end: int, hidden: Iterable[tuple[int, int, str]] = ()) -> str:
+    """``text[start:end]`` as a reason quotes it: whitespace squeezed, at most MAX_QUOTE
+    characters, and every ``(start, end, placeholder)`` of ``hidden`` that touches it replaced
+    by its placeholder (the whole of it, even where it runs past the quote's ends)."""
+    parts: list[str] = []
+    at = start
+    for h_start, h_end, placeholder in sorted(hidden):
+        if h_end <= start or h_start >= end or h_end <= at:
+            continue
+        parts.append(text[at : max(h_start, at)])
+        parts.append(placeholder)
+        at = h_end
+    if at < end:
+        parts.append(text[at:end])
+    words = " ".join("".join(parts).split())
+    return words if len(words) <= MAX_QUOTE else words[: MAX_QUOTE - 1].rstrip() + "…"
+
+
+def masked(
+    text: str, reasons: Iterable[Reason], hidden: Iterable[tuple[int, int, str]]
+) -> tuple[Reason, ...]:
+    """The reasons, quoted again from ``text`` with every ``hidden`` span replaced by its
+    placeholder (a name by "[NAME]"): what may be stored and shown beside a redacted account."""
+    spans = sorted(hidden)
+    out = []
+    for reason in reasons:
+        words = tuple(dict.fromkeys(quote(text, s, e, spans) for s, e in reason.spans))
+        out.append(Reason(reason.category, reason.source, words, reason.spans))
+    return tuple(out)

@@ -358,3 +358,29 @@ def test_a_long_narrative_is_classified() -> None:
 def test_classify_many_answers_in_order() -> None:
     texts = ["Her husband beats her.", "The food was cold.", "She has a plan."]
     assert default_classifier().classify_many(texts) == [classify(t) for t in texts]
+
+
+def test_reasons_can_be_quoted_again_with_names_hidden() -> None:
+    from hub.safeguarding.findings import masked
+
+    text = "Her carer Sandra keeps asking Dad to lend her money, Sandra says."
+    result = classify(text)
+    start = text.index("Sandra")
+    again = text.index("Sandra", start + 1)
+    hidden = [(start, start + 6, "[NAME]"), (again, again + 6, "[NAME]")]
+    safe = masked(text, result.reasons, hidden)
+    assert [r.spans for r in safe] == [r.spans for r in result.reasons]
+    assert all("Sandra" not in w for r in safe for w in r.words)
+    assert any("lend her money" in w for r in safe for w in r.words)
+
+
+def test_a_quote_hides_what_touches_it_and_squeezes_whitespace() -> None:
+    from hub.safeguarding.findings import MAX_QUOTE, quote
+
+    text = "carer  Sandra\nhit her"
+    at = text.index("Sandra")
+    assert quote(text, 0, len(text), [(at, at + 6, "[NAME]")]) == "carer [NAME] hit her"
+    # A hidden span that runs past the quote's start is hidden whole.
+    assert quote(text, at + 2, len(text), [(at, at + 6, "[NAME]")]) == "[NAME] hit her"
+    assert quote(text, 0, 5) == "carer"
+    assert len(quote("word " * 100, 0, 500)) == MAX_QUOTE
