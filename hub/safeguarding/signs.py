@@ -23,22 +23,19 @@ to a constant per token on the worst inputs.
 
 from __future__ import annotations
 
-import bisect
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from hub.safeguarding.scope import Scope
 from hub.safeguarding.text import Token, tokens
+from hub.safeguarding.trie import Hits, Node, Phrase, Word, add_hit
 
 _NAME = re.compile(r"[a-z][a-z0-9-]*")
 _LEXICON_NAME = re.compile(r"[A-Z][A-Z0-9_]*")
 _MAX_GAP = 8
 _MAX_WINDOW = 12
-# Distinct words whose first step in the trie is remembered (then the memory starts again).
-_CACHE_WORDS = 50_000
-# How far back a conditional or a worry reaches, in tokens.
-_SCOPE_REACH = 15
 
 SCOPE_LISTS = (
     "negation",
@@ -49,9 +46,6 @@ SCOPE_LISTS = (
     "worry",
     "reassurance",
 )
-
-Word = tuple[str, bool]  # (text, is a prefix)
-Phrase = tuple[Word, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,7 +136,7 @@ class Rulebook:
         self._lexicon = lexicon
         self._expanded: dict[str, tuple[Phrase, ...]] = {}
         self._term_ids: dict[tuple[Phrase, ...], int] = {}
-        self._trie = _Node()
+        self._trie = Node()
         scope = spec.get("scope", {})
         if not isinstance(scope, Mapping):
             raise ValueError("rulebook: 'scope' must be an object")
@@ -265,7 +259,7 @@ class Rulebook:
         hits = self._term_hits(toks, reading)
         if not hits:
             return reading
-        scope = _Scope(self, toks, hits, reading)
+        scope = Scope(self, toks, hits, reading)
         # Only signs whose first term occurs can fire; they are tried in the rulebook's order.
         candidates = sorted({n for term in hits for n in self._starting.get(term, ())})
         for n in candidates:
@@ -280,10 +274,10 @@ class Rulebook:
                 reading.hits.append(found)
         return reading
 
-    def _term_hits(self, toks: Sequence[Token], reading: Reading) -> dict[int, _Hits]:
+    def _term_hits(self, toks: Sequence[Token], reading: Reading) -> dict[int, Hits]:
         """For each term, where it occurs: from each token, one walk down the trie of phrases
         (as deep as the longest phrase, along the few branches the words allow)."""
-        found: dict[int, _Hits] = {}
+        found: dict[int, Hits] = {}
         count = len(toks)
         first = self._trie.step_cached
         for i in range(count):
@@ -293,22 +287,22 @@ class Rulebook:
             j = i + 1
             for node in frontier:
                 for term in node.terms:
-                    _add(found, term, i, j)
+                    add_hit(found, term, i, j)
             while frontier and j < count and toks[j].sentence == sentence:
                 text = toks[j].text
-                following: list[_Node] = []
+                following: list[Node] = []
                 for node in frontier:
                     reading.work += 1 + len(node.lengths)
                     following.extend(node.step(text))
                 j += 1
                 for node in following:
                     for term in node.terms:
-                        _add(found, term, i, j)
+                        add_hit(found, term, i, j)
                 frontier = following
         return found
 
     def _seq(
-        self, sign: Sign, toks: Sequence[Token], hits: dict[int, _Hits], scope: _Scope
+        self, sign: Sign, toks: Sequence[Token], hits: dict[int, Hits], scope: Scope
     ) -> SignHit | None:
         first, *rest = sign.terms
         for start, end in hits[first].spans:
@@ -334,7 +328,7 @@ class Rulebook:
         return None
 
     def _near(
-        self, sign: Sign, toks: Sequence[Token], hits: dict[int, _Hits], scope: _Scope
+        self, sign: Sign, toks: Sequence[Token], hits: dict[int, Hits], scope: Scope
     ) -> SignHit | None:
         one, two = sign.terms
         for start, end in hits[one].spans:
@@ -355,165 +349,3 @@ class Rulebook:
                     return hit
                 break
         return None
-
-
-def _add(found: dict[int, _Hits], term: int, start: int, end: int) -> None:
-    hits = found.get(term)
-    if hits is None:
-        hits = found[term] = _Hits()
-    hits.add(start, end)
-
-
-class _Node:
-    """A trie of the rulebook's phrases, one level a token: exact words and word prefixes."""
-
-    __slots__ = ("_cache", "exact", "lengths", "prefix", "terms")
-
-    def __init__(self) -> None:
-        self.exact: dict[str, _Node] = {}
-        self.prefix: dict[str, _Node] = {}
-        self.lengths: tuple[int, ...] = ()
-        self.terms: list[int] = []
-        self._cache: dict[str, list[_Node]] = {}
-
-    def step(self, text: str) -> list[_Node]:
-        """The children a token leads to: its exact word and every prefix of it."""
-        out = []
-        child = self.exact.get(text)
-        if child is not None:
-            out.append(child)
-        for n in self.lengths:
-            if n > len(text):
-                break
-            child = self.prefix.get(text[:n])
-            if child is not None:
-                out.append(child)
-        return out
-
-    def step_cached(self, text: str) -> list[_Node]:
-        """:meth:`step`, remembered for the root, where every token starts (bounded memory)."""
-        found = self._cache.get(text)
-        if found is None:
-            if len(self._cache) > _CACHE_WORDS:
-                self._cache.clear()
-            found = self._cache[text] = self.step(text)
-        return found
-
-    def add(self, phrase: Phrase, term: int) -> None:
-        node = self
-        for text, is_prefix in phrase:
-            branch = node.prefix if is_prefix else node.exact
-            node = branch.setdefault(text, _Node())
-        if term not in node.terms:
-            node.terms.append(term)
-
-    def freeze(self) -> None:
-        self.lengths = tuple(sorted({len(p) for p in self.prefix}))
-        for child in (*self.exact.values(), *self.prefix.values()):
-            child.freeze()
-
-
-class _Hits:
-    """The spans where one term occurs, in order of start (the longest kept at each start)."""
-
-    __slots__ = ("spans", "starts")
-
-    def __init__(self) -> None:
-        self.spans: list[tuple[int, int]] = []
-        self.starts: list[int] = []
-
-    def add(self, start: int, end: int) -> None:
-        if self.starts and self.starts[-1] == start:
-            if end > self.spans[-1][1]:
-                self.spans[-1] = (start, end)
-            return
-        self.spans.append((start, end))
-        self.starts.append(start)
-
-    def between(self, low: int, high: int, reading: Reading) -> list[tuple[int, int]]:
-        """Spans starting at ``low`` to ``high`` inclusive."""
-        i = bisect.bisect_left(self.starts, low)
-        j = bisect.bisect_right(self.starts, high)
-        reading.work += 1 + (j - i)
-        return self.spans[i:j]
-
-    def any_between(self, low: int, high: int, reading: Reading) -> bool:
-        return bool(self.between(low, high, reading))
-
-    def last_before(self, position: int) -> tuple[int, int] | None:
-        i = bisect.bisect_left(self.starts, position)
-        return self.spans[i - 1] if i else None
-
-
-class _Scope:
-    """Negation, hypotheticals and dispelled worries, for one narrative."""
-
-    def __init__(
-        self, book: Rulebook, toks: Sequence[Token], hits: dict[int, _Hits], reading: Reading
-    ) -> None:
-        self.book, self.toks, self.hits, self.reading = book, toks, hits, reading
-        empty = _Hits()
-        self.lists = {name: hits.get(term, empty) for name, term in book.scope.items()}
-
-    def allows(self, hit: SignHit) -> bool:
-        sign = hit.sign
-        self.reading.work += 1
-        after = self.hits.get(sign.unless_next) if sign.unless_next is not None else None
-        if after is not None and after.any_between(hit.last, hit.last, self.reading):
-            return False
-        if sign.unless_before is not None and sign.unless_before in self.hits:
-            before = self.hits[sign.unless_before].between(
-                max(hit.first - 4, 0), hit.first - 1, self.reading
-            )
-            if any(self.toks[s].sentence == self.toks[hit.first].sentence for s, _ in before):
-                return False
-        if not sign.scoped:
-            return True
-        return not (self._negated(hit) or self._hypothetical(hit) or self._dispelled(hit))
-
-    def _negated(self, hit: SignHit) -> bool:
-        toks, clause = self.toks, self.toks[hit.first].clause
-        low = max(hit.first - self.book.negation_window, 0)
-        own = set(hit.words)
-        pseudo = self.lists["pseudo_negation"]
-        for s, e in self.lists["negation"].between(low, hit.last - 1, self.reading):
-            if s in own or e > hit.last or toks[s].clause != clause:
-                continue
-            if pseudo.any_between(s, s, self.reading):
-                continue
-            # A terminator ("but", "because") between the negation and the sign ends its scope.
-            if s < hit.first and self.lists["terminators"].any_between(
-                e, hit.first - 1, self.reading
-            ):
-                continue
-            return True
-        return False
-
-    def _hypothetical(self, hit: SignHit) -> bool:
-        toks = self.toks
-        sentence = toks[hit.first].sentence
-        cue = self.lists["conditional"].last_before(hit.first)
-        self.reading.work += 1
-        if cue is None or toks[cue[0]].sentence != sentence:
-            return False
-        if hit.first - cue[1] > _SCOPE_REACH:
-            return False
-        # The consequence of a condition ("..., nobody will come") is meant, not supposed.
-        if self.lists["consequent"].any_between(cue[1], hit.last - 1, self.reading):
-            return False
-        return not any(toks[k].text in ",;" for k in range(cue[1], hit.first))
-
-    def _dispelled(self, hit: SignHit) -> bool:
-        toks = self.toks
-        sentence = toks[hit.first].sentence
-        worry = self.lists["worry"].last_before(hit.first)
-        self.reading.work += 1
-        if worry is None or toks[worry[0]].sentence != sentence:
-            return False
-        if hit.first - worry[1] > _SCOPE_REACH:
-            return False
-        # Reassurance later in the sentence, or in the next one.
-        for s, _ in self.lists["reassurance"].between(hit.last, hit.last + 25, self.reading):
-            if toks[s].sentence in (sentence, sentence + 1):
-                return True
-        return False
