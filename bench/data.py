@@ -17,7 +17,7 @@ from typing import Any
 import psycopg
 
 from hub.audit.chain import event_hash
-from hub.exchange.csv_template import COLUMNS
+from hub.exchange.csv.template import COLUMNS
 from hub.registry.services import search_text
 
 PLACES = (

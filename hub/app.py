@@ -1,4 +1,5 @@
-"""Application wiring: settings, database, API, OAuth, portal. No rules live here."""
+"""Building the web application: settings, the hub's context, request handling, OAuth, the API
+and the portal. No rules live here (docs/architecture.md: the wiring)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,14 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from hub.api import init_api
+from hub.api.oauth import init_oauth
+from hub.api.ratelimit import init_rate_limits
 from hub.config import Settings
 from hub.context import HubContext
 from hub.logs import configure_logging
+from hub.portal import init_portal
+from hub.web import HubFlask, init_request_handling
 
 
 def _settings(config: Settings | dict[str, Any] | None) -> Settings:
@@ -23,7 +29,7 @@ def build_app(
 ) -> Flask:
     settings = context.settings if context else _settings(config)
     ctx = context or HubContext.from_settings(settings)
-    app = Flask(__name__, instance_path=None)
+    app = HubFlask(__name__, instance_path=None)
     app.config.update(
         SECRET_KEY=ctx.secret_key,
         TESTING=settings.testing,
@@ -38,12 +44,6 @@ def build_app(
     configure_logging(settings.log_level)
     if settings.trust_proxy:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
-
-    from hub.api import init_api
-    from hub.api.oauth import init_oauth
-    from hub.api.ratelimit import init_rate_limits
-    from hub.portal import init_portal
-    from hub.web import init_request_handling
 
     init_request_handling(app)
     init_oauth(app)

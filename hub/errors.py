@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from typing import Any
+
+# NUL and lone surrogates: no database stores them and no UTF-8 carries them.
+BAD_TEXT = re.compile("[\x00\ud800-\udfff]")
 
 
 class HubError(Exception):
@@ -113,3 +118,33 @@ class ServiceUnavailable(HubError):
     def __init__(self, detail: str | None = None, **kwargs: Any) -> None:
         super().__init__(detail, **kwargs)
         self.headers.setdefault("Retry-After", str(RETRY_AFTER_S))
+
+
+def safe_name(name: str) -> str:
+    """A field name fit to show and store: unprintable characters replaced, at most 60 long."""
+    return "".join(c if c.isprintable() and not BAD_TEXT.match(c) else "?" for c in name[:60])
+
+
+def flatten_errors(messages: Any, prefix: str = "") -> dict[str, list[str]]:
+    """marshmallow's nested messages as ``{"consent.scopes[0]": [...]}``."""
+    out: dict[str, list[str]] = {}
+    if isinstance(messages, Mapping):
+        for key, value in messages.items():
+            if isinstance(key, int):
+                path = f"{prefix}[{key}]"
+            elif key == "_schema":
+                path = prefix or "_schema"
+            else:
+                path = f"{prefix}.{safe_name(str(key))}" if prefix else safe_name(str(key))
+            for sub, msgs in flatten_errors(value, path).items():
+                out.setdefault(sub, []).extend(msgs)
+    elif isinstance(messages, list | tuple):
+        for item in messages:
+            if isinstance(item, str):
+                out.setdefault(prefix or "_schema", []).append(item)
+            else:
+                for sub, msgs in flatten_errors(item, prefix).items():
+                    out.setdefault(sub, []).extend(msgs)
+    elif isinstance(messages, str):
+        out.setdefault(prefix or "_schema", []).append(messages)
+    return out

@@ -17,7 +17,8 @@ import re
 LIBRARY_FLOORS = {
     "authlib": logging.INFO,
     "sqlalchemy.engine": logging.WARNING,
-    "sqlalchemy.pool": logging.INFO,
+    # "Pool recreating" at INFO each time a command ends; nothing an operator acts on.
+    "sqlalchemy.pool": logging.WARNING,
     "botocore": logging.INFO,
     "boto3": logging.INFO,
     "s3transfer": logging.INFO,

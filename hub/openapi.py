@@ -6,12 +6,12 @@ import json
 import tempfile
 from typing import Any
 
+from hub.app import build_app
+from hub.config import Settings
+
 
 def generate_spec() -> dict[str, Any]:
     """The OpenAPI document as the running code describes it (no database is touched)."""
-    from hub.app import build_app
-    from hub.config import Settings
-
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(
             database_url="sqlite://",

@@ -9,6 +9,7 @@ from gunicorn.app.base import BaseApplication
 from gunicorn.glogging import Logger
 
 from hub.logs import cut_query_strings
+from hub.web import hub_context
 
 
 class QuietLogger(Logger):
@@ -63,8 +64,6 @@ def serve_app(app: Flask, options: dict[str, Any]) -> None:
 
 def run_gunicorn(app: Flask, *, host: str, port: int, workers: int) -> None:
     """Serve ``app`` with gunicorn's threaded workers."""
-    from hub.web import hub_context
-
     engine = hub_context(app).engine
 
     def post_fork(_server: Any, _worker: Any) -> None:

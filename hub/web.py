@@ -1,10 +1,20 @@
-"""Glue between Flask requests and the hub: the request's session, actor and request id."""
+"""Glue between Flask requests and the hub: the request's one transaction, actor and request id.
+
+Every request has at most one session (``db()``), opened on first use. When the view returns,
+its transaction is committed (``HubFlask.dispatch_request``); when anything raises, nothing is
+committed and the session is rolled back as the request ends. Views never commit. Work that
+must wait for the commit (handing a stored file to a worker) is registered with
+``after_commit``. A failed commit is an error of the request like any other (a lost database
+answers 503), raised before any byte of the answer is sent.
+"""
 
 from __future__ import annotations
 
 import logging
 import re
 import uuid
+from collections.abc import Callable
+from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask, Response, current_app, g, request
@@ -32,8 +42,29 @@ def db() -> Session:
     return session
 
 
-def commit() -> None:
-    db().commit()
+def after_commit(callback: Callable[[], None]) -> None:
+    """Call ``callback`` once the request's transaction has committed (not if it fails)."""
+    g.setdefault("_after_commit", []).append(callback)
+
+
+def finish_request() -> None:
+    """Commit the request's transaction, then run what waited for it."""
+    session: Session | None = g.get("_db_session")
+    if session is not None:
+        session.commit()
+    for callback in g.pop("_after_commit", []):
+        callback()
+
+
+class HubFlask(Flask):
+    """Flask, committing each request's transaction when its view returns (one per request)."""
+
+    def dispatch_request(self) -> Any:
+        answer = super().dispatch_request()
+        # Inside full_dispatch_request's error handling: a failed commit is answered like any
+        # error of the view.
+        finish_request()
+        return answer
 
 
 def current_actor() -> Actor:

@@ -139,17 +139,70 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
     )
 
 
+class TransactionWatch:
+    """Sessions of a factory whose transaction is still open, and connections of an engine still
+    checked out of its pool: what a request must never leave behind."""
+
+    def __init__(self, factory: sessionmaker[Session], engine: Engine) -> None:
+        self.factory = factory
+        self.engine = engine
+        self.open: dict[int, Session] = {}
+        self.checked_out = 0
+        self._listeners = [
+            (factory, "after_transaction_create", self._began),
+            (factory, "after_transaction_end", self._ended),
+            (engine, "checkout", self._checkout),
+            (engine, "checkin", self._checkin),
+        ]
+        for target, name, fn in self._listeners:
+            sa.event.listen(target, name, fn)
+
+    def _began(self, session: Session, transaction: Any) -> None:
+        if transaction.parent is None:
+            self.open[id(session)] = session
+
+    def _ended(self, session: Session, transaction: Any) -> None:
+        if transaction.parent is None:
+            self.open.pop(id(session), None)
+
+    def _checkout(self, *_args: Any) -> None:
+        self.checked_out += 1
+
+    def _checkin(self, *_args: Any) -> None:
+        self.checked_out -= 1
+
+    def problems(self) -> list[str]:
+        found = [f"a session still in a transaction: {s!r}" for s in self.open.values()]
+        if self.checked_out > 0:
+            found.append(f"{self.checked_out} connection(s) still checked out of the pool")
+        return found
+
+    def stop(self) -> None:
+        for target, name, fn in self._listeners:
+            sa.event.remove(target, name, fn)
+
+
 @pytest.fixture
 def make_app(
-    settings: Settings, engine: Engine, session_factory: sessionmaker[Session]
-) -> Callable[..., Flask]:
-    def factory(**overrides: Any) -> Flask:
+    settings: Settings, engine: Engine, connection: sa.Connection
+) -> Iterator[Callable[..., Flask]]:
+    """Apps on the test's connection. Every API and portal test is checked on the way out: no
+    request may leave a transaction open or a connection checked out (each ends its own)."""
+    factory = sessionmaker(
+        bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
+    )
+    watch = TransactionWatch(factory, engine)
+
+    def build(**overrides: Any) -> Flask:
         ctx = HubContext(
-            settings=settings.replace(**overrides), engine=engine, session_factory=session_factory
+            settings=settings.replace(**overrides), engine=engine, session_factory=factory
         )
         return build_app(context=ctx)
 
-    return factory
+    yield build
+    problems = watch.problems()
+    watch.stop()
+    assert problems == [], "left behind by the test's requests"
 
 
 @pytest.fixture

@@ -11,6 +11,24 @@ from flask_smorest import Api
 from flask_smorest.utils import prepare_response
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
+from hub.api import (
+    audit,
+    datasets,
+    docs,
+    experiences,
+    health,
+    insight,
+    jobs,
+    ledger,
+    locations,
+    me,
+    outcomes,
+    receipts,
+    reconciliation,
+    safeguarding,
+    submissions,
+    webhooks,
+)
 from hub.api.auth import UNAVAILABLE_DETAIL
 from hub.api.problems import (
     PROBLEM_JSON,
@@ -108,24 +126,6 @@ def init_api(app: Flask) -> Api:
             return problem(500)
         return InternalServerError()
 
-    from hub.api import (
-        audit,
-        datasets,
-        experiences,
-        health,
-        insight,
-        jobs,
-        ledger,
-        locations,
-        me,
-        outcomes,
-        receipts,
-        reconciliation,
-        safeguarding,
-        submissions,
-        webhooks,
-    )
-
     for blueprint in (
         me.blp,
         locations.blp,
@@ -144,7 +144,5 @@ def init_api(app: Flask) -> Api:
     ):
         api.register_blueprint(blueprint)
     app.register_blueprint(health.bp)
-    from hub.api import docs
-
     app.register_blueprint(docs.bp)
     return api

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC
 from typing import Any
 
-from flask import Response, request, stream_with_context
+from flask import Response, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
@@ -14,16 +14,17 @@ from hub.api.auth import require
 from hub.api.docs import LIMIT_422, invalid_query_doc
 from hub.api.pagination import PageArgs, decode_cursor, page_body
 from hub.api.schemas import PageSchema
+from hub.audit.checks import verify_all
+from hub.audit.keys import describe_keys, verification_keys
 from hub.audit.queries import (
     EventFilter,
     event_dict,
     export_csv,
     list_events,
 )
-from hub.jobs.keys import describe_keys, verification_keys
-from hub.jobs.seal import describe_seal, list_seals, verify_all
+from hub.audit.sealing import describe_seal, list_seals
 from hub.storage import attachment_disposition
-from hub.web import commit, current_actor, db, hub_context
+from hub.web import current_actor, db, hub_context
 
 blp = Blueprint(
     "audit",
@@ -298,9 +299,10 @@ class AuditEvents(MethodView):
 
 
 def _export(where: EventFilter) -> Response:
-    lines = export_csv(db(), current_actor(), where)
-    commit()  # the export is on record before any line leaves
-    response = Response(stream_with_context(lines), mimetype=CSV)
+    # Recorded in the request's transaction, which commits before any line leaves; the lines
+    # are read in sessions of their own (none stays open while the client reads).
+    lines = export_csv(db(), current_actor(), where, reader=hub_context().session_factory)
+    response = Response(lines, mimetype=CSV)
     response.headers["Content-Disposition"] = attachment_disposition("audit-events.csv")
     return response
 

@@ -33,7 +33,14 @@ def check_json_body() -> None:
         if request.content_length or request.get_data(cache=True):
             raise UnsupportedMediaType(NOT_JSON_DETAIL)
         return
+    json_body()
+
+
+def json_body() -> Any:
+    """The request's JSON body: 415 unless it is sent as JSON, 400 ``malformed-json`` if broken."""
+    if not request.is_json:
+        raise UnsupportedMediaType(NOT_JSON_DETAIL)
     try:
-        request.get_json()
+        return request.get_json()
     except BadRequest as exc:
         raise HubError(MALFORMED_DETAIL, code="malformed-json") from exc

@@ -11,7 +11,7 @@ from werkzeug.datastructures import FileStorage
 from hub.api.docs import problem_doc
 from hub.api.pagination import PageArgs
 from hub.api.schemas import PageSchema
-from hub.exchange.dataset_rules import FORMATS
+from hub.exchange.datasets.rules import FORMATS
 
 SLUG_PARAMETER = {
     "in": "path",

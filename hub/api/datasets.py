@@ -34,7 +34,7 @@ from hub.api.pagination import PageArgs, decode_cursor, encode_cursor, page_body
 from hub.audit.receipts import RECEIPT_HEADER, receipt_header
 from hub.clock import utcnow
 from hub.errors import UnsupportedMediaType, ValidationFailed
-from hub.exchange.dataset_access import (
+from hub.exchange.datasets.access import (
     deliver_release,
     file_url,
     get_release,
@@ -43,11 +43,11 @@ from hub.exchange.dataset_access import (
     list_releases,
     release_feed,
 )
-from hub.exchange.dataset_models import Dataset, Release
-from hub.exchange.dataset_rules import FORMATS
-from hub.exchange.datasets import publish_release
+from hub.exchange.datasets.models import Dataset, Release
+from hub.exchange.datasets.publish import publish_release
+from hub.exchange.datasets.rules import FORMATS
 from hub.storage import attachment_disposition
-from hub.web import commit, current_actor, db, hub_context
+from hub.web import current_actor, db, hub_context
 
 _parser = FlaskParser()
 
@@ -288,7 +288,6 @@ class Releases(MethodView):
             format=form["format"],
         )
         body = describe_release(release, with_dataset=True)
-        commit()
         return body, {"Location": body["file_url"]}
 
 
@@ -376,9 +375,8 @@ class ReleaseFile(MethodView):
             headers["Content-Length"] = str(release.bytes)
             return Response(status=200, headers=headers, content_type=content_type)
         handed = deliver_release(db(), actor, hub_context().storage, release, now=now)
-        commit()  # the delivery and its audit event are kept before any byte leaves
         if handed.event is not None:
-            headers[RECEIPT_HEADER] = receipt_header(handed.event)
+            headers[RECEIPT_HEADER] = receipt_header(db(), handed.event)
         if handed.redirect_url:
             headers["Location"] = handed.redirect_url
             return Response(status=302, headers=headers)

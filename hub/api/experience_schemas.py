@@ -14,10 +14,8 @@ def _id(description: str = "", *, allow_none: bool = False) -> fields.String:
     )
 
 
-def _when(description: str = "", *, allow_none: bool = False) -> fields.String:
-    return fields.String(
-        allow_none=allow_none, metadata={"format": "date-time", "description": description}
-    )
+def _when(description: str = "", *, allow_none: bool = False) -> fields.DateTime:
+    return fields.DateTime(allow_none=allow_none, metadata={"description": description})
 
 
 class ServiceOutSchema(Schema):

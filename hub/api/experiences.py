@@ -6,15 +6,16 @@ import uuid
 from datetime import UTC
 from typing import Any
 
-from flask import request
+from flask import Response, jsonify
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
-from werkzeug.exceptions import BadRequest
 
 from hub.api import experience_examples as ex
 from hub.api.auth import require
+from hub.api.bodies import json_body
 from hub.api.docs import LIMIT_422, invalid_query_doc, problem_doc, problems_doc
+from hub.api.experience_answers import batch_body, one_body
 from hub.api.experience_schemas import (
     BatchAnswerSchema,
     ConsentReceiptSchema,
@@ -22,17 +23,21 @@ from hub.api.experience_schemas import (
     ExperienceSchema,
     IntakeAnswerSchema,
 )
+from hub.api.idempotency import HEADER, Answer, answer_once, request_digest
 from hub.api.pagination import PageArgs, decode_cursor, page_body
 from hub.api.problems import PROBLEM_JSON
 from hub.api.schemas import ProblemSchema
 from hub.audit.receipts import submission_receipt
-from hub.errors import HubError, UnsupportedMediaType
-from hub.exchange import intake, outcomes, records
-from hub.exchange.idempotency import HEADER
-from hub.exchange.models import RECORD_STATUSES
-from hub.exchange.pipeline import IntakeConfig
-from hub.exchange.schemas import BatchInSchema, ExperienceInSchema
-from hub.web import commit, current_actor, db, hub_context
+from hub.clock import utcnow
+from hub.exchange.outcomes import services as outcomes
+from hub.exchange.records import access as records
+from hub.exchange.records import intake, withdrawal
+from hub.exchange.records.config import IntakeConfig
+from hub.exchange.records.items import CREATED
+from hub.exchange.records.models import RECORD_STATUSES
+from hub.exchange.records.schemas import BatchInSchema, ExperienceInSchema
+from hub.exchange.records.submissions import submitter
+from hub.web import current_actor, db, hub_context
 
 blp = Blueprint(
     "experiences",
@@ -104,13 +109,26 @@ def _config() -> IntakeConfig:
     return IntakeConfig.from_settings(ctx.settings, ctx.secret_key)
 
 
-def _json() -> Any:
-    if not request.is_json:
-        raise UnsupportedMediaType("Send the body as application/json.")
-    try:
-        return request.get_json()
-    except BadRequest as exc:
-        raise HubError("The body is not valid JSON.", code="malformed-json") from exc
+# The endpoints an Idempotency-Key is kept for (stored with each kept answer).
+SINGLE = "experiences"
+BATCH = "experiences/batch"
+
+
+def _once(endpoint: str, payload: Any, key: str | None, dry_run: bool, answer: Any) -> Answer:
+    """The answer, kept under the request's Idempotency-Key (and replayed for a retry)."""
+    actor, now = current_actor(), utcnow()
+    organisation_id = submitter(db(), actor, now.date())
+    config = _config()
+    return answer_once(
+        db(),
+        organisation_id,
+        key,
+        endpoint=endpoint,
+        digest=request_digest(config.digest_key, endpoint, payload),
+        answer=answer,
+        now=now,
+        replay=not dry_run,
+    )
 
 
 @blp.route("/experiences")
@@ -189,20 +207,26 @@ class Experiences(MethodView):
             ex.INVALID_RECORD,
         ),
     )
-    def post(
-        self, args: dict[str, Any], headers: dict[str, Any]
-    ) -> tuple[dict[str, Any], int, dict[str, str]]:
+    def post(self, args: dict[str, Any], headers: dict[str, Any]) -> Response:
         """Submit one record: 201 when stored, 200 for an identical replay."""
-        answer = intake.submit_one(
-            db(),
-            current_actor(),
-            _json(),
-            config=_config(),
-            dry_run=args["dry_run"],
-            idempotency_key=headers["idempotency_key"],
-        )
-        commit()
-        return answer.body, answer.status_code, answer.headers
+        payload = json_body()
+
+        def submit() -> Answer:
+            answer = intake.submit_one(
+                db(), current_actor(), payload, config=_config(), dry_run=args["dry_run"]
+            )
+            body = IntakeAnswerSchema().dump(one_body(answer))
+            if answer.record is None:
+                return Answer(200, body, {})
+            created = answer.result.status == CREATED
+            location = {"Location": f"/api/v1/experiences/{answer.result.id}"}
+            return Answer(201 if created else 200, body, location)
+
+        answer = _once(SINGLE, payload, headers["idempotency_key"], args["dry_run"], submit)
+        response = jsonify(answer.body)
+        response.status_code = answer.status_code
+        response.headers.update(answer.headers)
+        return response
 
 
 @blp.route("/experiences/batch")
@@ -247,16 +271,18 @@ class ExperienceBatch(MethodView):
         self, args: dict[str, Any], headers: dict[str, Any]
     ) -> tuple[dict[str, Any], int, dict[str, str]]:
         """Submit up to 1,000 records; valid ones are kept whatever happens to the others."""
-        answer = intake.submit_batch(
-            db(),
-            current_actor(),
-            _json(),
-            config=_config(),
-            dry_run=args["dry_run"],
-            idempotency_key=headers["idempotency_key"],
-        )
-        commit()
+        payload = json_body()
+
+        def submit() -> Answer:
+            answer = intake.submit_batch(
+                db(), current_actor(), payload, config=_config(), dry_run=args["dry_run"]
+            )
+            body = batch_body(answer.submission_id, answer.results, dry=args["dry_run"])
+            return Answer(200, body, {})
+
+        answer = _once(BATCH, payload, headers["idempotency_key"], args["dry_run"], submit)
         submission_id = answer.body.get("submission_id")
+        # The receipt is the submission's closing audit event, chained in this transaction.
         receipt = submission_receipt(db(), submission_id) if submission_id else None
         return {**answer.body, "receipt": receipt}, answer.status_code, answer.headers
 
@@ -277,7 +303,6 @@ class Experience(MethodView):
         """One record: status, consent, sentiment, safeguarding and outcomes."""
         body = records.get_record(db(), current_actor(), experience_id)
         body["outcomes"] = outcomes.outcomes_linked(db(), current_actor(), experience_id)
-        commit()  # a raw read by the regulator is audited
         return body
 
 
@@ -310,6 +335,4 @@ class ExperienceWithdrawal(MethodView):
     @blp.alt_response(404, **_NOT_FOUND)
     def post(self, experience_id: uuid.UUID) -> dict[str, Any]:
         """Consent withdrawn: the narrative and equality data are erased at once. Idempotent."""
-        body = records.withdraw_record(db(), current_actor(), experience_id)
-        commit()
-        return body
+        return withdrawal.withdraw_record(db(), current_actor(), experience_id)

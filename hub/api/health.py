@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import Blueprint, Response, jsonify
 
-from hub.web import db
+from hub.web import db, hub_context
 
 bp = Blueprint("health", __name__)
 
@@ -25,8 +25,6 @@ def readyz() -> tuple[Response, int]:
         checks["database"] = "ok"
     except sa.exc.SQLAlchemyError:
         checks["database"] = "unreachable"
-    from hub.web import hub_context
-
     storage_check = hub_context().extras.get("storage_check")
     if storage_check is not None:
         try:

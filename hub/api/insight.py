@@ -14,7 +14,7 @@ from hub.api.locations import LocationSummarySchema, RatingsSchema
 from hub.api.safeguarding import SafeguardingAlertSchema
 from hub.clock import utcnow
 from hub.errors import NotFound
-from hub.exchange.insight import location_insight
+from hub.exchange.insight.location import location_insight
 from hub.registry.services import is_location_id
 from hub.web import db
 

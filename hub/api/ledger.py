@@ -12,7 +12,7 @@ from marshmallow import Schema, ValidationError, fields
 
 from hub.api.auth import require
 from hub.api.docs import problem_doc
-from hub.exchange import ledger
+from hub.exchange.ledger import services as ledger
 from hub.web import current_actor, db
 
 blp = Blueprint(

@@ -16,12 +16,10 @@ from authlib.oauth2.rfc6749.grants import ClientCredentialsGrant
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint
 from flask import Blueprint, Flask, Response, current_app, g, request
-from sqlalchemy.orm import Session
 
 from hub.actor import Actor
 from hub.audit.services import record
 from hub.clock import utcnow
-from hub.db import transaction
 from hub.identity import services as identity
 from hub.identity.models import OAuthClient, OAuthToken, Organisation
 from hub.web import client_ip, db, hub_context
@@ -188,10 +186,12 @@ def _attempted_client_id() -> str | None:
     return value[:64] if value else None
 
 
-def _audit_failure(status: int, body: bytes) -> None:
-    """Record a failed client authentication in its own transaction (the request's is void)."""
+def _audit_failure(status: int) -> None:
+    """Record a failed client authentication; whatever else the request did is void."""
     if status != 401:
         return
+    session = db()
+    session.rollback()
     attempted = _attempted_client_id()
     actor = Actor(
         kind="client",
@@ -199,12 +199,7 @@ def _audit_failure(status: int, body: bytes) -> None:
         request_id=g.get("request_id"),
         ip=client_ip(),
     )
-    with transaction(hub_context().session_factory) as session:
-        client = identity.find_client(session, attempted) if attempted else None
-        _record_failure(session, actor, client)
-
-
-def _record_failure(session: Session, actor: Actor, client: OAuthClient | None) -> None:
+    client = identity.find_client(session, attempted) if attempted else None
     record(
         session,
         actor,
@@ -218,18 +213,14 @@ def _record_failure(session: Session, actor: Actor, client: OAuthClient | None) 
 
 
 def _respond(name: str | None = None) -> Response:
-    session = db()
+    """authlib's answer; the request commits what it did (a token issued or revoked), or for a
+    refusal only the audit of a failed authentication."""
     if name is None:
         response: Response = _server().create_token_response()
     else:
         response = _server().create_endpoint_response(name)
-    if response.status_code < 400:
-        session.commit()
-    else:
-        session.rollback()
-        session.close()
-        g.pop("_db_session", None)
-        _audit_failure(response.status_code, response.get_data())
+    if response.status_code >= 400:
+        _audit_failure(response.status_code)
     response.headers["Cache-Control"] = "no-store"
     response.headers["Pragma"] = "no-cache"
     return response

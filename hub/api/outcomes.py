@@ -12,9 +12,9 @@ from marshmallow import Schema, fields, validate
 from hub.api.auth import require
 from hub.api.docs import LIMIT_422, invalid_query_doc, problem_doc
 from hub.api.pagination import PageArgs, decode_cursor, page_body
-from hub.exchange import outcomes
-from hub.exchange.outcome_models import OUTCOME_KINDS
-from hub.web import commit, current_actor, db
+from hub.exchange.outcomes import services as outcomes
+from hub.exchange.outcomes.models import OUTCOME_KINDS
+from hub.web import current_actor, db
 
 blp = Blueprint(
     "outcomes",
@@ -71,12 +71,12 @@ class OutcomeSchema(Schema):
     summary = fields.String()
     location_id = fields.String(allow_none=True)
     report_url = fields.String(allow_none=True)
-    occurred_on = fields.String(metadata={"format": "date"})
+    occurred_on = fields.Date()
     record_ids = fields.List(
         fields.UUID(),
         metadata={"description": "The linked records the caller may see: a partner, only its own."},
     )
-    created_at = fields.String(metadata={"format": "date-time"})
+    created_at = fields.DateTime()
 
 
 class OutcomePageSchema(Schema):
@@ -160,7 +160,6 @@ class Outcomes(MethodView):
             report_url=body["report_url"],
             occurred_on=body["occurred_on"],
         )
-        commit()
         return created
 
 

@@ -1,14 +1,17 @@
-"""Cursor pagination: an opaque cursor over a stable (sort key, id) order."""
+"""Paged lists in the API: the `limit` and `cursor` arguments, and the page's body.
+
+The cursor itself (an opaque form of a keyset page's next key) is ``hub.keyset``'s.
+"""
 
 from __future__ import annotations
 
-import base64
-import json
 from typing import Any
 
 from marshmallow import Schema, fields, validate
 
-from hub.errors import ValidationFailed
+from hub.keyset import decode_cursor, encode_cursor
+
+__all__ = ["PageArgs", "decode_cursor", "encode_cursor", "page_body"]
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
@@ -25,28 +28,6 @@ class PageArgs(Schema):
         allow_none=True,
         metadata={"description": "The `next_cursor` of the previous page."},
     )
-
-
-def encode_cursor(values: list[Any]) -> str:
-    raw = json.dumps(values, separators=(",", ":"), default=str).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str | None) -> list[Any] | None:
-    if not cursor:
-        return None
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ValidationFailed(
-            "The cursor is not one this API gave out.", errors={"cursor": ["Invalid cursor."]}
-        ) from exc
-    if not isinstance(values, list):
-        raise ValidationFailed(
-            "The cursor is not one this API gave out.", errors={"cursor": ["Invalid cursor."]}
-        )
-    return values
 
 
 def page_body(items: list[Any], next_values: list[Any] | None) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from typing import Any
 from flask import Response, g, json, request
 from werkzeug.exceptions import HTTPException
 
-from hub.errors import HubError
+from hub.errors import HubError, flatten_errors
 
 log = logging.getLogger(__name__)
 
@@ -99,30 +99,6 @@ def from_hub_error(error: HubError) -> Response:
         headers=error.headers,
         extra=error.extra or None,
     )
-
-
-def flatten_errors(messages: Any, prefix: str = "") -> dict[str, list[str]]:
-    """Turn marshmallow's nested error dicts into ``{"records[3].consent.scopes": [...]}``."""
-    out: dict[str, list[str]] = {}
-    if isinstance(messages, dict):
-        for key, value in messages.items():
-            if isinstance(key, int):
-                path = f"{prefix}[{key}]"
-            elif key == "_schema":
-                path = prefix or "_schema"
-            else:
-                path = f"{prefix}.{key}" if prefix else str(key)
-            for sub, msgs in flatten_errors(value, path).items():
-                out.setdefault(sub, []).extend(msgs)
-    elif isinstance(messages, list) and messages and all(isinstance(m, str) for m in messages):
-        out[prefix or "_schema"] = list(messages)
-    elif isinstance(messages, list):
-        for item in messages:
-            for sub, msgs in flatten_errors(item, prefix).items():
-                out.setdefault(sub, []).extend(msgs)
-    elif isinstance(messages, str):
-        out[prefix or "_schema"] = [messages]
-    return out
 
 
 def from_http_exception(error: HTTPException) -> Response:

@@ -12,7 +12,7 @@ from hub.api.auth import require
 from hub.api.docs import LIMIT_422, invalid_query_doc
 from hub.api.pagination import PageArgs, decode_cursor, page_body
 from hub.api.schemas import PageSchema
-from hub.jobs.reconcile_reports import list_reports
+from hub.exchange.insight.reconciliation import list_reports
 from hub.web import current_actor, db
 
 blp = Blueprint(

@@ -16,7 +16,7 @@ from hub.api.schemas import PageSchema
 from hub.clock import utcnow
 from hub.safeguarding import services
 from hub.safeguarding.rules import STATUSES
-from hub.web import commit, current_actor, db
+from hub.web import current_actor, db
 
 blp = Blueprint(
     "safeguarding",
@@ -161,7 +161,6 @@ class Acknowledgement(MethodView):
     def post(self, alert_id: uuid.UUID) -> dict[str, Any]:
         """Acknowledge an alert; acknowledging again changes nothing."""
         alert = services.acknowledge(db(), current_actor(), alert_id)
-        commit()
         return services.describe(alert, now=utcnow())
 
 
@@ -192,5 +191,4 @@ class Referral(MethodView):
     def post(self, args: dict[str, Any], alert_id: uuid.UUID) -> dict[str, Any]:
         """Record that the concern was referred on (to the local authority, the police...)."""
         alert = services.refer(db(), current_actor(), alert_id, reason=args["reason"])
-        commit()
         return services.describe(alert, now=utcnow())

@@ -16,12 +16,12 @@ from hub.api.pagination import PageArgs, decode_cursor, page_body
 from hub.api.receipts import ReceiptRefSchema
 from hub.audit.receipts import submission_receipt, submission_receipts
 from hub.errors import UnsupportedMediaType, ValidationFailed
-from hub.exchange.csv_report import get_submission, submission_body, submissions_query
-from hub.exchange.csv_upload import accept_upload
-from hub.exchange.models import Submission
-from hub.jobs.uploads import worker_for
-from hub.paging import keyset_page
-from hub.web import commit, current_actor, db, hub_context
+from hub.exchange.records.models import Submission
+from hub.exchange.records.submissions import describe as submission_body
+from hub.exchange.records.submissions import get_submission, submissions_query
+from hub.jobs.uploads import receive_upload, worker_for
+from hub.keyset import keyset_page
+from hub.web import after_commit, current_actor, db, hub_context
 
 blp = Blueprint(
     "submissions",
@@ -165,18 +165,14 @@ class CsvUpload(MethodView):
             raise ValidationFailed(
                 "No file was sent.", errors={"file": ["Send the CSV in the field 'file'."]}
             )
-        submission = accept_upload(
+        submission = receive_upload(
+            ctx,
             db(),
             current_actor(),
-            ctx.storage,
-            upload.stream,  # type: ignore[arg-type]
+            upload.stream,
             upload.filename or "upload.csv",
-            max_bytes=settings.csv_max_bytes,
-            max_rows=settings.csv_max_rows,
+            after_commit=after_commit,
         )
-        commit()
-        if submission.status == "processing":
-            worker_for(ctx).submit(submission.id)
         return {"submission_id": str(submission.id), "status": submission.status}, 202
 
 

@@ -15,16 +15,16 @@ from hub.api.auth import require
 from hub.api.docs import LIMIT_422, invalid_query_doc, problem_doc
 from hub.api.pagination import PageArgs, decode_cursor, page_body
 from hub.api.schemas import PageSchema
-from hub.exchange.webhook_models import WebhookDelivery, WebhookEndpoint
-from hub.exchange.webhook_rules import EVENTS, MAX_URL_LENGTH
-from hub.exchange.webhooks import (
+from hub.exchange.notify.models import WebhookDelivery, WebhookEndpoint
+from hub.exchange.notify.rules import EVENTS, MAX_URL_LENGTH
+from hub.exchange.notify.webhooks import (
     delete_endpoint,
     get_endpoint,
     list_deliveries,
     list_endpoints,
     register_endpoint,
 )
-from hub.web import commit, current_actor, db, hub_context
+from hub.web import current_actor, db, hub_context
 
 blp = Blueprint(
     "webhooks",
@@ -215,7 +215,6 @@ class Endpoints(MethodView):
             allow_private=hub_context().settings.webhook_allow_private,
         )
         body = {**_describe(new.endpoint), "secret": new.secret}
-        commit()
         return body
 
     @require()
@@ -262,7 +261,6 @@ class EndpointItem(MethodView):
     def delete(self, endpoint_id: uuid.UUID) -> Response:
         """Delete an endpoint; deliveries still queued for it are given up."""
         delete_endpoint(db(), current_actor(), endpoint_id)
-        commit()
         return Response(status=204)
 
 

@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
+import bisect
 import csv
 import io
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from hub.actor import Actor
 from hub.audit.chain import CHAINED_FIELDS, canonical_json, format_time
-from hub.audit.models import AuditEvent
+from hub.audit.models import AuditEvent, AuditSeal
 from hub.audit.services import record
-from hub.paging import keyset_page
+from hub.keyset import keyset_page
 
 CSV_COLUMNS = (
     "seq",
@@ -105,14 +106,28 @@ def count_events(session: Session, where: EventFilter) -> int:
     return int(session.execute(stmt).scalar_one())
 
 
-def iter_events(session: Session, where: EventFilter, batch: int = 2000) -> Iterator[AuditEvent]:
-    """Every matching event in chain order, fetched in batches (a server-side cursor)."""
-    stmt = where.apply(sa.select(AuditEvent)).order_by(AuditEvent.seq)
-    result = session.scalars(stmt.execution_options(yield_per=batch))
-    try:
-        yield from result
-    finally:
-        result.close()
+def iter_events(
+    reader: sessionmaker[Session], where: EventFilter, batch: int = 2000
+) -> Iterator[AuditEvent]:
+    """Every matching event in chain order, as the log stood when the first batch was read.
+
+    Each batch is read in a short transaction of its own, ended before any of its events is
+    handed on, so no transaction stays open while the caller works (or a client reads slowly,
+    or goes away): between batches the hub holds nothing for this reader.
+    """
+    with reader() as session:
+        head = session.scalar(sa.select(sa.func.max(AuditEvent.seq))) or 0
+    after = 0
+    while after < head:
+        with reader() as session:
+            stmt = where.apply(sa.select(AuditEvent)).where(
+                AuditEvent.seq > after, AuditEvent.seq <= head
+            )
+            events = list(session.scalars(stmt.order_by(AuditEvent.seq).limit(batch)))
+        if not events:
+            return
+        yield from events
+        after = events[-1].seq
 
 
 def event_dict(ev: AuditEvent) -> dict[str, Any]:
@@ -154,9 +169,13 @@ def csv_lines(events: Iterable[AuditEvent], rows_per_chunk: int = 500) -> Iterat
     yield buffer.getvalue().encode("utf-8")
 
 
-def export_csv(session: Session, actor: Actor, where: EventFilter) -> Iterator[bytes]:
-    """Record the export of the log (``audit.exported``, with its filters and row count) and give
-    its formula-safe CSV lines, read lazily: the caller commits, then streams them."""
+def export_csv(
+    session: Session, actor: Actor, where: EventFilter, *, reader: sessionmaker[Session]
+) -> Iterator[bytes]:
+    """Record the export of the log (``audit.exported``, with its filters and row count) in the
+    caller's transaction, and give its formula-safe CSV lines, read lazily through ``reader``
+    (sessions of their own, each closed before its lines are given): the caller commits, then
+    streams them."""
     record(
         session,
         actor,
@@ -164,4 +183,15 @@ def export_csv(session: Session, actor: Actor, where: EventFilter) -> Iterator[b
         object_type="audit_log",
         details={"filters": where.to_dict(), "rows": count_events(session, where), "format": "csv"},
     )
-    return csv_lines(iter_events(session, where))
+    return csv_lines(iter_events(reader, where))
+
+
+def sealed_upto_seqs(session: Session) -> list[int]:
+    """Every seal's ``upto_seq``, ascending."""
+    return list(session.scalars(sa.select(AuditSeal.upto_seq).order_by(AuditSeal.upto_seq)))
+
+
+def covering_seal(upto_seqs: Sequence[int], seq: int) -> int | None:
+    """The first seal (by its ``upto_seq``) whose checkpoint includes event ``seq``, if any."""
+    index = bisect.bisect_left(upto_seqs, seq)
+    return upto_seqs[index] if index < len(upto_seqs) else None

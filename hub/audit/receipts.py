@@ -31,11 +31,10 @@ from hub.actor import Actor
 from hub.audit import tree_nodes
 from hub.audit.chain import event_body
 from hub.audit.merkle import inclusion_path, verify_inclusion
-from hub.audit.models import AuditEvent, chained_columns
-from hub.audit.seals import event_hashes
+from hub.audit.models import AuditEvent, AuditSeal, chained_columns
+from hub.audit.seals import event_hashes, signed_from_row
+from hub.audit.services import chain_pending
 from hub.errors import NotFound
-from hub.jobs.models import AuditSeal
-from hub.jobs.seal import signed_from_row
 
 log = logging.getLogger(__name__)
 
@@ -141,6 +140,8 @@ def submission_receipts(
     ids = [str(i) for i in submission_ids]
     if not ids:
         return {}
+    # Events recorded in this transaction are chained now, so that they can be named.
+    chain_pending(session)
     rows = session.execute(
         sa.select(AuditEvent.object_id, AuditEvent.seq, AuditEvent.hash)
         .where(
@@ -161,6 +162,8 @@ def submission_receipt(session: Session, submission_id: uuid.UUID | str) -> dict
     return submission_receipts(session, [submission_id]).get(str(submission_id))
 
 
-def receipt_header(event: AuditEvent) -> str:
-    """The ``Hub-Receipt`` header of a chained (committed) event."""
+def receipt_header(session: Session, event: AuditEvent) -> str:
+    """The ``Hub-Receipt`` header of an event (chained now if it is still pending)."""
+    if event.seq is None:
+        chain_pending(session)
     return f"seq={event.seq}, hash={event.hash}"

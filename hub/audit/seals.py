@@ -39,7 +39,7 @@ from sqlalchemy.orm import Session
 
 from hub.audit.chain import canonical_json, format_time
 from hub.audit.merkle import TreeBuilder, tree_head
-from hub.audit.models import AuditEvent
+from hub.audit.models import AuditEvent, AuditSeal
 
 ALG = "Ed25519"
 SEAL_PREFIX = "audit/seals/"
@@ -283,3 +283,9 @@ def _compare(seal: Seal, hash_: str, count: int, tree: TreeBuilder | None) -> li
             SealProblem(seal.upto_seq, "the Merkle root is not the tree head of the chain")
         )
     return problems
+
+
+def signed_from_row(row: AuditSeal) -> SignedSeal:
+    """The signed seal as its index row repeats it."""
+    seal = Seal.of(row.upto_seq, row.hash, row.count, row.sealed_at, row.merkle_root)
+    return SignedSeal(seal, row.signature, row.key_id, row.alg)

@@ -20,10 +20,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
 from hub.audit import merkle
-from hub.audit.models import AuditEvent
+from hub.audit.models import AuditEvent, AuditTreeNode
 from hub.audit.seals import event_hashes
 from hub.db import transaction
-from hub.jobs.models import AuditTreeNode
 
 log = logging.getLogger(__name__)
 

@@ -1,1 +1,4 @@
-"""The exchange: records in, datasets and outcomes out, deliveries, the ledger, webhooks."""
+"""The exchange: records in, datasets and outcomes out, notices, the ledger, insight.
+
+Only sub-packages live here, one per responsibility (see docs/architecture.md).
+"""

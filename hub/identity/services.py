@@ -163,6 +163,11 @@ def require_agreement(session: Session, actor: Actor, on: date) -> Agreement | N
     return agreement
 
 
+def list_organisations(session: Session) -> list[Organisation]:
+    """Every organisation, by name."""
+    return list(session.scalars(sa.select(Organisation).order_by(Organisation.name)))
+
+
 def get_organisation(session: Session, organisation_id: uuid.UUID) -> Organisation:
     org = session.get(Organisation, organisation_id)
     if org is None:

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from hub.jobs.models import JobRun
-from hub.paging import keyset_page
+from hub.keyset import keyset_page
 
 
 def list_runs(
@@ -37,3 +37,27 @@ def last_runs(session: Session) -> dict[str, JobRun]:
         )
     )
     return {run.job: run for run in rows}
+
+
+def job_names(session: Session) -> list[str]:
+    """The jobs that have run, by name."""
+    return list(session.scalars(sa.select(JobRun.job).distinct().order_by(JobRun.job)))
+
+
+def last_check(session: Session) -> JobRun | None:
+    """The audit-seal job's latest finished run: when the whole chain and its seals were last
+    checked, and what was found (a failed run names the first problem in ``error``)."""
+    return session.scalars(
+        sa.select(JobRun)
+        .where(JobRun.job == "audit-seal", JobRun.status.in_(("succeeded", "failed")))
+        .order_by(JobRun.started_at.desc())
+        .limit(1)
+    ).first()
+
+
+def checked_upto(run: JobRun | None) -> int:
+    """The highest seq a successful check of ``run`` covered (its seal, else the events it saw)."""
+    if run is None or run.status != "succeeded":
+        return 0
+    stats = run.stats or {}
+    return int(stats.get("sealed_upto_seq") or stats.get("events") or 0)

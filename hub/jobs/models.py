@@ -1,4 +1,4 @@
-"""Job runs and the index of audit seals (the signed seals themselves live in object storage)."""
+"""The record of job runs."""
 
 from __future__ import annotations
 
@@ -44,38 +44,3 @@ class JobRun(Base):
             "host": self.host,
             "pid": self.pid,
         }
-
-
-class AuditSeal(Base):
-    """Where each seal is stored and what it says; a copy, the stored object is authoritative."""
-
-    __tablename__ = "audit_seals"
-
-    upto_seq: Mapped[int] = mapped_column(
-        sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=False
-    )
-    hash: Mapped[str] = mapped_column(sa.String(64))
-    count: Mapped[int] = mapped_column(sa.BigInteger().with_variant(sa.Integer, "sqlite"))
-    sealed_at: Mapped[datetime]
-    alg: Mapped[str] = mapped_column(sa.String(20))
-    key_id: Mapped[str] = mapped_column(sa.String(64))
-    signature: Mapped[str] = mapped_column(sa.String(128))
-    storage_key: Mapped[str] = mapped_column(sa.String(255))
-    object_sha256: Mapped[str] = mapped_column(sa.String(64))
-    # RFC 9162 tree head over the event hashes 1..upto_seq; null on seals made before proofs.
-    merkle_root: Mapped[str | None] = mapped_column(sa.String(64))
-
-
-class AuditTreeNode(Base):
-    """The root of a perfect aligned subtree of the audit Merkle tree: leaves ``[index * 2**level,
-    (index + 1) * 2**level)``. Derived data, written by the audit-seal job from a verified chain
-    for ``level >= hub.audit.merkle.CACHED_LEVEL``, so receipts' proofs need not read every leaf.
-    """
-
-    __tablename__ = "audit_tree_nodes"
-
-    level: Mapped[int] = mapped_column(sa.SmallInteger, primary_key=True, autoincrement=False)
-    index: Mapped[int] = mapped_column(
-        sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=False
-    )
-    hash: Mapped[str] = mapped_column(sa.String(64))  # hex

@@ -1,7 +1,8 @@
-"""Processing uploaded CSV files: the ``process-uploads`` job and the web app's worker threads.
+"""Processing uploaded CSV files: the hand-off from the API and the portal, the web app's worker
+threads, and the ``process-uploads`` job.
 
 Both pick up submissions left in ``processing`` (also those a restart interrupted) and run
-:func:`hub.exchange.csv_upload.process_submission`, which resumes from the last committed chunk.
+:func:`hub.exchange.csv.upload.process_submission`, which resumes from the last committed chunk.
 A per-submission lock keeps two processes from working on the same file at once.
 """
 
@@ -9,15 +10,18 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
-from typing import Any
+from typing import IO, Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from hub.actor import Actor
 from hub.context import HubContext
-from hub.exchange.csv_upload import pending_submissions, process_submission
-from hub.exchange.results import IntakeConfig
+from hub.exchange.csv.upload import accept_upload, pending_submissions, process_submission
+from hub.exchange.records.config import IntakeConfig
+from hub.exchange.records.models import Submission
 from hub.jobs.locks import job_lock
 
 log = logging.getLogger(__name__)
@@ -98,3 +102,34 @@ def worker_for(ctx: HubContext) -> UploadWorker:
             except Exception:
                 log.exception("could not resume unfinished uploads")
     return worker
+
+
+def receive_upload(
+    ctx: HubContext,
+    session: Session,
+    actor: Actor,
+    stream: IO[bytes],
+    filename: str,
+    *,
+    after_commit: Callable[[Callable[[], None]], None],
+) -> Submission:
+    """Store an uploaded CSV and open its submission (within the settings' limits); once the
+    caller's transaction has committed, it is processed (the API and the portal both hand off
+    here)."""
+    submission = accept_upload(
+        session,
+        actor,
+        ctx.storage,
+        stream,  # type: ignore[arg-type]
+        filename,
+        max_bytes=ctx.settings.csv_max_bytes,
+        max_rows=ctx.settings.csv_max_rows,
+    )
+    if submission.status == "processing":
+        submission_id = submission.id
+        after_commit(lambda: _hand_to_worker(ctx, submission_id))
+    return submission
+
+
+def _hand_to_worker(ctx: HubContext, submission_id: uuid.UUID) -> None:
+    worker_for(ctx).submit(submission_id)

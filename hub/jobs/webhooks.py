@@ -1,6 +1,6 @@
 """The ``webhooks`` job: send the outbox's deliveries that are due, retrying with backoff.
 
-Each delivery is claimed and recorded in its own transaction (``hub.exchange.webhook_delivery``),
+Each delivery is claimed and recorded in its own transaction (``hub.exchange.notify.delivery``),
 so a killed run leaves the rest for the next, and a delivered one is never sent again.
 """
 
@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from hub.context import HubContext
-from hub.exchange.webhooks import deliver_pending
+from hub.exchange.notify.webhooks import deliver_pending
 
 
 def run(

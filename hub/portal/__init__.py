@@ -3,59 +3,46 @@
 Adding a page::
 
     # hub/portal/upload.py
-    from hub.portal import bp
+    from hub.portal.blueprint import bp
     from hub.portal.auth import current_portal_actor, role_required
 
     @bp.route("/upload", methods=["GET", "POST"])
     @role_required("uploader", "admin")
     def upload() -> str: ...  # a FlaskForm; services get current_portal_actor()
 
-then list the module in ``_PAGE_MODULES`` (routes must exist before the blueprint is
-registered) and, if its endpoint is in :data:`hub.portal.pages.PAGES`, the home page and the
-navigation link to it. Templates extend ``portal/base.html``. CSRF is checked for every POST
-under ``/portal``; errors raised in a view become the portal's error pages.
+then import the module below (routes must exist before the blueprint is registered) and, if
+its endpoint is in :data:`hub.portal.pages.PAGES`, the home page and the navigation link to it.
+Templates extend ``portal/base.html``. CSRF is checked for every POST under ``/portal``; errors
+raised in a view become the portal's error pages.
 """
 
 from __future__ import annotations
 
-import importlib
 from datetime import timedelta
 
-from flask import Blueprint, Flask, request
+from flask import Flask, request
 from flask.sessions import SecureCookieSessionInterface
-from flask_wtf.csrf import CSRFProtect
 from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import BaseLoader, ChoiceLoader, PackageLoader, PrefixLoader
 
-from hub.web import hub_context
-
-bp = Blueprint(
-    "portal",
-    __name__,
-    url_prefix="/portal",
-    template_folder="templates",
-    static_folder="static",
-    static_url_path="/static",
+# Importing a page module adds its routes to ``bp``.
+from hub.portal import (  # noqa: F401
+    audit,
+    coverage,
+    errors,
+    inspector,
+    outcomes,
+    records,
+    safeguarding,
+    upload,
+    views,
 )
-
-csrf = CSRFProtect()
+from hub.portal.auth import limit_sign_in
+from hub.portal.blueprint import bp, csrf
+from hub.web import hub_context
 
 # A signed-in session ends after this long without a request.
 SESSION_IDLE = timedelta(hours=2)
-
-# Modules whose import adds routes to ``bp``; the error pages' catch-all route comes last.
-_PAGE_MODULES = (
-    "hub.portal.auth",
-    "hub.portal.views",
-    "hub.portal.upload",
-    "hub.portal.outcomes",
-    "hub.portal.records",
-    "hub.portal.inspector",
-    "hub.portal.safeguarding",
-    "hub.portal.audit",
-    "hub.portal.coverage",
-    "hub.portal.errors",
-)
 
 
 class PortalSessionInterface(SecureCookieSessionInterface):
@@ -78,8 +65,6 @@ def _template_loader(app: Flask) -> BaseLoader:
 
 def init_portal(app: Flask) -> None:
     """Register the portal: pages, templates, sessions, CSRF and the sign-in rate limit."""
-    for module in _PAGE_MODULES:
-        importlib.import_module(module)
     app.config.update(
         # CSRF is checked by the portal blueprint only: API and OAuth clients send no tokens.
         WTF_CSRF_CHECK_DEFAULT=False,
@@ -97,7 +82,5 @@ def init_portal(app: Flask) -> None:
     csrf.init_app(app)
     WTFormsHelpers(app)
     app.register_blueprint(bp)
-
-    from hub.portal.auth import limit_sign_in
 
     limit_sign_in(app, hub_context(app).settings.sign_in_rate_limit)

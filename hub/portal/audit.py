@@ -8,31 +8,22 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Response, render_template, request, stream_with_context, url_for
+from flask import Response, render_template, request, url_for
 from sqlalchemy.orm import Session
 
-from hub.api.pagination import decode_cursor, encode_cursor
+from hub.audit.checks import chain_status
 from hub.audit.models import AuditEvent
-from hub.audit.queries import EventFilter, export_csv, list_events
-from hub.audit.timeline import (
-    chain_status,
-    checked_upto,
-    covering_seal,
-    get_partner,
-    job_names,
-    last_check,
-    list_organisations,
-    list_partners,
-    partner_timeline,
-    sealed_upto_seqs,
-)
+from hub.audit.queries import EventFilter, covering_seal, export_csv, list_events, sealed_upto_seqs
 from hub.errors import ValidationFailed
-from hub.jobs.history import list_runs
-from hub.portal import bp
+from hub.exchange.ledger.timeline import get_partner, list_partners, partner_timeline
+from hub.identity.services import list_organisations
+from hub.jobs.history import checked_upto, job_names, last_check, list_runs
+from hub.keyset import decode_cursor, encode_cursor
 from hub.portal.auth import current_portal_actor, role_required
+from hub.portal.blueprint import bp
 from hub.portal.pages import AUDITOR_ROLES
 from hub.storage.base import attachment_disposition
-from hub.web import commit, db, hub_context
+from hub.web import db, hub_context
 
 PAGE_SIZE = 50
 RUNS_PAGE_SIZE = 50
@@ -167,9 +158,9 @@ def audit_export() -> Response:
     where, errors = _event_filter(_filter_values())
     if errors:
         raise ValidationFailed(next(iter(errors.values())))
-    lines = export_csv(db(), current_portal_actor(), where)
-    commit()  # the export is on record before any line leaves
-    response = Response(stream_with_context(lines), mimetype="text/csv")
+    # Recorded in the request's transaction, which commits before any line leaves.
+    lines = export_csv(db(), current_portal_actor(), where, reader=hub_context().session_factory)
+    response = Response(lines, mimetype="text/csv")
     response.headers["Content-Disposition"] = attachment_disposition("audit-events.csv")
     return response
 

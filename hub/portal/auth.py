@@ -19,7 +19,7 @@ from werkzeug.wrappers import Response
 from hub.actor import Actor
 from hub.identity import signin
 from hub.identity.models import PORTAL_ROLES, PortalUser
-from hub.portal import bp, csrf
+from hub.portal.blueprint import bp, csrf
 from hub.portal.pages import role_opens
 from hub.web import client_ip, db
 

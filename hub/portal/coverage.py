@@ -6,9 +6,9 @@ from typing import Any
 
 from flask import render_template, request
 
-from hub.exchange.coverage import coverage as coverage_figures
-from hub.portal import bp
+from hub.exchange.insight.coverage import coverage as coverage_figures
 from hub.portal.auth import role_required
+from hub.portal.blueprint import bp
 from hub.portal.pages import REGULATOR_ROLES
 from hub.web import db
 

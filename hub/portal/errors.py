@@ -12,7 +12,7 @@ from werkzeug.exceptions import HTTPException
 
 from hub.db import is_transient_failure
 from hub.errors import RETRY_AFTER_S, HubError
-from hub.portal import bp
+from hub.portal.blueprint import bp
 
 log = logging.getLogger(__name__)
 

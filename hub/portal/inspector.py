@@ -9,9 +9,9 @@ from flask import render_template, request
 
 from hub.clock import utcnow
 from hub.errors import NotFound, ValidationFailed
-from hub.exchange.insight import RECENT_DAYS, location_insight, most_reported
-from hub.portal import bp
+from hub.exchange.insight.location import RECENT_DAYS, location_insight, most_reported
 from hub.portal.auth import role_required
+from hub.portal.blueprint import bp
 from hub.portal.pages import REGULATOR_ROLES
 from hub.registry.services import describe_location, is_location_id, search_locations
 from hub.web import db

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
 
 import sqlalchemy as sa
 from flask import render_template
 
-from hub.exchange.models import ExperienceRecord
-from hub.exchange.outcomes import list_outcomes
-from hub.portal import bp
+from hub.exchange.outcomes.services import list_outcomes
+from hub.exchange.records.models import ExperienceRecord
 from hub.portal.auth import current_portal_actor, role_required
+from hub.portal.blueprint import bp
 from hub.portal.pages import PARTNER_ROLES
 from hub.web import db
 
@@ -45,8 +44,6 @@ def outcomes() -> str:
         {
             **item,
             "kind_words": KIND_WORDS.get(item["kind"], item["kind"]),
-            "occurred_on": date.fromisoformat(item["occurred_on"]),
-            "created_at": datetime.fromisoformat(item["created_at"]),
             "references": sorted(references.get(uuid.UUID(i), i) for i in item["record_ids"]),
         }
         for item in items

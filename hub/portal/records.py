@@ -6,17 +6,16 @@ its tombstone (reference, dates) and nothing of what the person said.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from flask import render_template, request
 
-from hub.api.pagination import decode_cursor, encode_cursor
 from hub.errors import ValidationFailed
-from hub.exchange.models import RECORD_STATUSES
-from hub.exchange.records import list_records
-from hub.portal import bp
+from hub.exchange.records.access import list_records
+from hub.exchange.records.models import RECORD_STATUSES
+from hub.keyset import decode_cursor, encode_cursor
 from hub.portal.auth import current_portal_actor, role_required
+from hub.portal.blueprint import bp
 from hub.portal.pages import PARTNER_ROLES
 from hub.web import db
 
@@ -37,8 +36,6 @@ def records() -> tuple[str, int] | str:
     items: list[dict[str, Any]] = []
     next_key: list[Any] | None = None
     try:
-        if status is not None and status not in RECORD_STATUSES:
-            raise ValidationFailed("Choose a status from the list.")
         items, next_key = list_records(
             db(),
             current_portal_actor(),
@@ -48,11 +45,11 @@ def records() -> tuple[str, int] | str:
             newest_first=True,
         )
     except ValidationFailed as exc:
-        error = exc.detail
+        error = "Choose a status from the list." if "status" in (exc.errors or {}) else exc.detail
     shown = [
         {
             **item,
-            "received": datetime.fromisoformat(item["received_at"]),
+            "received": item["received_at"],
             "status_words": STATUS_WORDS.get(item["status"], item["status"]),
         }
         for item in items

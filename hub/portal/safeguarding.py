@@ -12,12 +12,12 @@ from wtforms import TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from hub.clock import utcnow
-from hub.portal import bp
 from hub.portal.auth import current_portal_actor, role_required
+from hub.portal.blueprint import bp
 from hub.portal.pages import REGULATOR_ROLES
 from hub.safeguarding import services
 from hub.safeguarding.rules import ACKNOWLEDGED, OPEN
-from hub.web import commit, db
+from hub.web import db
 
 QUEUE_LIMIT = 200
 
@@ -61,7 +61,6 @@ def safeguarding() -> str:
 def acknowledge_alert(alert_id: uuid.UUID) -> Response:
     if AcknowledgeForm().validate_on_submit():
         services.acknowledge(db(), current_portal_actor(), alert_id, now=utcnow())
-        commit()
         flash("Alert acknowledged.", "success")
     return redirect(url_for("portal.safeguarding"))
 
@@ -72,7 +71,6 @@ def refer_alert(alert_id: uuid.UUID) -> Response:
     form = ReferForm()
     if form.validate_on_submit():
         services.refer(db(), current_portal_actor(), alert_id, reason=form.reason.data or "")
-        commit()
         flash("Alert marked as referred.", "success")
     else:
         # A redirect keeps the queue's address; the message says what to fix.

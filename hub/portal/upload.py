@@ -13,21 +13,17 @@ from werkzeug.wrappers import Response as BaseResponse
 from wtforms.validators import ValidationError
 
 from hub.errors import PayloadTooLarge
-from hub.exchange.csv_report import (
-    annotated_csv,
-    get_submission,
-    submission_body,
-    submissions_query,
-)
-from hub.exchange.csv_template import example_csv, template_csv
-from hub.exchange.csv_upload import accept_upload
-from hub.exchange.models import Submission
-from hub.jobs.uploads import worker_for
-from hub.portal import bp
+from hub.exchange.csv.report import annotated_csv
+from hub.exchange.csv.template import example_csv, template_csv
+from hub.exchange.records.models import Submission
+from hub.exchange.records.submissions import describe as submission_body
+from hub.exchange.records.submissions import get_submission, submissions_query
+from hub.jobs.uploads import receive_upload
 from hub.portal.auth import current_portal_actor, role_required
+from hub.portal.blueprint import bp
 from hub.portal.pages import PARTNER_ROLES
 from hub.storage import attachment_disposition
-from hub.web import commit, db, hub_context
+from hub.web import after_commit, db, hub_context
 
 LIST_LIMIT = 100
 CSV_TYPE = "text/csv; charset=utf-8"
@@ -52,24 +48,19 @@ class UploadForm(FlaskForm):
 def upload() -> str | BaseResponse | tuple[str, int]:
     form = UploadForm()
     if form.validate_on_submit():
-        ctx = hub_context()
         data = form.file.data
         try:
-            submission = accept_upload(
+            submission = receive_upload(
+                hub_context(),
                 db(),
                 current_portal_actor(),
-                ctx.storage,
                 data.stream,
                 data.filename or "upload.csv",
-                max_bytes=ctx.settings.csv_max_bytes,
-                max_rows=ctx.settings.csv_max_rows,
+                after_commit=after_commit,
             )
         except PayloadTooLarge as exc:
             form.file.errors = [str(exc)]
             return render_template("portal/upload.html", form=form), 413
-        commit()
-        if submission.status == "processing":
-            worker_for(ctx).submit(submission.id)
         return redirect(url_for("portal.submission", submission_id=submission.id))
     return render_template("portal/upload.html", form=form)
 

@@ -11,7 +11,6 @@ from flask import current_app, flash, g, redirect, render_template, request, url
 from werkzeug.wrappers import Response
 
 from hub.identity import signin
-from hub.portal import bp
 from hub.portal.auth import (
     current_portal_actor,
     current_user,
@@ -20,9 +19,10 @@ from hub.portal.auth import (
     safe_next,
     start_session,
 )
+from hub.portal.blueprint import bp
 from hub.portal.forms import ConfirmForm, SignInForm
 from hub.portal.pages import pages_for
-from hub.web import client_ip, commit, db
+from hub.web import client_ip, db
 
 # The same words for an unknown email and a wrong password, so neither is told apart.
 WRONG_DETAILS = "The email address or password is not right. Check them and try again"
@@ -96,8 +96,7 @@ def sign_in() -> str | Response:
             email=form.email.data or "",
             password=form.password.data or "",
         )
-        # Failures are committed too: they count towards the lock-out and are audited.
-        commit()
+        # The request commits failures too: they count towards the lock-out and are audited.
         if result.ok and result.user is not None:
             start_session(result.user)
             return redirect(_landing())
@@ -117,7 +116,6 @@ def sign_out() -> str | Response:
     if request.method == "GET":
         return render_template("portal/sign_out.html", confirm=form)
     signin.sign_out(db(), current_portal_actor())
-    commit()
     end_session()
     flash("You have signed out.", "success")
     return redirect(url_for("portal.sign_in"))

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from hub.clock import utcnow
 from hub.errors import NotFound, ValidationFailed
-from hub.paging import keyset_page
+from hub.keyset import keyset_page
 from hub.privacy.generalise import normalise_postcode
 from hub.registry.models import Location, LocationRelationship, Provider
 

@@ -15,7 +15,7 @@ from hub.actor import Actor
 from hub.audit.services import record
 from hub.clock import utcnow
 from hub.errors import Forbidden, NotFound, ValidationFailed
-from hub.paging import keyset_page
+from hub.keyset import keyset_page
 from hub.safeguarding.models import SafeguardingAlert
 from hub.safeguarding.rules import (
     ACKNOWLEDGED,

@@ -22,14 +22,12 @@ from hub.storage.base import (
     check_key,
 )
 from hub.storage.filesystem import FileStorage
-from hub.storage.s3 import S3Storage
 
 __all__ = [
     "CHUNK_SIZE",
     "DEFAULT_CONTENT_TYPE",
     "FileStorage",
     "ObjectNotFound",
-    "S3Storage",
     "Storage",
     "StorageError",
     "StoredObject",
@@ -51,6 +49,9 @@ def storage_from_settings(settings: Settings) -> Storage:
         parts = urlsplit(url)
         if not parts.netloc:
             raise ValueError("HUB_STORAGE_URL: s3:// needs a bucket")
+        # Deliberate lazy import: boto3 loads only where S3 is the storage.
+        from hub.storage.s3 import S3Storage
+
         return S3Storage(
             parts.netloc,
             parts.path,

@@ -8,8 +8,9 @@ import pytest
 import sqlalchemy as sa
 
 from hub.audit.models import AuditEvent
-from hub.exchange.models import ExperienceRecord, OutboxNotice
-from hub.exchange.records import publishable_records, shareable_records
+from hub.exchange.notify.models import OutboxNotice
+from hub.exchange.records.access import publishable_records, shareable_records
+from hub.exchange.records.models import ExperienceRecord
 
 URL = "/api/v1/experiences"
 

@@ -11,7 +11,7 @@ import requests
 import sqlalchemy as sa
 
 from hub.audit.models import AuditEvent
-from hub.exchange.dataset_models import Dataset, Delivery, Release
+from hub.exchange.datasets.models import Dataset, Delivery, Release
 
 CANCER_V1 = b'org_code,question_id,question_text,score\nXA1,Q6,"Told sensitively, kindly",86.0\n'
 CANCER_V2 = CANCER_V1 + b'XB2,Q6,"Two\nlines",81.5\r\nXC3,Q6,plain,79.0\n'

@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from hub.audit.models import AuditEvent
-from hub.exchange.models import ExperienceRecord, IdempotentResponse, Submission
+from hub.exchange.records.models import ExperienceRecord, IdempotentResponse, Submission
 
 URL = "/api/v1/experiences"
 

@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from hub.audit.models import AuditEvent
-from hub.exchange.models import ExperienceRecord, Submission
+from hub.exchange.records.models import ExperienceRecord, Submission
 
 URL = "/api/v1/experiences/batch"
 

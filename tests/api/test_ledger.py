@@ -10,10 +10,10 @@ import sqlalchemy as sa
 
 from hub.audit.models import AuditEvent
 from hub.context import HubContext
-from hub.exchange.dataset_models import Delivery
-from hub.exchange.ledger import add_months, counts_by_organisation, month_start
-from hub.exchange.models import Submission
-from hub.exchange.outcome_models import Outcome
+from hub.exchange.datasets.models import Delivery
+from hub.exchange.ledger.services import add_months, counts_by_organisation, month_start
+from hub.exchange.outcomes.models import Outcome
+from hub.exchange.records.models import Submission
 from hub.identity.models import Organisation
 from hub.jobs.runner import run_job
 

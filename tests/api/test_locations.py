@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from hub.actor import system
-from hub.registry.demo import load_demo_registry
+from hub.demo.registry import load_demo_registry
 from hub.registry.importer import import_file
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "registry"

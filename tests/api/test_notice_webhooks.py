@@ -6,7 +6,7 @@ import uuid
 
 import sqlalchemy as sa
 
-from hub.exchange.webhook_models import WebhookDelivery
+from hub.exchange.notify.models import WebhookDelivery
 
 
 def _register(client, headers, events):

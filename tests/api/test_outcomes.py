@@ -11,8 +11,8 @@ import pytest
 import sqlalchemy as sa
 
 from hub.actor import Actor
-from hub.exchange.webhook_models import WebhookDelivery
-from hub.exchange.webhooks import register_endpoint
+from hub.exchange.notify.models import WebhookDelivery
+from hub.exchange.notify.webhooks import register_endpoint
 from hub.identity import services as identity
 from tests.factories import ACTOR
 

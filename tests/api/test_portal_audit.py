@@ -16,8 +16,8 @@ from hub.actor import Actor
 from hub.audit.chain import CHAINED_FIELDS, event_hash
 from hub.audit.models import AuditEvent, AuditHead
 from hub.audit.services import record
-from hub.exchange.dataset_models import Delivery
-from hub.exchange.models import ExperienceRecord, Submission
+from hub.exchange.datasets.models import Delivery
+from hub.exchange.records.models import ExperienceRecord, Submission
 from hub.jobs.runner import run_job
 from hub.web import hub_context
 from tests.api.test_portal_upload import signed_in

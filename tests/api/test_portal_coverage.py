@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from hub.exchange.coverage import MIN_BASE, publish
+from hub.exchange.insight.coverage import MIN_BASE, publish
 from tests.api.test_portal_upload import signed_in
 
 LONDON = "1-000000001"

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from hub.exchange.models import Submission
+from hub.exchange.records.models import Submission
 from hub.identity import services as identity
 from tests.api.test_portal_upload import PASSWORD, good, make_csv, post_file, signed_in, token
 from tests.factories import ACTOR

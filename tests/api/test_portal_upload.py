@@ -6,7 +6,7 @@ import csv
 import io
 import re
 
-from hub.exchange.csv_template import COLUMNS, EXAMPLE_ROWS, csv_line
+from hub.exchange.csv.template import COLUMNS, EXAMPLE_ROWS, csv_line
 from tests.factories import PORTAL_PASSWORD
 
 PASSWORD = PORTAL_PASSWORD
@@ -136,7 +136,7 @@ def test_signed_out_visitors_are_sent_to_sign_in(client):
 
 def test_a_file_still_processing_shows_progress_and_refreshes_itself(app, make_user, db_session):
     from hub.actor import Actor
-    from hub.exchange.csv_upload import accept_upload
+    from hub.exchange.csv.upload import accept_upload
 
     user = make_user()
     actor = Actor(kind="user", id=str(user.id), organisation_id=user.organisation_id)

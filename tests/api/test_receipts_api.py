@@ -16,7 +16,7 @@ from hub.audit.chain import CHAINED_FIELDS, canonical_json
 from hub.audit.merkle import verify_inclusion
 from hub.audit.models import AuditEvent
 from hub.clock import utcnow
-from hub.exchange.intake import complete_submission, open_submission
+from hub.exchange.records.submissions import close_submission, open_submission
 from hub.jobs.runner import run_job
 from hub.web import hub_context
 
@@ -211,7 +211,7 @@ def test_a_submission_in_progress_has_the_receipt_of_its_opening_until_it_comple
     opened = client.get(url, headers=headers).get_json()["receipt"]
     assert db_session.get(AuditEvent, opened["audit_seq"]).action == "submission.created"
 
-    complete_submission(db_session, actor, submission, [], now=utcnow())
+    close_submission(db_session, actor, submission, now=utcnow())
     db_session.commit()
     closed = client.get(url, headers=headers).get_json()["receipt"]
     assert closed["audit_seq"] > opened["audit_seq"]

@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from hub.audit.models import AuditEvent
-from hub.exchange.models import OutboxNotice
+from hub.exchange.notify.models import OutboxNotice
 
 RECORDS = "/api/v1/experiences"
 ALERTS = "/api/v1/safeguarding/alerts"

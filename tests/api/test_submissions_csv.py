@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from hub.exchange.csv_template import COLUMNS, EXAMPLE_ROWS, csv_line
+from hub.exchange.csv.template import COLUMNS, EXAMPLE_ROWS, csv_line
 
 URL = "/api/v1/submissions/csv"
 

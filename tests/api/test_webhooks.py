@@ -7,7 +7,7 @@ import uuid
 import sqlalchemy as sa
 
 from hub.audit.models import AuditEvent
-from hub.exchange.webhook_models import WebhookEndpoint
+from hub.exchange.notify.models import WebhookEndpoint
 
 HOOK = {"url": "https://partner.example/hooks/hub", "events": ["dataset.released"]}
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from hub.exchange.webhook_rules import sign
+from hub.exchange.notify.rules import sign
 from tests.fixtures.live_server import LiveHub
 
 pytestmark = pytest.mark.e2e

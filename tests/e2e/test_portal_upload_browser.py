@@ -18,9 +18,9 @@ from hub.actor import Actor
 from hub.app import build_app
 from hub.config import Settings
 from hub.db import transaction
-from hub.exchange.csv_template import COLUMNS, EXAMPLE_ROWS, csv_line
-from hub.exchange.csv_upload import accept_upload, process_submission
-from hub.exchange.results import IntakeConfig
+from hub.exchange.csv.template import COLUMNS, EXAMPLE_ROWS, csv_line
+from hub.exchange.csv.upload import accept_upload, process_submission
+from hub.exchange.records.config import IntakeConfig
 from hub.identity import services as identity
 from hub.identity.models import PortalUser
 from tests.e2e.test_portal_browser import (  # noqa: F401 (fixtures)

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from hub.consent.models import ConsentRecord
-from hub.exchange.models import ExperienceRecord, Submission
+from hub.exchange.records.models import ExperienceRecord, Submission
 
 FULL_SCOPES = ["regulator_use", "publish_anonymised", "feedback", "equality_monitoring"]
 

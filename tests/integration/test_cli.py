@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 import sqlalchemy as sa
@@ -145,3 +148,52 @@ def test_anonymise_on_demo_data_publishes_only_suppressed_or_rounded_counts(env,
     assert all(n >= 10 and n % 5 == 0 for n in numbers)
     assert run(env, "jobs", "run", "audit-seal").exit_code == 0
     assert run(env, "audit", "verify").exit_code == 0
+
+
+def test_the_command_line_starts_without_the_redaction_stack(tmp_path):
+    """``hub --help`` (which builds the app to list extensions' commands) loads neither spaCy,
+    Presidio nor scikit-learn: commands import what they need when they run (issue 14, item 7).
+    """
+    code = (
+        "import sys\n"
+        "from hub.cli import main\n"
+        "try:\n"
+        "    main(['--help'], standalone_mode=False)\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "heavy = ('spacy', 'presidio_analyzer', 'presidio_anonymizer', 'sklearn')\n"
+        "print(','.join(m for m in heavy if m in sys.modules) or 'none')\n"
+    )
+    env = {
+        **os.environ,
+        "HUB_INSTANCE_PATH": str(tmp_path),
+        "HUB_DATABASE_URL": f"sqlite:///{tmp_path / 'hub.db'}",
+        "HUB_STORAGE_URL": f"file://{tmp_path / 'storage'}",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    lines = done.stdout.splitlines()
+    assert "Commands:" in lines  # the help was printed, so the app was built
+    assert lines[-1] == "none"
+
+
+def test_help_lists_the_hubs_own_commands_before_those_of_extensions(tmp_path):
+    env = {
+        **os.environ,
+        "HUB_INSTANCE_PATH": str(tmp_path),
+        "HUB_DATABASE_URL": f"sqlite:///{tmp_path / 'hub.db'}",
+        "HUB_STORAGE_URL": f"file://{tmp_path / 'storage'}",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", "from hub.cli import main; main()", "--help"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    listed = done.stdout.split("Commands:", 1)[1].split()
+    names = [word for word in listed if word in {"audit", "vocab", "limiter", "openapi"}]
+    assert names.index("vocab") < names.index("limiter")
+    assert names.index("audit") < names.index("openapi")
+    assert "Pool recreating" not in done.stderr

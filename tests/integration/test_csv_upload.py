@@ -12,13 +12,13 @@ import sqlalchemy as sa
 from hub.actor import Actor
 from hub.audit.models import AuditEvent
 from hub.errors import PayloadTooLarge
-from hub.exchange import csv_upload
-from hub.exchange.csv_report import annotated_csv
-from hub.exchange.csv_template import COLUMNS, EXAMPLE_ROWS, csv_line, row_to_record
-from hub.exchange.csv_upload import accept_upload, process_submission
-from hub.exchange.models import ExperienceRecord, Submission
-from hub.exchange.pipeline import IntakeConfig
-from hub.exchange.validation import Candidate, validate_record
+from hub.exchange.csv import upload as csv_upload
+from hub.exchange.csv.report import annotated_csv
+from hub.exchange.csv.template import COLUMNS, EXAMPLE_ROWS, csv_line, row_to_record
+from hub.exchange.csv.upload import accept_upload, process_submission
+from hub.exchange.records.config import IntakeConfig
+from hub.exchange.records.models import ExperienceRecord, Submission
+from hub.exchange.records.validation import Candidate, validate_record
 from hub.storage import FileStorage
 from hub.vocab.services import load_vocabularies
 
@@ -238,7 +238,7 @@ def test_the_process_uploads_job_finishes_pending_files(
 ):
     from hub.context import HubContext
     from hub.jobs import uploads
-    from hub.jobs.registry import JOBS
+    from hub.jobs.catalogue import JOBS
 
     assert JOBS["process-uploads"] is uploads.run
     ctx = HubContext(settings=settings, engine=engine, session_factory=session_factory)

@@ -15,10 +15,10 @@ from click.testing import CliRunner
 
 from hub.actor import system
 from hub.db import make_engine, make_session_factory, transaction
+from hub.demo.datasets import COLUMNS, SURVEYS, publish_demo_datasets
 from hub.errors import ServiceUnavailable, ValidationFailed
-from hub.exchange.dataset_models import Dataset, Release
-from hub.exchange.datasets import entitled_organisation_ids, publish_release
-from hub.exchange.demo_datasets import COLUMNS, SURVEYS, publish_demo_datasets
+from hub.exchange.datasets.models import Dataset, Release
+from hub.exchange.datasets.publish import entitled_organisation_ids, publish_release
 from hub.identity import services as identity
 from hub.storage import FileStorage
 from tests.factories import ACTOR
@@ -189,7 +189,7 @@ def cli_env(fresh_database_url, tmp_path):
 
 def test_datasets_publish_command(cli_env, tmp_path):
     from hub.cli import main
-    from hub.cli_datasets import datasets
+    from hub.cli.datasets import datasets
 
     if "datasets" not in main.commands:
         main.add_command(datasets)

@@ -36,9 +36,10 @@ from sqlalchemy.orm import Session
 from hub.audit.models import AuditEvent
 from hub.audit.services import verify
 from hub.db import make_engine, make_session_factory, transaction
-from hub.exchange import csv_upload, pipeline
-from hub.exchange.dataset_models import Dataset, Release
-from hub.exchange.models import ExperienceRecord, Submission
+from hub.exchange.csv import upload as csv_upload
+from hub.exchange.datasets.models import Dataset, Release
+from hub.exchange.records import pipeline
+from hub.exchange.records.models import ExperienceRecord, Submission
 from hub.identity import services as identity
 from hub.identity.services import create_organisation
 from hub.jobs.models import JobRun
@@ -388,8 +389,8 @@ def test_an_s3_store_down_during_a_release_upload_leaves_no_release(
 # the test out of the database, so there it stops just before.
 _STOP_AT_SECOND_AREA = """
 import sys, threading
-from hub.jobs import anonymise
-real = anonymise.xact_lock
+from hub.exchange.datasets import pooled
+real = pooled.xact_lock
 areas = []
 
 def stop_at_second_area(session, name, **kwargs):
@@ -401,7 +402,7 @@ def stop_at_second_area(session, name, **kwargs):
         threading.Event().wait()
     return real(session, name, **kwargs)
 
-anonymise.xact_lock = stop_at_second_area
+pooled.xact_lock = stop_at_second_area
 from hub.cli import main
 sys.argv = ["hub", *sys.argv[1:]]
 main()

@@ -11,9 +11,10 @@ import sqlalchemy as sa
 from hub.actor import Actor
 from hub.clock import utcnow
 from hub.consent.models import ConsentRecord
-from hub.exchange import intake, pipeline
-from hub.exchange.models import ExperienceRecord
-from hub.exchange.pipeline import IntakeConfig
+from hub.exchange.records import intake, pipeline
+from hub.exchange.records.config import IntakeConfig
+from hub.exchange.records.models import ExperienceRecord
+from hub.exchange.records.submissions import open_submission
 from tests.factories import experience_record
 
 CONFIG = IntakeConfig(digest_key=b"d" * 32, fingerprint_key=b"f" * 32)
@@ -58,7 +59,7 @@ def test_a_batch_costs_the_same_queries_whatever_its_size(db_session, actor, mak
         ]
         with counting(db_session) as statements:
             answer = intake.submit_batch(db_session, actor, {"records": records}, config=CONFIG)
-        assert answer.body["created"] == n
+        assert sum(r.status == "created" for r in answer.results) == n
         return len(statements)
 
     small, large = run(5), run(100)
@@ -74,14 +75,12 @@ def test_losing_a_race_turns_into_a_replay(db_session, actor):
     )
     # Another request stores the first record after this one looked for it.
     winner = intake.submit_one(db_session, actor, first, config=CONFIG)
-    submission = intake.open_submission(
-        db_session, actor, channel="batch", declared=2, now=utcnow()
-    )
+    submission = open_submission(db_session, actor, channel="batch", declared=2, now=utcnow())
     results = pipeline.store(
         db_session, actor, prepared, submission_id=submission.id, config=CONFIG, now=utcnow()
     )
     assert [r.status for r in results] == ["replayed", "created"]
-    assert str(results[0].id) == winner.body["id"]
+    assert results[0].id == winner.result.id
     count = db_session.scalar(sa.select(sa.func.count()).select_from(ExperienceRecord))
     consents = db_session.scalar(sa.select(sa.func.count()).select_from(ConsentRecord))
     assert (count, consents) == (2, 2)
@@ -94,7 +93,7 @@ def test_losing_a_race_to_different_content_is_a_conflict(db_session, actor):
         db_session, actor.organisation_id, [rec], config=CONFIG, now=utcnow()
     )
     intake.submit_one(db_session, actor, {**rec, "narrative": "Another account."}, config=CONFIG)
-    submission = intake.open_submission(db_session, actor, channel="api", declared=1, now=utcnow())
+    submission = open_submission(db_session, actor, channel="api", declared=1, now=utcnow())
     [result] = pipeline.store(
         db_session, actor, prepared, submission_id=submission.id, config=CONFIG, now=utcnow()
     )

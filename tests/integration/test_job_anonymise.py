@@ -10,9 +10,9 @@ import pytest
 import sqlalchemy as sa
 
 from hub.context import HubContext
-from hub.exchange.dataset_models import Dataset, Release
-from hub.exchange.models import ExperienceRecord
-from hub.jobs import anonymise
+from hub.exchange.datasets import pooled
+from hub.exchange.datasets.models import Dataset, Release
+from hub.exchange.records.models import ExperienceRecord
 from hub.jobs.runner import run_job
 from tests.integration.pooled_records import add_records
 
@@ -147,7 +147,7 @@ def test_a_run_killed_after_the_first_area_is_finished_by_the_next(
 ):
     add_records(db_session, org.id, 10, condition_areas=("cancer",))
     add_records(db_session, org.id, 10, condition_areas=("mental-health",))
-    real = anonymise.publish_if_changed
+    real = pooled.publish_if_changed
     calls = []
 
     def dies_after_the_first_area(*args, **kwargs):
@@ -156,12 +156,12 @@ def test_a_run_killed_after_the_first_area_is_finished_by_the_next(
         calls.append(kwargs["area"])
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(anonymise, "publish_if_changed", dies_after_the_first_area)
+    monkeypatch.setattr(pooled, "publish_if_changed", dies_after_the_first_area)
     assert run_job(ctx, "anonymise", now=NOW).status == "failed"
     assert len(_releases(db_session, "experience-cancer")) == 1
     assert _releases(db_session, "experience-mental-health") == []
 
-    monkeypatch.setattr(anonymise, "publish_if_changed", real)
+    monkeypatch.setattr(pooled, "publish_if_changed", real)
     run = run_job(ctx, "anonymise", now=NOW)
 
     assert run.status == "succeeded"

@@ -9,11 +9,11 @@ import sqlalchemy as sa
 
 from hub.audit.models import AuditEvent
 from hub.context import HubContext
-from hub.exchange import ledger_rollup
-from hub.exchange.ledger_models import LedgerMonth
-from hub.exchange.models import ExperienceRecord, Submission
+from hub.exchange.insight.models import ReconciliationReport
+from hub.exchange.ledger import rollup as ledger_rollup
+from hub.exchange.ledger.models import LedgerMonth
+from hub.exchange.records.models import ExperienceRecord, ReconciliationCandidate, Submission
 from hub.identity.models import Organisation
-from hub.jobs.reconcile_models import ReconciliationCandidate, ReconciliationReport
 from hub.jobs.runner import run_job
 from tests.integration.pooled_records import add_records
 

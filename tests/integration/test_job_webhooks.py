@@ -13,7 +13,7 @@ import pytest
 
 from hub.actor import Actor
 from hub.context import HubContext
-from hub.exchange.webhooks import enqueue, register_endpoint
+from hub.exchange.notify.webhooks import enqueue, register_endpoint
 from hub.jobs.runner import run_job
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

@@ -19,8 +19,10 @@ from hub.config import Settings
 from hub.context import HubContext
 from hub.db import make_engine, make_session_factory, transaction
 from hub.jobs import runner
+from hub.jobs import scheduler as scheduling
 from hub.jobs.models import JobRun
-from hub.jobs.runner import UnknownJob, build_scheduler, run_job
+from hub.jobs.runner import UnknownJob, run_job
+from hub.jobs.scheduler import build_scheduler
 from tests.factories import ACTOR
 from tests.fixtures.live_server import HUB_EXECUTABLE, hub_env
 from tests.integration.pooled_records import add_records
@@ -108,7 +110,7 @@ def test_an_unknown_job_is_refused(ctx):
 
 def _blocking_worker(url, instance, started, release, results):
     """A process whose job holds the lock until the test sets ``release``."""
-    from hub.jobs import registry
+    from hub.jobs import catalogue as registry
 
     def block(ctx, session_factory, *, now):
         started.set()
@@ -121,7 +123,7 @@ def _blocking_worker(url, instance, started, release, results):
 
 
 def _second_worker(url, instance, results):
-    from hub.jobs import registry
+    from hub.jobs import catalogue as registry
 
     registry.JOBS["test-block"] = lambda ctx, sf, *, now: {"blocked": False}
     _run_in_process(url, instance, results)
@@ -299,7 +301,7 @@ def test_the_scheduler_takes_each_crontab_from_settings(ctx):
             "cron[month='*', day='*', day_of_week='*', hour='*', minute='*/5', second='0']"
         )
         assert (job.coalesce, job.max_instances) == (True, 1)
-        assert job.misfire_grace_time == runner.MISFIRE_GRACE_S
+        assert job.misfire_grace_time == scheduling.MISFIRE_GRACE_S
     finally:
         scheduler.shutdown()
 
@@ -328,7 +330,7 @@ def test_a_six_field_crontab_has_seconds_first(ctx):
     ],
 )
 def test_crontab_weekdays_count_from_sunday_as_cron_does(crontab, weekdays):
-    trigger = runner.cron_trigger(crontab)
+    trigger = scheduling.cron_trigger(crontab)
     fired: set[str] = set()
     moment = datetime(2026, 11, 22, tzinfo=UTC)
     for _ in range(14):

@@ -15,11 +15,11 @@ from hub.actor import Actor
 from hub.audit.models import AuditEvent
 from hub.consent.models import ConsentRecord
 from hub.errors import NotFound, ValidationFailed
-from hub.exchange import outcomes
-from hub.exchange.models import ExperienceRecord, Submission
-from hub.exchange.records import withdraw_record
-from hub.exchange.webhook_models import WebhookDelivery
-from hub.exchange.webhooks import deliver_pending, register_endpoint
+from hub.exchange.notify.models import WebhookDelivery
+from hub.exchange.notify.webhooks import deliver_pending, register_endpoint
+from hub.exchange.outcomes import services as outcomes
+from hub.exchange.records.models import ExperienceRecord, Submission
+from hub.exchange.records.withdrawal import withdraw_record
 from hub.identity.models import SCOPES_BY_KIND
 from tests.integration.test_webhooks import receiver  # noqa: F401 - a fixture
 

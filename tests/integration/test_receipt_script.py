@@ -16,17 +16,16 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from hub.actor import system
+from hub.audit import sealing as seal_job
+from hub.audit.checks import check_seals
+from hub.audit.keys import key_id, signing_key
 from hub.audit.merkle import tree_head
-from hub.audit.models import AuditEvent
+from hub.audit.models import AuditEvent, AuditSeal
 from hub.audit.seals import Seal, seal_storage_key, sign_seal
 from hub.audit.services import record, verify
 from hub.clock import utcnow
 from hub.db import transaction
-from hub.jobs import seal as seal_job
-from hub.jobs.keys import key_id, signing_key
-from hub.jobs.models import AuditSeal
 from hub.jobs.runner import run_job
-from hub.jobs.seal import check_seals
 from hub.web import hub_context
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "verify_receipt.py"

@@ -12,9 +12,9 @@ import sqlalchemy as sa
 
 from hub.actor import system
 from hub.audit.models import AuditEvent
+from hub.demo.registry import load_demo_registry
 from hub.errors import NotFound, ValidationFailed
 from hub.registry import services
-from hub.registry.demo import load_demo_registry
 from hub.registry.importer import import_file, import_items
 from hub.registry.models import Location, LocationRelationship, Provider
 

@@ -18,10 +18,10 @@ from cryptography.hazmat.primitives.serialization import (
     PublicFormat,
 )
 
+from hub.audit.checks import verify_all
+from hub.audit.keys import SigningKeyError, key_id, signing_key, trusted_keys, verification_keys
 from hub.cli import main
-from hub.jobs.keys import SigningKeyError, key_id, signing_key, trusted_keys, verification_keys
 from hub.jobs.runner import run_job
-from hub.jobs.seal import verify_all
 from hub.web import hub_context
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "verify_receipt.py"

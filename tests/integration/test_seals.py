@@ -14,18 +14,17 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
 from hub.actor import system
+from hub.audit import sealing as seal_job
 from hub.audit.chain import canonical_json, event_hash
-from hub.audit.models import GENESIS_HASH, AuditEvent, AuditHead
+from hub.audit.checks import check_seals, verify_all
+from hub.audit.keys import public_key_pem, signing_key
+from hub.audit.models import GENESIS_HASH, AuditEvent, AuditHead, AuditSeal
 from hub.audit.seals import seal_storage_key
 from hub.audit.services import record, verify
 from hub.cli import main
 from hub.context import HubContext
 from hub.db import make_engine, transaction
-from hub.jobs import seal as seal_job
-from hub.jobs.keys import public_key_pem, signing_key
-from hub.jobs.models import AuditSeal
 from hub.jobs.runner import run_job
-from hub.jobs.seal import check_seals, verify_all
 
 
 @pytest.fixture

@@ -18,11 +18,11 @@ from hub.config import Settings
 from hub.storage import (
     FileStorage,
     ObjectNotFound,
-    S3Storage,
     Storage,
     StorageError,
     storage_from_settings,
 )
+from hub.storage.s3 import S3Storage
 
 # Loaded here too so this file runs on its own; the plugin manager registers it only once.
 pytest_plugins = ["tests.fixtures.s3"]

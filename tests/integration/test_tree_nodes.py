@@ -16,10 +16,9 @@ import sqlalchemy as sa
 from hub.actor import system
 from hub.audit import merkle, receipts, tree_nodes
 from hub.audit.chain import canonical_json, event_hash
-from hub.audit.models import AuditEvent
+from hub.audit.models import AuditEvent, AuditSeal, AuditTreeNode
 from hub.audit.services import record
 from hub.db import transaction
-from hub.jobs.models import AuditSeal, AuditTreeNode
 from hub.jobs.runner import run_job
 from hub.web import hub_context
 

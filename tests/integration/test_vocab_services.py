@@ -12,7 +12,7 @@ from flask.cli import FlaskGroup
 from hub import create_app
 from hub.actor import Actor, system
 from hub.audit.models import AuditEvent
-from hub.cli_vocab import vocab
+from hub.cli.vocab import vocab
 from hub.errors import Conflict, Forbidden, ValidationFailed
 from hub.vocab.services import add_term, list_terms, load_vocabularies
 from hub.web import hub_context

@@ -19,10 +19,15 @@ import sqlalchemy as sa
 
 from hub.actor import Actor
 from hub.audit.models import AuditEvent
-from hub.exchange.datasets import publish_release
-from hub.exchange.webhook_models import WebhookDelivery
-from hub.exchange.webhook_rules import MAX_ATTEMPTS, verify_signature
-from hub.exchange.webhooks import delete_endpoint, deliver_pending, enqueue, register_endpoint
+from hub.exchange.datasets.publish import publish_release
+from hub.exchange.notify.models import WebhookDelivery
+from hub.exchange.notify.rules import MAX_ATTEMPTS, verify_signature
+from hub.exchange.notify.webhooks import (
+    delete_endpoint,
+    deliver_pending,
+    enqueue,
+    register_endpoint,
+)
 from hub.storage import FileStorage
 from tests.factories import ACTOR
 

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from hub.exchange.csv_template import COLUMNS, EXAMPLE_ROWS, csv_line
+from hub.exchange.csv.template import COLUMNS, EXAMPLE_ROWS, csv_line
 from tests.factories import experience_record
 
 PARTNER_SCOPES = ("experiences:write", "experiences:read", "datasets:read")

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from hub.exchange.csv_template import COLUMNS, EXAMPLE_ROWS, csv_line
+from hub.exchange.csv.template import COLUMNS, EXAMPLE_ROWS, csv_line
 
 URL = "/api/v1/submissions/csv"
 FUZZ = settings(

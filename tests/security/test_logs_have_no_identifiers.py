@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 import requests
 
-from hub.exchange.csv_template import COLUMNS, EXAMPLE_ROWS, csv_line
+from hub.exchange.csv.template import COLUMNS, EXAMPLE_ROWS, csv_line
 from tests.factories import experience_record
 from tests.fixtures.live_server import serve_hub
 

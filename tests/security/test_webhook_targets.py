@@ -32,10 +32,10 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from hub.actor import Actor
 from hub.context import HubContext
-from hub.exchange.webhook_delivery import post_json
-from hub.exchange.webhook_models import WebhookDelivery
-from hub.exchange.webhook_rules import PRIVATE_TARGET, url_problem
-from hub.exchange.webhooks import deliver_pending, enqueue, register_endpoint
+from hub.exchange.notify.delivery import post_json
+from hub.exchange.notify.models import WebhookDelivery
+from hub.exchange.notify.rules import PRIVATE_TARGET, url_problem
+from hub.exchange.notify.webhooks import deliver_pending, enqueue, register_endpoint
 from hub.jobs.runner import run_job
 from tests.integration.test_webhooks import Receiver, receiver  # noqa: F401 - a fixture
 

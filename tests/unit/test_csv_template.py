@@ -7,7 +7,7 @@ import io
 
 import pytest
 
-from hub.exchange.csv_template import (
+from hub.exchange.csv.template import (
     COLUMNS,
     EXAMPLE_ROWS,
     check_header,

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hub.exchange.dataset_rules import (
+from hub.exchange.datasets.rules import (
     CountingReader,
     CsvRowCounter,
     format_from_filename,

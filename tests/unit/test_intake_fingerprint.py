@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hub.exchange.fingerprint import (
+from hub.exchange.records.fingerprint import (
     content_digest,
     derive_key,
     fingerprint,

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hub.exchange.validation import Candidate, Rejection, validate_record
+from hub.exchange.records.validation import Candidate, Rejection, validate_record
 from hub.vocab.services import Vocabularies
 from tests.factories import experience_record
 

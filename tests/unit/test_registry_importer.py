@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from hub.demo.registry import REGIONS, generate_locations
 from hub.privacy.generalise import normalise_postcode
 from hub.registry import importer, jsonstream
-from hub.registry.demo import REGIONS, generate_locations
 from hub.registry.importer import RowError, location_from_cqc, location_from_csv
 from hub.registry.services import PREDECESSOR, clean_postcode, is_location_id, search_text
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from hub.exchange import sentiment
-from hub.exchange.sentiment import label, score, score_many
+from hub.exchange.records import sentiment
+from hub.exchange.records.sentiment import label, score, score_many
 
 
 @pytest.mark.parametrize(

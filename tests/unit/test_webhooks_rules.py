@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from hub.exchange.webhook_rules import (
+from hub.exchange.notify.rules import (
     BACKOFF_CAP,
     EVENTS,
     SecretBox,

@@ -1,0 +1,216 @@
+"""Checking the audit chain against its signed seals, from one consistent snapshot.
+
+Storage is the authority on which seals exist. The rows repeat each seal's signed content, so
+checking costs one listing of ``audit/seals/`` plus a read of any object the index lacks; an
+edited or deleted row cannot hide a seal, and a row no key signed fails its signature.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from hub.audit.keys import key_id, verification_keys
+from hub.audit.models import AuditSeal
+from hub.audit.seals import (
+    SEAL_PREFIX,
+    Seal,
+    SealFormatError,
+    SealProblem,
+    SignedSeal,
+    seal_storage_key,
+    signature_problem,
+    signed_from_row,
+    verify_against_seals,
+)
+from hub.audit.services import Verification, verify
+from hub.context import HubContext
+from hub.storage import ObjectNotFound, Storage
+
+LATEST_SEALS = 5
+_SEAL_KEY = re.compile(r"^audit/seals/(\d{12})\.json$")
+
+
+@contextmanager
+def consistent_read(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A read-only session that sees one snapshot throughout (REPEATABLE READ on PostgreSQL).
+
+    Without it, events committed while the chain is walked make its head look ahead of the
+    walk. On SQLite every transaction takes the write lock, which gives the same guarantee.
+    """
+    session = factory()
+    try:
+        bind = session.get_bind()
+        if isinstance(bind, Engine) and bind.dialect.name == "postgresql":
+            session.connection(
+                execution_options={
+                    "isolation_level": "REPEATABLE READ",
+                    "postgresql_readonly": True,
+                }
+            )
+        yield session
+    finally:
+        session.close()
+
+
+@dataclass
+class SealCheck:
+    """What checking the stored seals against the chain found."""
+
+    checked: int = 0
+    problems: list[SealProblem] = field(default_factory=list)
+    unindexed: list[SignedSeal] = field(default_factory=list)
+    latest_upto_seq: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "checked": self.checked,
+            "ok": self.ok,
+            "latest_upto_seq": self.latest_upto_seq or None,
+            "problems": [p.to_dict() for p in self.problems],
+        }
+
+
+PublicKeys = Ed25519PublicKey | Mapping[str, Ed25519PublicKey]
+
+
+def check_seals(
+    session: Session,
+    storage: Storage,
+    public_key: PublicKeys | Callable[[], PublicKeys],
+) -> SealCheck:
+    """Check every seal's signature, and the chain against every seal; list what is wrong.
+
+    ``public_key`` is one key or every trusted key by ``key_id`` (``verification_keys``); each
+    seal is checked with the key its ``key_id`` names. It may be a function giving them, called
+    only if there is a seal to check.
+    """
+    result = SealCheck()
+    rows = {r.upto_seq: r for r in session.scalars(sa.select(AuditSeal))}
+    stored: dict[int, str] = {}
+    for key in storage.list(SEAL_PREFIX):
+        match = _SEAL_KEY.match(key)
+        if match:
+            stored[int(match.group(1))] = key
+    if not rows and not stored:
+        return result
+    given = public_key() if callable(public_key) else public_key
+    keys = {key_id(given): given} if isinstance(given, Ed25519PublicKey) else given
+    good: list[Seal] = []
+
+    def accept(upto: int, signed: SignedSeal) -> bool:
+        if signed.seal.upto_seq != upto:
+            result.problems.append(SealProblem(upto, "the seal names another seq than its key"))
+        elif (reason := signature_problem(keys, signed)) is not None:
+            result.problems.append(SealProblem(upto, reason))
+        else:
+            good.append(signed.seal)
+            return True
+        return False
+
+    for upto, row in sorted(rows.items()):
+        result.checked += 1
+        if upto not in stored:
+            result.problems.append(SealProblem(upto, "the stored seal object is missing"))
+        if row.storage_key != seal_storage_key(upto):
+            result.problems.append(SealProblem(upto, "the index points at another object"))
+        accept(upto, signed_from_row(row))
+    for upto in sorted(set(stored) - set(rows)):
+        result.checked += 1
+        signed = _read(storage, stored[upto], upto, result.problems)
+        if signed is not None and accept(upto, signed):
+            result.unindexed.append(signed)
+    result.problems.extend(verify_against_seals(session, good))
+    result.problems.sort(key=lambda p: p.upto_seq)
+    result.latest_upto_seq = max([*rows, *stored], default=0)
+    return result
+
+
+def _read(storage: Storage, key: str, upto: int, problems: list[SealProblem]) -> SignedSeal | None:
+    try:
+        with storage.open(key) as stream:
+            return SignedSeal.from_bytes(stream.read())
+    except ObjectNotFound:
+        problems.append(SealProblem(upto, "the stored seal object vanished while being read"))
+    except SealFormatError as exc:
+        problems.append(SealProblem(upto, f"the stored seal is malformed: {exc}"))
+    return None
+
+
+def verify_all(ctx: HubContext) -> tuple[Verification, SealCheck]:
+    """The chain's verification and the seals' check, from one snapshot of the database."""
+    with consistent_read(ctx.session_factory) as session:
+        chain = verify(session)
+        seals = check_seals(session, ctx.storage, lambda: verification_keys(ctx.settings))
+    return chain, seals
+
+
+@dataclass(frozen=True)
+class ChainStatus:
+    """The chain's verification, the latest seals and how much of the chain they cover."""
+
+    ok: bool
+    chain_ok: bool
+    events: int
+    head_seq: int
+    head_hash: str
+    first_bad_seq: int | None
+    reason: str | None
+    seals_checked: int
+    seal_problems: list[dict[str, Any]]
+    latest_seals: list[dict[str, Any]]
+    latest_upto_seq: int
+
+    @property
+    def unsealed(self) -> int:
+        """Events after the latest seal: nothing yet vouches that they stay as they are."""
+        return max(self.head_seq - self.latest_upto_seq, 0)
+
+
+def chain_status(ctx: HubContext, *, latest: int = LATEST_SEALS) -> ChainStatus:
+    """Verify the whole chain and every seal (as ``GET /audit/verify``), with the latest seals."""
+    chain, seals = verify_all(ctx)
+    problems: dict[int, str] = {}
+    for problem in seals.problems:
+        problems.setdefault(problem.upto_seq, problem.reason)
+    with ctx.session_factory() as session:
+        rows = session.scalars(
+            sa.select(AuditSeal).order_by(AuditSeal.upto_seq.desc()).limit(latest)
+        ).all()
+        described = [
+            {
+                "upto_seq": row.upto_seq,
+                "count": row.count,
+                "sealed_at": row.sealed_at,
+                "key_id": row.key_id,
+                "hash": row.hash,
+                "verified": row.upto_seq not in problems,
+                "problem": problems.get(row.upto_seq),
+            }
+            for row in rows
+        ]
+    return ChainStatus(
+        ok=chain.ok and seals.ok,
+        chain_ok=chain.ok,
+        events=chain.events,
+        head_seq=chain.head_seq,
+        head_hash=chain.head_hash,
+        first_bad_seq=chain.first_bad_seq,
+        reason=chain.reason,
+        seals_checked=seals.checked,
+        seal_problems=[p.to_dict() for p in seals.problems],
+        latest_seals=described,
+        latest_upto_seq=seals.latest_upto_seq,
+    )

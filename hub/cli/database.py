@@ -1,0 +1,23 @@
+"""``hub db``: the database schema."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import AppGroup
+
+from hub.web import hub_context
+
+
+@click.group(cls=AppGroup)
+def db() -> None:
+    """The database schema."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+def db_upgrade(revision: str) -> None:
+    """Apply migrations (Alembic)."""
+    from hub.migrate import upgrade
+
+    upgrade(hub_context().engine, revision)
+    click.echo(f"Database at {hub_context().engine.url.render_as_string()} is at {revision}.")

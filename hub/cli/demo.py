@@ -1,0 +1,27 @@
+"""``hub demo``: load the demo and print its credentials."""
+
+from __future__ import annotations
+
+import json
+
+import click
+from flask.cli import with_appcontext
+
+from hub.cli.common import json_option
+from hub.web import hub_context
+
+
+@click.command()
+@with_appcontext
+@json_option
+def demo(as_json: bool) -> None:
+    """Load a small synthetic registry, organisations, clients and users; print credentials."""
+    from hub.demo import load_demo
+
+    credentials = load_demo(hub_context())
+    if as_json:
+        click.echo(json.dumps(credentials, sort_keys=True))
+    else:
+        from hub.demo import describe
+
+        click.echo(describe(credentials))

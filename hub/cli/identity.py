@@ -1,0 +1,121 @@
+"""``hub orgs``, ``hub clients``, ``hub users``: organisations, OAuth clients and portal users."""
+
+from __future__ import annotations
+
+import sys
+import uuid
+from typing import Any
+
+import click
+from flask.cli import AppGroup
+
+from hub.cli.common import emit, json_option, unit_of_work
+
+
+@click.group(cls=AppGroup)
+def orgs() -> None:
+    """Organisations and their data-sharing agreements."""
+
+
+@orgs.command("add")
+@click.option("--name", required=True)
+@click.option(
+    "--kind",
+    required=True,
+    type=click.Choice(["charity", "healthwatch", "community_group", "regulator", "auditor"]),
+)
+@click.option("--conditions", default="", help="Condition areas, comma-separated.")
+@click.option("--purposes", default="improving-care", show_default=True)
+@click.option("--valid-from", type=click.DateTime(["%Y-%m-%d"]), default=None)
+@click.option("--valid-to", type=click.DateTime(["%Y-%m-%d"]), default=None)
+@json_option
+def orgs_add(
+    name: str,
+    kind: str,
+    conditions: str,
+    purposes: str,
+    valid_from: Any,
+    valid_to: Any,
+    as_json: bool,
+) -> None:
+    """Add an organisation with its agreement; prints its id."""
+    from hub.identity.services import create_organisation
+
+    with unit_of_work("orgs-add") as (session, actor):
+        org = create_organisation(
+            session,
+            actor,
+            name=name,
+            kind=kind,
+            condition_areas=[c.strip() for c in conditions.split(",") if c.strip()],
+            purposes=[p.strip() for p in purposes.split(",") if p.strip()],
+            valid_from=valid_from.date() if valid_from else None,
+            valid_to=valid_to.date() if valid_to else None,
+        )
+        payload = {"id": str(org.id), "name": org.name, "kind": org.kind}
+    emit(as_json, payload, str(org.id))
+
+
+@click.group(cls=AppGroup)
+def clients() -> None:
+    """OAuth clients."""
+
+
+@clients.command("add")
+@click.option("--org", "org_id", required=True, type=click.UUID)
+@click.option("--scopes", required=True, help='Space-separated, e.g. "experiences:write".')
+@click.option("--name", default="")
+@json_option
+def clients_add(org_id: uuid.UUID, scopes: str, name: str, as_json: bool) -> None:
+    """Add an OAuth client; prints client_id and client_secret once."""
+    from hub.identity.services import create_client
+
+    with unit_of_work("clients-add") as (session, actor):
+        new = create_client(
+            session,
+            actor,
+            organisation_id=org_id,
+            scopes=scopes.replace(",", " ").split(),
+            name=name,
+        )
+        payload = {
+            "client_id": new.client.client_id,
+            "client_secret": new.client_secret,
+            "scopes": new.client.scope.split(),
+        }
+    emit(
+        as_json,
+        payload,
+        f"client_id:     {payload['client_id']}\nclient_secret: {payload['client_secret']}\n"
+        "The secret is shown only now; store it safely.",
+    )
+
+
+@click.group(cls=AppGroup)
+def users() -> None:
+    """Portal users."""
+
+
+@users.command("add")
+@click.option("--org", "org_id", required=True, type=click.UUID)
+@click.option("--email", required=True)
+@click.option(
+    "--role",
+    required=True,
+    type=click.Choice(["uploader", "admin", "inspector", "engagement", "auditor"]),
+)
+@json_option
+def users_add(org_id: uuid.UUID, email: str, role: str, as_json: bool) -> None:
+    """Add a portal user; the password is read from standard input."""
+    from hub.identity.services import create_user
+
+    if sys.stdin.isatty():
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    with unit_of_work("users-add") as (session, actor):
+        user = create_user(
+            session, actor, organisation_id=org_id, email=email, password=password, role=role
+        )
+        payload = {"id": str(user.id), "email": user.email, "role": user.role}
+    emit(as_json, payload, f"User {user.email} ({user.role}) created: {user.id}")

@@ -1,0 +1,96 @@
+"""``hub jobs`` and ``hub scheduler``: running the scheduled jobs by hand or on their schedules."""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import sys
+from types import FrameType
+
+import click
+from flask.cli import AppGroup, with_appcontext
+
+from hub.cli.common import emit
+from hub.db import transaction
+from hub.jobs.catalogue import JOBS, schedule_of
+from hub.jobs.history import last_runs
+from hub.web import hub_context
+
+log = logging.getLogger(__name__)
+
+EXIT_FAILED = 1
+EXIT_SKIPPED = 3
+
+
+jobs = AppGroup("jobs", help="The scheduled jobs: list them, or run one now.")
+
+
+@jobs.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def jobs_list(as_json: bool) -> None:
+    """The jobs, their schedules (crontab, UTC) and their latest runs."""
+    ctx = hub_context()
+    with transaction(ctx.session_factory) as session:
+        latest = last_runs(session)
+    items = []
+    lines = []
+    for name in JOBS:
+        run = latest.get(name)
+        schedule = schedule_of(ctx.settings, name)
+        items.append(
+            {
+                "name": name,
+                "schedule": schedule or None,
+                "last_run": run.to_dict() if run else None,
+            }
+        )
+        last = f"{run.status} at {run.started_at:%Y-%m-%d %H:%M:%S}Z" if run else "never run"
+        lines.append(f"{name:<12} {schedule or '(on demand)':<16} {last}")
+    emit(as_json, {"jobs": items}, "\n".join(lines) or "No jobs.")
+
+
+@jobs.command("run")
+@click.argument("name", type=click.Choice(list(JOBS)))
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def jobs_run(name: str, as_json: bool) -> None:
+    """Run one job now. Exit 1 if it fails, 3 if it is running elsewhere (skipped)."""
+    from hub.jobs.runner import run_job
+
+    run = run_job(hub_context(), name)
+    payload = run.to_dict()
+    if run.status == "succeeded":
+        emit(as_json, payload, f"{name}: succeeded {json.dumps(run.stats, sort_keys=True)}")
+        return
+    if run.status == "skipped":
+        emit(as_json, payload, f"{name}: skipped, it is running elsewhere")
+        sys.exit(EXIT_SKIPPED)
+    emit(as_json, payload, f"{name}: failed: {run.error}")
+    sys.exit(EXIT_FAILED)
+
+
+@click.command("scheduler")
+@with_appcontext
+def scheduler() -> None:
+    """Run the job scheduler in this process until stopped (one per deployment)."""
+    from hub.jobs.scheduler import build_scheduler
+
+    try:
+        sched = build_scheduler(hub_context(), blocking=True)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+    def stop(signum: int, _frame: FrameType | None) -> None:
+        log.info("signal %s: stopping the scheduler after any running job", signum)
+        sched.shutdown(wait=True)
+
+    signal.signal(signal.SIGTERM, stop)
+    for job in sched.get_jobs():
+        click.echo(f"scheduled {job.id}: {job.trigger}")
+    if not sched.get_jobs():
+        click.echo("No job has a schedule; waiting anyway (Ctrl-C to stop).")
+    click.echo("Scheduler running; Ctrl-C or SIGTERM stops it.")
+    try:
+        sched.start()
+    except KeyboardInterrupt:
+        sched.shutdown(wait=True)

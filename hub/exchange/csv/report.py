@@ -1,0 +1,33 @@
+"""A CSV submission's file as its sender gets it back: every row, with an ``errors`` column."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+
+from hub.errors import NotFound
+from hub.exchange.csv.template import COLUMNS, ERRORS_COLUMN, csv_line
+from hub.exchange.csv.upload import detect_encoding, text_of
+from hub.exchange.records.models import Submission
+from hub.storage import Storage
+
+
+def annotated_csv(storage: Storage, submission: Submission) -> Iterator[str]:
+    """The uploaded file's rows, formula-safe, with an ``errors`` column from the report."""
+    if not submission.storage_key:
+        raise NotFound("This submission has no file.")
+    by_row: dict[int, list[str]] = {}
+    for error in submission.errors:
+        column = f"{error['column']}: " if error.get("column") else ""
+        by_row.setdefault(int(error["row"]), []).append(f"{column}{error['message']}")
+    encoding = detect_encoding(storage.iter_chunks(submission.storage_key))
+    with storage.open(submission.storage_key) as raw:
+        text = text_of(raw, encoding)
+        reader = csv.reader(text)
+        header = next(reader, None) or list(COLUMNS)
+        header = [header[0].lstrip("\ufeff"), *header[1:]] if header else header
+        yield csv_line([*header, ERRORS_COLUMN])
+        width = len(header)
+        for number, cells in enumerate(reader, start=2):
+            padded = cells + [""] * (width - len(cells))
+            yield csv_line([*padded, "; ".join(by_row.get(number, []))])

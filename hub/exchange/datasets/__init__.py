@@ -1,0 +1,1 @@
+"""Datasets the regulator publishes: releases, entitlement, deliveries and pooled publications."""

@@ -1,0 +1,1 @@
+"""What the records add up to: location insight, coverage, reconciliation reports."""

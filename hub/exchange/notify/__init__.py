@@ -1,0 +1,1 @@
+"""Notices owed to other organisations and their delivery: the outbox and webhooks."""

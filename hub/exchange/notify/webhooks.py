@@ -1,0 +1,240 @@
+"""Webhook endpoints and the outbox of deliveries to them (sending is in ``delivery``)."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from hub.actor import Actor
+from hub.audit.services import record
+from hub.clock import utcnow
+from hub.errors import NotFound, ValidationFailed
+from hub.exchange.notify.delivery import DeliveryReport, HttpPost, deliver_pending, post_json
+from hub.exchange.notify.models import WebhookDelivery, WebhookEndpoint
+from hub.exchange.notify.rules import (
+    EVENTS,
+    SecretBox,
+    events_for,
+    sign,
+    url_problem,
+)
+from hub.keyset import keyset_page
+
+__all__ = [
+    "EVENTS",
+    "DeliveryReport",
+    "HttpPost",
+    "NewEndpoint",
+    "delete_endpoint",
+    "deliver_pending",
+    "enqueue",
+    "get_endpoint",
+    "list_deliveries",
+    "list_endpoints",
+    "post_json",
+    "register_endpoint",
+    "sign",
+]
+
+MAX_ENDPOINTS = 20
+
+
+@dataclass(frozen=True)
+class NewEndpoint:
+    """A registered endpoint and its signing secret, which is shown only this once."""
+
+    endpoint: WebhookEndpoint
+    secret: str
+
+
+def register_endpoint(
+    session: Session,
+    actor: Actor,
+    *,
+    url: str,
+    events: Iterable[str],
+    hub_secret: str,
+    allow_private: bool = True,
+    now: datetime | None = None,
+) -> NewEndpoint:
+    """Register an endpoint for the actor's organisation; returns the new signing secret.
+
+    The API passes ``allow_private`` from ``HUB_WEBHOOK_ALLOW_PRIVATE`` (off by default).
+    """
+    if actor.organisation_id is None:
+        raise ValidationFailed("Only an organisation can register webhook endpoints.")
+    chosen = sorted(set(events))
+    allowed = events_for(actor.organisation_kind)
+    errors: dict[str, list[str]] = {}
+    if problem := url_problem(url, allow_private=allow_private):
+        errors["url"] = [problem]
+    if not chosen:
+        errors["events"] = ["Choose at least one event."]
+    elif bad := [e for e in chosen if e not in allowed]:
+        errors["events"] = [
+            f"Not open to your organisation: {', '.join(bad)}. Choose from: {', '.join(allowed)}."
+        ]
+    if errors:
+        raise ValidationFailed("The endpoint cannot be registered as it is.", errors=errors)
+    count = session.scalar(
+        sa.select(sa.func.count())
+        .select_from(WebhookEndpoint)
+        .where(
+            WebhookEndpoint.organisation_id == actor.organisation_id,
+            WebhookEndpoint.deleted_at.is_(None),
+        )
+    )
+    if (count or 0) >= MAX_ENDPOINTS:
+        raise ValidationFailed(
+            f"An organisation can have at most {MAX_ENDPOINTS} endpoints; delete one first."
+        )
+    now = now or utcnow()
+    secret = "whsec_" + secrets.token_urlsafe(32)
+    endpoint = WebhookEndpoint(
+        id=uuid.uuid4(),
+        organisation_id=actor.organisation_id,
+        url=url,
+        events=chosen,
+        secret_encrypted=SecretBox(hub_secret).seal(secret),
+        created_at=now,
+        created_by=actor.label,
+    )
+    session.add(endpoint)
+    session.flush()
+    record(
+        session,
+        actor,
+        "webhook.registered",
+        object_type="webhook_endpoint",
+        object_id=endpoint.id,
+        details={"events": chosen},
+        now=now,
+    )
+    return NewEndpoint(endpoint, secret)
+
+
+def get_endpoint(session: Session, actor: Actor, endpoint_id: uuid.UUID) -> WebhookEndpoint:
+    """One of the actor's organisation's endpoints; NotFound for anyone else's."""
+    endpoint = session.get(WebhookEndpoint, endpoint_id)
+    if (
+        endpoint is None
+        or endpoint.deleted_at is not None
+        or endpoint.organisation_id != actor.organisation_id
+    ):
+        raise NotFound("No such webhook endpoint.")
+    return endpoint
+
+
+def list_endpoints(
+    session: Session, actor: Actor, *, limit: int, after: list[Any] | None
+) -> tuple[list[WebhookEndpoint], list[Any] | None]:
+    """The actor's organisation's endpoints, oldest first."""
+    stmt = sa.select(WebhookEndpoint).where(
+        WebhookEndpoint.organisation_id == actor.organisation_id,
+        WebhookEndpoint.deleted_at.is_(None),
+    )
+    keys: list[Any] = [WebhookEndpoint.created_at, WebhookEndpoint.id]
+    return keyset_page(session, stmt, keys, limit=limit, after=after)
+
+
+def delete_endpoint(
+    session: Session, actor: Actor, endpoint_id: uuid.UUID, *, now: datetime | None = None
+) -> None:
+    """Stop sending to an endpoint; what is still queued for it is given up."""
+    endpoint = get_endpoint(session, actor, endpoint_id)
+    now = now or utcnow()
+    endpoint.deleted_at = now
+    session.execute(
+        sa.update(WebhookDelivery)
+        .where(WebhookDelivery.endpoint_id == endpoint.id, WebhookDelivery.status == "pending")
+        .values(status="failed", next_attempt_at=None, last_error="endpoint deleted")
+        .execution_options(synchronize_session=False)
+    )
+    record(
+        session,
+        actor,
+        "webhook.deleted",
+        object_type="webhook_endpoint",
+        object_id=endpoint.id,
+        now=now,
+    )
+
+
+def list_deliveries(
+    session: Session,
+    actor: Actor,
+    endpoint_id: uuid.UUID,
+    *,
+    limit: int,
+    after: list[Any] | None,
+) -> tuple[list[WebhookDelivery], list[Any] | None]:
+    """What was sent (or is queued) to one of the actor's endpoints, newest first."""
+    endpoint = get_endpoint(session, actor, endpoint_id)
+    stmt = sa.select(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint.id)
+    keys: list[Any] = [WebhookDelivery.created_at, WebhookDelivery.id]
+    return keyset_page(session, stmt, keys, limit=limit, after=after, descending=True)
+
+
+def enqueue(
+    session: Session,
+    event: str,
+    data: Mapping[str, Any],
+    organisation_ids: Iterable[uuid.UUID],
+    *,
+    now: datetime | None = None,
+    event_id: uuid.UUID | None = None,
+) -> list[WebhookDelivery]:
+    """Queue ``event`` for every endpoint of these organisations that subscribes to it.
+
+    Rows are added to the caller's transaction, so they exist exactly when the event does.
+    ``data`` must hold no personal data beyond what each organisation may already see.
+    """
+    if event not in EVENTS:
+        raise ValueError(f"unknown webhook event {event!r}")
+    wanted = set(organisation_ids)
+    if not wanted:
+        return []
+    now = now or utcnow()
+    event_id = event_id or uuid.uuid4()
+    endpoints = session.scalars(
+        sa.select(WebhookEndpoint).where(
+            WebhookEndpoint.organisation_id.in_(wanted), WebhookEndpoint.deleted_at.is_(None)
+        )
+    )
+    body = json.dumps(
+        {
+            "id": str(event_id),
+            "event": event,
+            "occurred_at": now.astimezone(UTC).isoformat(),
+            "data": data,
+        },
+        separators=(",", ":"),
+        sort_keys=True,
+        default=str,
+    )
+    queued = [
+        WebhookDelivery(
+            id=uuid.uuid4(),
+            endpoint_id=endpoint.id,
+            event_id=event_id,
+            event=event,
+            body=body,
+            status="pending",
+            attempts=0,
+            created_at=now,
+            next_attempt_at=now,
+        )
+        for endpoint in endpoints
+        if event in endpoint.events
+    ]
+    session.add_all(queued)
+    session.flush()
+    return queued

@@ -1,0 +1,1 @@
+""" "You said, we did": what the regulator did with partners' records."""

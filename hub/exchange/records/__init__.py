@@ -1,0 +1,2 @@
+"""Experience records and the submissions that bring them in: validation, intake, access,
+withdrawal, retention."""

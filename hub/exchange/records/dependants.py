@@ -1,0 +1,104 @@
+"""What is written beside newly stored records: their consents, safeguarding alerts, notices to
+the regulator and audit events, each in bulk for the whole list."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from hub.actor import Actor
+from hub.audit.services import record
+from hub.consent.services import add_consents, consent_row
+from hub.exchange.notify.outbox import SAFEGUARDING_ALERT, notice, queue, regulator_ids
+from hub.exchange.records.config import IntakeConfig
+from hub.exchange.records.enrich import Row
+from hub.exchange.records.items import CREATED, ItemResult, Prepared
+from hub.safeguarding.services import AlertTarget, raise_alerts
+
+
+def write_dependants(
+    session: Session,
+    actor: Actor,
+    prepared: Prepared,
+    rows: list[Row],
+    *,
+    config: IntakeConfig,
+    now: datetime,
+) -> None:
+    if not rows:
+        return
+    add_consents(
+        session,
+        [
+            consent_row(
+                experience_id=r.record["id"],
+                organisation_id=prepared.organisation_id,
+                terms=r.item.candidate.consent,
+                now=now,
+            )
+            for r in rows
+        ],
+    )
+    targets = [
+        AlertTarget(r.record["id"], prepared.organisation_id, r.record["location_id"], r.assessment)
+        for r in rows
+        if r.assessment is not None
+    ]
+    alerts = raise_alerts(session, actor, targets, deadlines=config.deadlines, now=now)
+    alert_of = {a["experience_id"]: a for a in alerts}
+    if alerts:
+        regulators = regulator_ids(session)
+        queue(
+            session,
+            [
+                notice(
+                    SAFEGUARDING_ALERT,
+                    regulator,
+                    object_type="safeguarding_alert",
+                    object_id=a["id"],
+                    now=now,
+                    payload={
+                        "alert_id": str(a["id"]),
+                        "experience_id": str(a["experience_id"]),
+                        "location_id": a["location_id"],
+                        "categories": a["categories"],
+                        "immediate": a["immediate"],
+                        "due_at": a["due_at"].isoformat(),
+                    },
+                )
+                for a in alerts
+                for regulator in regulators
+            ],
+        )
+    for r in rows:
+        rec, cand = r.record, r.item.candidate
+        alert = alert_of.get(rec["id"])
+        prepared.results[r.item.index] = ItemResult(
+            r.item.index,
+            cand.partner_record_id,
+            CREATED,
+            id=rec["id"],
+            record_status=rec["status"],
+            equality_dropped=cand.equality_dropped,
+            alert_id=alert["id"] if alert else None,
+        )
+        record(
+            session,
+            actor,
+            "experience.created",
+            object_type="experience",
+            object_id=rec["id"],
+            organisation_id=prepared.organisation_id,
+            now=now,
+            details={
+                "submission_id": str(rec["submission_id"]),
+                "partner_record_id": cand.partner_record_id,
+                "status": rec["status"],
+                "location_id": rec["location_id"],
+                "redactions": rec["redactions"],
+                "equality_dropped": cand.equality_dropped,
+                "safeguarding_alert": alert is not None,
+                "possible_duplicate": rec["possible_duplicate_of"] is not None,
+            },
+        )

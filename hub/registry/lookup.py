@@ -1,0 +1,67 @@
+"""Looking locations up for records: ids as registered today (a whole batch at a time), and
+the locations worth scoring for a service's name and postcode."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from hub.privacy.generalise import postcode_district
+from hub.registry.matching_rules import Candidate, normalise_name
+from hub.registry.models import Location, LocationRelationship
+from hub.registry.services import PREDECESSOR, resolve_current
+
+_MAX_REGISTRY_ROWS = 200
+_NAME_WORDS_SEARCHED = 2
+
+
+def current_locations(session: Session, location_ids: Iterable[str]) -> dict[str, str | None]:
+    """Each submitted id → the id the service is registered under today, or None if unknown.
+
+    Two queries for the batch; only ids that were re-registered (rare) are followed one by one.
+    """
+    ids = sorted(set(location_ids))
+    if not ids:
+        return {}
+    known = set(session.scalars(sa.select(Location.id).where(Location.id.in_(ids))))
+    moved = set(
+        session.scalars(
+            sa.select(LocationRelationship.related_location_id).where(
+                LocationRelationship.related_location_id.in_(ids),
+                LocationRelationship.type == PREDECESSOR,
+            )
+        )
+    )
+    found: dict[str, str | None] = {}
+    for location_id in ids:
+        if location_id in moved:
+            current = resolve_current(session, location_id)
+            found[location_id] = current.id if current else None
+        else:
+            found[location_id] = location_id if location_id in known else None
+    return found
+
+
+def registry_candidates(
+    session: Session, name: str | None, postcode: str | None
+) -> list[Candidate]:
+    """Locations worth scoring: those in the postcode's district and those sharing a long word."""
+    conditions: list[sa.ColumnElement[bool]] = []
+    district = postcode_district(postcode) if postcode else None
+    if district:
+        conditions.append(Location.postcode.like(f"{district} %"))
+    words = sorted(normalise_name(name or "").split(), key=len, reverse=True)
+    for word in words[:_NAME_WORDS_SEARCHED]:
+        if len(word) >= 4:
+            conditions.append((sa.literal(" ") + Location.name_search).like(f"% {word}%"))
+    if not conditions:
+        return []
+    rows = session.execute(
+        sa.select(Location.id, Location.name, Location.postcode)
+        .where(sa.or_(*conditions))
+        .order_by(Location.id)
+        .limit(_MAX_REGISTRY_ROWS)
+    )
+    return [Candidate(location_id=r[0], name=r[1], postcode=r[2]) for r in rows]
