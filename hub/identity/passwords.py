@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 
 from argon2 import PasswordHasher
@@ -9,8 +10,12 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 _hasher = PasswordHasher()
 
-# A hash to verify against when the account does not exist, so timing does not tell.
-_DUMMY_HASH = _hasher.hash("not-a-real-secret")
+
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash to verify against when the account does not exist, so timing does not tell
+    (made on first use: hashing is deliberately slow, and most commands never verify)."""
+    return _hasher.hash("not-a-real-secret")
 
 
 def hash_secret(secret: str) -> str:
@@ -20,7 +25,7 @@ def hash_secret(secret: str) -> str:
 def verify_secret(stored_hash: str | None, candidate: str) -> bool:
     """True when ``candidate`` matches; constant work whether or not a hash exists."""
     try:
-        return _hasher.verify(stored_hash or _DUMMY_HASH, candidate) and stored_hash is not None
+        return _hasher.verify(stored_hash or _dummy_hash(), candidate) and stored_hash is not None
     except (VerificationError, InvalidHashError):
         return False
 

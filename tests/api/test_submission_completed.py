@@ -75,17 +75,15 @@ def test_a_single_record_sends_submission_completed(
     assert data["submission_id"] == response.get_json()["submission_id"]
 
 
-def test_a_batch_sends_submission_completed(
-    client, headers, endpoint_id, make_record, db_session
-):
+def test_a_batch_sends_submission_completed(client, headers, endpoint_id, make_record, db_session):
     bad = {**make_record(), "experience_date": "not a date"}
     body = {"records": [make_record(), make_record(), bad]}
     response = client.post("/api/v1/experiences/batch", json=body, headers=headers)
     assert response.status_code == 200, response.get_json()
     _check(db_session, endpoint_id, "batch", accepted=2, rejected=1)
-    assert _sent(db_session, endpoint_id)[0]["submission_id"] == response.get_json()[
-        "submission_id"
-    ]
+    assert (
+        _sent(db_session, endpoint_id)[0]["submission_id"] == response.get_json()["submission_id"]
+    )
 
 
 def test_a_csv_file_sends_submission_completed(client, headers, endpoint_id, db_session):
@@ -102,8 +100,6 @@ def test_a_csv_file_sends_submission_completed(client, headers, endpoint_id, db_
 
 
 def test_a_dry_run_sends_nothing(client, headers, endpoint_id, make_record, db_session):
-    response = client.post(
-        "/api/v1/experiences?dry_run=true", json=make_record(), headers=headers
-    )
+    response = client.post("/api/v1/experiences?dry_run=true", json=make_record(), headers=headers)
     assert response.status_code == 200
     assert _sent(db_session, endpoint_id) == []

@@ -201,7 +201,7 @@ def test_the_portal_shows_its_503_page_and_keeps_nothing_when_the_database_is_lo
         )
     client = signed_in(hub.app, user)
     data = make_csv([good_row(i) for i in range(3)])
-    cut = cut_once(monkeypatch, csv_upload, "require_agreement")
+    cut = cut_once(monkeypatch, csv_upload, "submitter")
 
     failed = post_file(client, data)
 

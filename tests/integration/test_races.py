@@ -24,7 +24,7 @@ from hub.audit.models import AuditEvent
 from hub.consent import services as consent_services
 from hub.db import transaction
 from hub.exchange.csv import upload as csv_upload
-from hub.exchange.datasets import pooled
+from hub.exchange.datasets import pooled as pooled_datasets
 from hub.exchange.datasets.models import Dataset, Release
 from hub.exchange.records import withdrawal
 from hub.exchange.records.models import ExperienceRecord, Submission
@@ -175,16 +175,16 @@ def test_a_record_withdrawn_before_a_release_commits_is_not_in_it(hub, monkeypat
     if moment == "before the build":
         _withdraw(hub, partner, leaving.id)
     else:
-        real = pooled.xact_lock
+        real = pooled_datasets.xact_lock
 
         def withdraw_then_lock(session, name, **kwargs):
             # The build has read the records; this area's release is about to be written.
             if not kwargs.get("shared"):
                 _withdraw(hub, partner, leaving.id)
-                monkeypatch.setattr(pooled, "xact_lock", real)
+                monkeypatch.setattr(pooled_datasets, "xact_lock", real)
             return real(session, name, **kwargs)
 
-        monkeypatch.setattr(pooled, "xact_lock", withdraw_then_lock)
+        monkeypatch.setattr(pooled_datasets, "xact_lock", withdraw_then_lock)
 
     run = run_job(hub.ctx, "anonymise", now=NOW)
 
@@ -199,7 +199,7 @@ def test_a_withdrawal_during_a_release_build_waits_and_leaves_the_next_release(h
     _postgres_only(hub)
     partner = member(hub, "charity")
     leaving = _pooled(hub, partner.org_id)[0]
-    real = pooled.publish_if_changed
+    real = pooled_datasets.publish_if_changed
     withdrawal = ThreadPoolExecutor(1)
     pending: list[Future[None]] = []
 
@@ -209,7 +209,7 @@ def test_a_withdrawal_during_a_release_build_waits_and_leaves_the_next_release(h
             wait_for(waiting_on_advisory_lock(hub.engine), "the withdrawal to wait for the release")
         return real(session, *args, **kwargs)
 
-    monkeypatch.setattr(pooled, "publish_if_changed", publish_while_withdrawing)
+    monkeypatch.setattr(pooled_datasets, "publish_if_changed", publish_while_withdrawing)
     try:
         first = run_job(hub.ctx, "anonymise", now=NOW)
         pending[0].result(60)
@@ -226,7 +226,7 @@ def test_a_withdrawal_during_a_release_build_waits_and_leaves_the_next_release(h
     assert order == ["dataset.released", "dataset.released", "consent.withdrawn"]
     assert "Quote 0: the ward." in _quotes(hub, version=1)
 
-    monkeypatch.setattr(pooled, "publish_if_changed", real)
+    monkeypatch.setattr(pooled_datasets, "publish_if_changed", real)
     second = run_job(hub.ctx, "anonymise", now=NOW)
     assert second.status == "succeeded", second.error
     assert "Quote 0: the ward." not in _quotes(hub, version=2)
