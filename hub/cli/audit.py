@@ -5,13 +5,11 @@ from __future__ import annotations
 import sys
 
 import click
-from flask.cli import AppGroup
 
-from hub.cli.common import emit, json_option
-from hub.web import hub_context
+from hub.cli.common import emit, hub_context, json_option
 
 
-@click.group(cls=AppGroup)
+@click.group()
 def audit() -> None:
     """The audit log."""
 

@@ -1,4 +1,9 @@
-"""What every ``hub`` command shares: printing, one transaction per command, ``--json``."""
+"""What every ``hub`` command shares: the hub's context, printing, one transaction per command,
+``--json``.
+
+Commands run without building the web application (only ``hub serve`` needs it): the context
+is made from the settings once per command, so a command starts with what it needs only.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +13,34 @@ from contextlib import contextmanager
 from typing import Any
 
 import click
+from flask import has_app_context
 from sqlalchemy.orm import Session
 
+from hub import web
 from hub.actor import Actor, system
+from hub.config import Settings
+from hub.context import HubContext
 from hub.db import transaction
 from hub.errors import HubError
-from hub.web import hub_context
+from hub.logs import configure_logging
+
+_CONTEXT = "hub.context"
+
+
+def hub_context() -> HubContext:
+    """The hub's context: the application's inside one, else one made from the settings for
+    this command (its connections are closed when the command ends)."""
+    if has_app_context():
+        return web.hub_context()
+    root = click.get_current_context().find_root()
+    ctx: HubContext | None = root.meta.get(_CONTEXT)
+    if ctx is None:
+        settings = Settings.from_env()
+        configure_logging(settings.log_level)
+        ctx = HubContext.from_settings(settings)
+        root.meta[_CONTEXT] = ctx
+        root.call_on_close(ctx.engine.dispose)
+    return ctx
 
 
 def emit(as_json: bool, payload: dict[str, Any], text: str) -> None:

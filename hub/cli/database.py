@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import click
-from flask.cli import AppGroup
 
-from hub.web import hub_context
+from hub.cli.common import hub_context
 
 
-@click.group(cls=AppGroup)
+@click.group()
 def db() -> None:
     """The database schema."""
 

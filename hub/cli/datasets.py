@@ -5,13 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from flask.cli import AppGroup
 
-from hub.cli.common import emit, unit_of_work
-from hub.web import hub_context
+from hub.cli.common import emit, hub_context, unit_of_work
 
 
-@click.group("datasets", cls=AppGroup)
+@click.group("datasets")
 def datasets() -> None:
     """Condition-specific datasets and their releases."""
 

@@ -5,14 +5,11 @@ from __future__ import annotations
 import json
 
 import click
-from flask.cli import with_appcontext
 
-from hub.cli.common import json_option
-from hub.web import hub_context
+from hub.cli.common import hub_context, json_option
 
 
 @click.command()
-@with_appcontext
 @json_option
 def demo(as_json: bool) -> None:
     """Load a small synthetic registry, organisations, clients and users; print credentials."""

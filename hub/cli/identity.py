@@ -7,12 +7,11 @@ import uuid
 from typing import Any
 
 import click
-from flask.cli import AppGroup
 
 from hub.cli.common import emit, json_option, unit_of_work
 
 
-@click.group(cls=AppGroup)
+@click.group()
 def orgs() -> None:
     """Organisations and their data-sharing agreements."""
 
@@ -56,7 +55,7 @@ def orgs_add(
     emit(as_json, payload, str(org.id))
 
 
-@click.group(cls=AppGroup)
+@click.group()
 def clients() -> None:
     """OAuth clients."""
 
@@ -91,7 +90,7 @@ def clients_add(org_id: uuid.UUID, scopes: str, name: str, as_json: bool) -> Non
     )
 
 
-@click.group(cls=AppGroup)
+@click.group()
 def users() -> None:
     """Portal users."""
 

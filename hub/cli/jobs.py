@@ -9,13 +9,9 @@ import sys
 from types import FrameType
 
 import click
-from flask.cli import AppGroup, with_appcontext
 
-from hub.cli.common import emit
+from hub.cli.common import emit, hub_context
 from hub.db import transaction
-from hub.jobs.catalogue import JOBS, schedule_of
-from hub.jobs.history import last_runs
-from hub.web import hub_context
 
 log = logging.getLogger(__name__)
 
@@ -23,13 +19,34 @@ EXIT_FAILED = 1
 EXIT_SKIPPED = 3
 
 
-jobs = AppGroup("jobs", help="The scheduled jobs: list them, or run one now.")
+class JobName(click.Choice[str]):
+    """One of the known jobs, looked up when a command reads it: importing every job (and the
+    features it calls) is left to the commands that run one."""
+
+    def __init__(self) -> None:
+        super().__init__(())
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        from hub.jobs.catalogue import JOBS
+
+        return tuple(JOBS)
+
+    @choices.setter
+    def choices(self, _value: object) -> None:
+        pass
+
+
+jobs = click.Group("jobs", help="The scheduled jobs: list them, or run one now.")
 
 
 @jobs.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def jobs_list(as_json: bool) -> None:
     """The jobs, their schedules (crontab, UTC) and their latest runs."""
+    from hub.jobs.catalogue import JOBS, schedule_of
+    from hub.jobs.history import last_runs
+
     ctx = hub_context()
     with transaction(ctx.session_factory) as session:
         latest = last_runs(session)
@@ -51,7 +68,7 @@ def jobs_list(as_json: bool) -> None:
 
 
 @jobs.command("run")
-@click.argument("name", type=click.Choice(list(JOBS)))
+@click.argument("name", type=JobName())
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def jobs_run(name: str, as_json: bool) -> None:
     """Run one job now. Exit 1 if it fails, 3 if it is running elsewhere (skipped)."""
@@ -70,7 +87,6 @@ def jobs_run(name: str, as_json: bool) -> None:
 
 
 @click.command("scheduler")
-@with_appcontext
 def scheduler() -> None:
     """Run the job scheduler in this process until stopped (one per deployment)."""
     from hub.jobs.scheduler import build_scheduler

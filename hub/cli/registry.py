@@ -5,12 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from flask.cli import AppGroup
 
 from hub.cli.common import emit, json_option, unit_of_work
 
 
-@click.group(cls=AppGroup)
+@click.group()
 def registry() -> None:
     """The provider and location registry."""
 

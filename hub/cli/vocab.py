@@ -5,17 +5,15 @@ from __future__ import annotations
 import json
 
 import click
-from flask.cli import AppGroup
 
 from hub.actor import system
-from hub.cli.common import fail
+from hub.cli.common import fail, hub_context
 from hub.db import transaction
 from hub.errors import HubError
 from hub.vocab.kinds import KINDS
 from hub.vocab.services import add_term, list_terms
-from hub.web import hub_context
 
-vocab = AppGroup("vocab", help="The vocabularies records are checked against.")
+vocab = click.Group("vocab", help="The vocabularies records are checked against.")
 
 
 @vocab.command("add")
