@@ -1,4 +1,5 @@
-"""Logging set-up: the level from ``HUB_LOG_LEVEL``, with floors for chatty libraries.
+"""Logging set-up: the level from ``HUB_LOG_LEVEL``; libraries at WARNING unless it is DEBUG,
+and never below their floors.
 
 Some libraries log secrets or personal data when they are most verbose: authlib logs every
 access token it issues at DEBUG, SQLAlchemy's engine logs each statement with its parameters
@@ -17,14 +18,14 @@ import re
 LIBRARY_FLOORS = {
     "authlib": logging.INFO,
     "sqlalchemy.engine": logging.WARNING,
-    # "Pool recreating" at INFO each time a command ends; nothing an operator acts on.
-    "sqlalchemy.pool": logging.WARNING,
+    "sqlalchemy.pool": logging.INFO,
     "botocore": logging.INFO,
     "boto3": logging.INFO,
     "s3transfer": logging.INFO,
     "urllib3": logging.INFO,
     "presidio-analyzer": logging.INFO,
     "presidio-anonymizer": logging.INFO,
+    "apscheduler": logging.DEBUG,
 }
 
 
@@ -68,7 +69,10 @@ def configure_logging(level: str | int) -> None:
     """Log at ``level`` (to stderr unless logging is already set up), libraries at their floor."""
     number = level_number(level)
     logging.basicConfig(level=number)
+    # A normal run shows what the hub says and libraries' warnings, not their chatter ("Pool
+    # recreating", "Using device of type: cpu"); at DEBUG libraries speak down to their floor.
+    libraries = number if number <= logging.DEBUG else max(number, logging.WARNING)
     for name, floor in LIBRARY_FLOORS.items():
-        logging.getLogger(name).setLevel(max(floor, number))
+        logging.getLogger(name).setLevel(max(floor, libraries))
     # The development server's request log (``werkzeug.serving``).
     cut_query_strings(logging.getLogger("werkzeug"))

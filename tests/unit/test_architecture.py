@@ -45,6 +45,8 @@ LAZY_IMPORTS = {
     # The redaction stack (spaCy, Presidio) and the classifier load on the first record in.
     ("hub.exchange.records.enrich", "hub.privacy.redaction"): "spaCy and Presidio load lazily",
     ("hub.exchange.records.enrich", "hub.safeguarding.classifier"): "the classifier loads lazily",
+    # The shared redactor reads the settings (which spaCy pipeline) when it is first built.
+    ("hub.privacy.redaction", "hub.config"): "the redactor's settings are read when it is built",
     # boto3 loads only where S3 is the storage.
     ("hub.storage", "hub.storage.s3"): "boto3 loads only for S3 storage",
 }
