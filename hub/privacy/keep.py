@@ -117,6 +117,17 @@ def _phrase_keys(phrase: str) -> tuple[str, ...]:
     return tuple(w.key for w in words(phrase))
 
 
+def _spellings(phrase: str) -> list[tuple[str, ...]]:
+    """The phrase's folded words, and the same with its possessives run on as people type them
+    ("King's Lynn" and "kings lynn", "Addenbrooke's" and "addenbrookes")."""
+    ws = words(phrase)
+    keys = tuple(w.key for w in ws)
+    if not any(w.possessive for w in ws):
+        return [keys]
+    run_on = tuple(w.key + "s" if w.possessive else w.key for w in ws)
+    return [keys, run_on]
+
+
 @dataclass(frozen=True)
 class KeepList:
     """Phrases to keep, as a trie over folded words; build once, share, never mutate."""
@@ -133,14 +144,14 @@ class KeepList:
         size = into.size if into is not None else 0
         for strength, phrases in ((True, protected), (False, weak)):
             for phrase in phrases:
-                keys = _phrase_keys(phrase)
-                if not keys or len(keys) > MAX_PHRASE_WORDS:
-                    continue
-                node = trie
-                for key in keys:
-                    node = node.setdefault(key, {})  # type: ignore[assignment]
-                # Several words are always protected; a single word only when said so.
-                node[""] = bool(node.get("")) or strength or len(keys) > 1
+                for keys in _spellings(phrase):
+                    if not keys or len(keys) > MAX_PHRASE_WORDS:
+                        continue
+                    node = trie
+                    for key in keys:
+                        node = node.setdefault(key, {})  # type: ignore[assignment]
+                    # Several words are always protected; a single word only when said so.
+                    node[""] = bool(node.get("")) or strength or len(keys) > 1
                 size += 1
         return cls(trie, size)
 

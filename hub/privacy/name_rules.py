@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from hub.privacy.lexicon import EVERYDAY
+from hub.privacy.lexicon import EVERYDAY, WORDLIKE
 from hub.privacy.name_places import label_places
 from hub.privacy.name_spread import Spreader
 from hub.privacy.name_view import KEEP, NAME
@@ -53,9 +53,13 @@ class Labeller(Spreader):
         self._hinted(hints)
         self._chains()
         self._lists()
-        self._signoff()
         self._chains()
         self._every_mention()
+        # A signature is read once every other name is found, as it will be read again when
+        # they are placeholders; what it adds spreads as any name does.
+        if self._signoff():
+            self._chains()
+            self._every_mention()
         return [i for i, lab in enumerate(self.label) if lab == NAME]
 
     def _seed(self, i: int) -> bool:
@@ -123,22 +127,20 @@ class Labeller(Spreader):
         return self.unknownish(i)
 
     def _capital_after_role(self, i: int) -> bool:
-        """ "Receptionist Pinky is lovely": a capital after a role, outside a titled phrase."""
+        """ "Receptionist Pinky is lovely", "Mum Hero Salih": an everyday word with a capital
+        after a role is a name only where a person plainly follows (not "my mum Has dementia",
+        "the manager Today")."""
         w = self.ws[i]
-        if self.sentence_start(i) or w.key in PLACE_SUFFIXES or self._numbered(i):
+        if self.sentence_start(i) or w.key in FUNCTION_WORDS or w.key in PLACE_SUFFIXES:
+            return False
+        if self._numbered(i) or self.flags[i] & WORDLIKE:
             return False
         if self.ws[i - 1].capitalised and not self.sentence_start(i - 1):
             return False  # "Care Manager Team": a titled phrase
         nxt = self._next(i)
-        if self.ws[i - 1].capitalised and self.ordinary(i) and not self._person_follows(i):
-            return False  # "Bank Holiday": unless "Receptionist Pinky is lovely"
-        return not (
-            nxt is not None
-            and nxt.tight_before
-            and nxt.capitalised
-            and self.ordinary(i + 1)
-            and not self.name(i + 1)
-        )
+        if nxt is None or nxt.sentence_start:
+            return False
+        return w.possessive or nxt.key in PERSON_VERBS or self._beside_name(i)
 
     def _named_at_start(self, i: int) -> bool:
         """ "Grace said", "Hope the night nurse", "Mark at the pharmacy": a name, not a word."""

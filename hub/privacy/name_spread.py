@@ -8,6 +8,7 @@ found, in any case. Each looks at a word and a few neighbours.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterable
 
 from hub.privacy.name_view import NAME, WordView
@@ -19,6 +20,7 @@ from hub.privacy.name_words import (
     PARTICLES,
     PLACE_SUFFIXES,
     TEMPORAL,
+    TITLES,
     WEAK_INTRODUCERS,
 )
 from hub.privacy.text import SENTENCE_END
@@ -145,8 +147,10 @@ class Spreader(WordView):
             return ws[max(i, j)].tight_before and ws[max(j, k)].tight_before
         return False
 
-    def _signoff(self) -> None:
+    def _signoff(self) -> bool:
         """ "... if anyone reads these. Glen", "- Sam", "thanks shaz": a closing signature.
+
+        Returns whether it found a name.
 
         The words after the last sentence end (or " - "), when something came before and they
         are few and hold no everyday word in lower case. Names already found do not count, so
@@ -154,16 +158,16 @@ class Spreader(WordView):
         """
         ws = self.ws
         text = self.text
-        end = max(max(map(text.rfind, SENTENCE_END)), text.rfind(" - "), text.rfind(" \u2013 "))
+        end = self._last_sentence_end()
         first = len(ws)
         while first > 0 and ws[first - 1].start > end:
             first -= 1
         tail = range(first, len(ws))
         before = text[: ws[first].start] if first < len(ws) else ""
         if not tail or not any(c.isalpha() for c in before):
-            return
-        if sum(1 for j in tail if self.label[j] != NAME) > MAX_SIGNOFF_WORDS:
-            return
+            return False
+        if sum(1 for j in tail if self.label[j] != NAME and ws[j].key) > MAX_SIGNOFF_WORDS:
+            return False
         for j in tail:
             w = ws[j]
             if w.key in WEAK_INTRODUCERS or w.key in FUNCTION_WORDS or self.label[j] != 0:
@@ -173,9 +177,10 @@ class Spreader(WordView):
             if self.context_word(j) or self.weak_place[j] or self._acronym(j):
                 continue
             if w.lower and not self.unknownish(j):
-                return  # an everyday word in lower case: a sentence, not a signature
+                return False  # an everyday word in lower case: a sentence, not a signature
             if w.capitalised and self.everyday(j) and not self.name(j) and not self._greeted(j):
-                return
+                return False
+        added = False
         for j in tail:
             w = ws[j]
             if self.label[j] != 0 or self.context_word(j) or self.weak_place[j]:
@@ -185,6 +190,32 @@ class Spreader(WordView):
             if len(w.key) < 3 or (w.lower and self.lex.misspelt(w.key)):
                 continue
             self.label[j] = NAME
+            added = True
+        return added
+
+    def _last_sentence_end(self) -> int:
+        """Where the last sentence ends (or " - " sets off a signature); -1 if nowhere.
+
+        A full stop after a title ("Dr. Okafor") ends no sentence; past a few of those in a row
+        the text is taken to have no clear last sentence, so the search stays linear in the
+        text.
+        """
+        text = self.text
+        starts = [w.start for w in self.ws]
+        pos = len(text)
+        for _ in range(MAX_ABBREVIATIONS):
+            end = max(
+                max(text.rfind(c, 0, pos) for c in SENTENCE_END),
+                text.rfind(" - ", 0, pos),
+                text.rfind(" \u2013 ", 0, pos),
+            )
+            if end < 0 or text[end] != ".":
+                return end
+            k = bisect_right(starts, end) - 1  # the word before the stop, if it touches it
+            if k < 0 or self.ws[k].end != end or self.ws[k].key not in TITLES:
+                return end
+            pos = end
+        return -1
 
     def _every_mention(self) -> None:
         found: set[str] = set()
@@ -201,3 +232,6 @@ class Spreader(WordView):
                     continue
                 if not self.ordinary(i) or w.capitalised or w.shouted:
                     self.label[i] = NAME  # "Frank" and "FRANK", but "to be frank" stays
+
+
+MAX_ABBREVIATIONS = 8

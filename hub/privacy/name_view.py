@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from hub.privacy.keep import KeepMatch
-from hub.privacy.lexicon import DRUG, EVERYDAY, GIVEN, NAMED, ORDINARY, WORDLIKE, Lexicon
+from hub.privacy.lexicon import DRUG, EVERYDAY, FREQUENT, GIVEN, NAMED, ORDINARY, WORDLIKE, Lexicon
 from hub.privacy.name_words import (
     _NUMBER_AFTER,
     _ROLE_GAP,
@@ -76,11 +76,17 @@ class WordView:
         return bool(self.flags[i] & EVERYDAY) or key in NOT_NAMES or key in CALENDAR or len(key) < 2
 
     def unknownish(self, i: int) -> bool:
-        """Not a word people write in lower case: unknown, a name, or a proper noun ("kev")."""
+        """Unknown to the lists, or a name people seldom write in lower case ("kev", "shaz").
+
+        Not an everyday word, a drug, or another word in everyday use that is no name (a brand
+        or a place: "facebook", "whatsapp").
+        """
         key = self.ws[i].key
+        flags = self.flags[i]
         return (
             len(key) > 2
-            and not self.flags[i] & (ORDINARY | DRUG | WORDLIKE)
+            and not flags & (ORDINARY | DRUG | WORDLIKE)
+            and bool(flags & NAMED or not flags & FREQUENT)
             and key not in FUNCTION_WORDS
             and key not in CALENDAR
             and key not in CALENDAR_SHORT
@@ -104,9 +110,9 @@ class WordView:
         w = self.ws[i]
         if not w.sentence_start or i == 0:
             return w.sentence_start
-        prev = self.ws[i - 1]
-        # "Dr. Patel", "J. Patel": the full stop ends an abbreviation, not a sentence.
-        return not (w.gap in {". ", "."} and (prev.key in TITLES or len(prev.text) == 1))
+        # "Dr. Patel": the full stop ends an abbreviation, not a sentence. After an initial it
+        # ends one ("J. Patel" is two names), as it will once the initial is a placeholder.
+        return not (w.gap in {". ", "."} and self.ws[i - 1].key in TITLES)
 
     def titled(self, i: int) -> bool:
         return (

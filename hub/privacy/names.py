@@ -121,14 +121,15 @@ def default_name_detector(spacy_model: str | None = None) -> ContextNameDetector
 
 
 def _merge_adjacent(text: str, spans: Iterable[Span]) -> list[Span]:
-    """Sort spans and join those that overlap or are separated only by spaces or initials."""
+    """Sort spans and join those that overlap or are separated only by a space.
+
+    A full stop is never joined over ("J. Patel" is two placeholders), so a redacted text
+    reads the same sentences as the text it came from.
+    """
     out: list[Span] = []
     for start, end in sorted(spans):
-        if out:
-            gap = text[out[-1][1] : start] if start > out[-1][1] else ""
-            initial = out[-1][1] - out[-1][0] == 1 and gap in {". ", "."}
-            if start <= out[-1][1] or gap == " " or initial:
-                out[-1] = (out[-1][0], max(out[-1][1], end))
-                continue
+        if out and (start <= out[-1][1] or text[out[-1][1] : start] == " "):
+            out[-1] = (out[-1][0], max(out[-1][1], end))
+            continue
         out.append((start, end))
     return out

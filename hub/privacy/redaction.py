@@ -46,7 +46,7 @@ from hub.privacy.recognizers import (
     UkPhoneRecognizer,
     identifier_recognizers,
 )
-from hub.privacy.text import chunks, words
+from hub.privacy.text import BLANK, chunks, words
 
 NAME = "NAME"
 # Most specific first: where findings overlap, the first kind in this order names the span.
@@ -209,7 +209,12 @@ def _worth_a_look(entity: str, window: str, digits: int) -> bool:
 
 
 def _masked(text: str, found: Sequence[Finding]) -> str:
-    """Text with every identifier found and every placeholder blanked out, in place."""
+    """Text with every identifier found and every placeholder blanked out, in place.
+
+    The blank (:data:`hub.privacy.text.BLANK`) is neither a letter, a space nor punctuation
+    that ends a sentence, and reads as one word no rule takes for a name, so the rules see the
+    same text around an identifier whether it is still there or already a placeholder.
+    """
     spans = [(f.start, f.end) for f in found]
     if "[" in text:
         spans.extend(m.span() for m in _PLACEHOLDER.finditer(text))
@@ -222,7 +227,7 @@ def _masked(text: str, found: Sequence[Finding]) -> str:
             continue
         start = max(start, at)
         parts.append(text[at:start])
-        parts.append(" " * (end - start))
+        parts.append(BLANK * (end - start))
         at = end
     parts.append(text[at:])
     return "".join(parts)

