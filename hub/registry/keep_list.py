@@ -3,9 +3,9 @@
 Intake (and any job that redacts stored narratives) passes :func:`registry_keep_list` as
 ``keep=`` to :func:`hub.privacy.redaction.redact_many`, so "Meadowbank Nursing Home" survives
 redaction wherever a narrative names it. Reading and building the list takes a moment, so it is
-kept per process and read again only when the registry has changed: an import in this process
-forgets it at once (:func:`forget_registry_keep_list`), and another process's import is seen
-within ``RECHECK_SECONDS`` through the registry's size and newest update.
+kept per process (and database) and read again only when the registry has changed: an import in
+this process forgets it at once (:func:`forget_registry_keep_list`), and another process's
+import is seen within ``RECHECK_SECONDS`` through the registry's size and newest update.
 """
 
 from __future__ import annotations
@@ -34,7 +34,11 @@ class _Cached:
 
 
 _lock = threading.Lock()
-_cached: _Cached | None = None
+_cached: dict[str, _Cached] = {}  # by database
+
+
+def _database(session: Session) -> str:
+    return str(session.get_bind().engine.url)
 
 
 def _fingerprint(session: Session) -> Fingerprint:
@@ -53,9 +57,9 @@ def location_names(session: Session) -> list[str]:
 
 def registry_keep_list(session: Session) -> KeepList:
     """The default keep-list joined by the registry's location names (see module docs)."""
-    global _cached
+    database = _database(session)
     now = time.monotonic()
-    cached = _cached
+    cached = _cached.get(database)
     if cached is not None and now - cached.checked < RECHECK_SECONDS:
         return cached.keep
     fingerprint = _fingerprint(session)
@@ -64,11 +68,10 @@ def registry_keep_list(session: Session) -> KeepList:
         return cached.keep
     with _lock:
         keep = default_keep_list().with_phrases(place_names(location_names(session)))
-        _cached = _Cached(keep, fingerprint, now)
+        _cached[database] = _Cached(keep, fingerprint, now)
     return keep
 
 
 def forget_registry_keep_list() -> None:
     """Make the next :func:`registry_keep_list` read the registry again (after an import)."""
-    global _cached
-    _cached = None
+    _cached.clear()

@@ -62,6 +62,7 @@ def test_a_batch_costs_the_same_queries_whatever_its_size(db_session, actor, mak
         assert sum(r.status == "created" for r in answer.results) == n
         return len(statements)
 
+    run(1)  # the registry's place names for redaction are read once, on the first batch
     small, large = run(5), run(100)
     assert large == small  # never a query per record
     assert large < 25

@@ -1,6 +1,7 @@
 """Enriching new records for storage: redaction, sentiment, the registry match, fingerprints and
 the safeguarding assessment, each over the whole list at once (batched redaction and scoring,
-one registry query, one fingerprint query). Nothing is written here.
+one registry query, one fingerprint query; the registry's place names for redaction are read
+once per process, see :mod:`hub.registry.keep_list`). Nothing is written here.
 
 The redaction stack (spaCy, Presidio) is imported when records are first enriched, not when this
 module is: commands and pages that never take in a record start without loading it.
@@ -22,6 +23,7 @@ from hub.exchange.records.fingerprint import fingerprint, location_key
 from hub.exchange.records.items import Item, Prepared
 from hub.exchange.records.models import ExperienceRecord, status_for
 from hub.exchange.records.sentiment import score_many
+from hub.registry.keep_list import registry_keep_list
 from hub.registry.lookup import current_locations
 from hub.safeguarding.rules import Assessment, assess
 
@@ -49,7 +51,8 @@ def build_rows(
     if not items:
         return []
     narratives = [i.candidate.narrative for i in items]
-    redacted = redact_many(narratives)
+    # The registry's location names are kept ("Meadowbank Nursing Home" is no person).
+    redacted = redact_many(narratives, keep=registry_keep_list(session))
     scores = score_many(narratives)
     submitted = [i.candidate.fields["submitted_location_id"] for i in items]
     current = current_locations(session, [x for x in submitted if x])
