@@ -17,6 +17,7 @@ from hub.cli.datasets import datasets
 from hub.cli.demo import demo
 from hub.cli.identity import clients, orgs, users
 from hub.cli.jobs import jobs, scheduler
+from hub.cli.privacy import privacy
 from hub.cli.registry import registry
 from hub.cli.serve import serve
 from hub.cli.vocab import vocab
@@ -54,7 +55,19 @@ def main() -> None:
     """Data exchange hub for health and social care."""
 
 
-for command in (audit, clients, datasets, db, demo, jobs, orgs, registry, scheduler, serve):
+for command in (
+    audit,
+    clients,
+    datasets,
+    db,
+    demo,
+    jobs,
+    orgs,
+    privacy,
+    registry,
+    scheduler,
+    serve,
+):
     main.add_command(command)
 main.add_command(users)
 main.add_command(vocab)
