@@ -30,6 +30,7 @@ from hub.portal import (  # noqa: F401
     audit,
     coverage,
     errors,
+    front,
     inspector,
     outcomes,
     records,
@@ -39,6 +40,7 @@ from hub.portal import (  # noqa: F401
 )
 from hub.portal.auth import limit_sign_in
 from hub.portal.blueprint import bp, csrf
+from hub.portal.front import front as front_door
 from hub.web import hub_context
 
 # A signed-in session ends after this long without a request.
@@ -82,5 +84,6 @@ def init_portal(app: Flask) -> None:
     csrf.init_app(app)
     WTFormsHelpers(app)
     app.register_blueprint(bp)
+    app.register_blueprint(front_door)
 
     limit_sign_in(app, hub_context(app).settings.sign_in_rate_limit)
