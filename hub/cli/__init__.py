@@ -19,6 +19,7 @@ from hub.cli.identity import clients, orgs, users
 from hub.cli.jobs import jobs, scheduler
 from hub.cli.privacy import privacy
 from hub.cli.registry import registry
+from hub.cli.safeguarding import safeguarding
 from hub.cli.serve import serve
 from hub.cli.vocab import vocab
 from hub.web import hub_context
@@ -65,6 +66,7 @@ for command in (
     orgs,
     privacy,
     registry,
+    safeguarding,
     scheduler,
     serve,
 ):

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from importlib import resources
 from typing import Any
 
@@ -35,6 +35,7 @@ from hub.safeguarding.findings import (
     quote,
 )
 from hub.safeguarding.model import Model, Scores, packaged_model_text
+from hub.safeguarding.rules import Assessment, assess
 from hub.safeguarding.signs import Reading, Rulebook, SignHit
 from hub.safeguarding.text import Token
 
@@ -170,6 +171,7 @@ __all__ = [
     "Reason",
     "classify",
     "default_classifier",
+    "screen",
 ]
 
 _default: Classifier | None = None
@@ -197,3 +199,22 @@ def default_classifier() -> Classifier:
 def classify(text: str) -> Classification:
     """Classify one narrative with the packaged engine."""
     return default_classifier().classify(text)
+
+
+def screen(
+    narrative: str,
+    *,
+    concern: bool = False,
+    immediate_risk: bool = False,
+    categories: Sequence[str] = (),
+    classify_text: Callable[[str], Classification] = classify,
+) -> Assessment | None:
+    """What intake decides for a narrative and the partner's flags: the engine's reading
+    combined with the flags (None when neither is worried). Intake and ``hub safeguarding
+    evaluate`` both call this, so what is measured is what runs."""
+    return assess(
+        concern=concern,
+        immediate_risk=immediate_risk,
+        categories=categories,
+        classification=classify_text(narrative),
+    )

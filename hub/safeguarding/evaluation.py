@@ -15,9 +15,9 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from hub.safeguarding.classifier import classify
+from hub.safeguarding.classifier import classify, screen
 from hub.safeguarding.findings import CATEGORIES, Classification
-from hub.safeguarding.rules import Assessment, assess
+from hub.safeguarding.rules import Assessment
 
 NONE = "none"
 _QUOTE = 160
@@ -135,9 +135,7 @@ def parse(lines: Iterable[str]) -> list[Labelled]:
 
 def run(text: str, classify_text: Callable[[str], Classification] = classify) -> Assessment | None:
     """What intake decides for a narrative with no flags from a partner."""
-    return assess(
-        concern=False, immediate_risk=False, categories=(), classification=classify_text(text)
-    )
+    return screen(text, classify_text=classify_text)
 
 
 def evaluate(

@@ -25,7 +25,7 @@ from hub.exchange.records.models import ExperienceRecord, status_for
 from hub.exchange.records.sentiment import score_many
 from hub.registry.keep_list import registry_keep_list
 from hub.registry.lookup import current_locations
-from hub.safeguarding.rules import Assessment, assess
+from hub.safeguarding.rules import Assessment
 
 
 @dataclass
@@ -45,7 +45,7 @@ def build_rows(
 ) -> list[Row]:
     # Deliberate lazy imports: the redaction stack and the classifier load only when needed.
     from hub.privacy.redaction import redact_many
-    from hub.safeguarding.classifier import classify
+    from hub.safeguarding.classifier import screen
 
     items = prepared.new
     if not items:
@@ -74,11 +74,11 @@ def build_rows(
     rows = []
     for n, item in enumerate(items):
         cand, print_ = item.candidate, prints[n]
-        assessment = assess(
+        assessment = screen(
+            cand.narrative,
             concern=cand.concern,
             immediate_risk=cand.immediate_risk,
             categories=cand.categories,
-            classification=classify(cand.narrative),
         )
         record_row = {
             **cand.fields,
