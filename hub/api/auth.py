@@ -6,7 +6,6 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-import sqlalchemy as sa
 from flask import g
 
 from hub.actor import Actor
@@ -14,8 +13,7 @@ from hub.api.bodies import MALFORMED_DETAIL, NOT_JSON_DETAIL, check_json_body, t
 from hub.api.docs import problem_example
 from hub.clock import utcnow
 from hub.errors import InsufficientScope, Unauthorised
-from hub.identity.models import OAuthClient, OAuthToken, Organisation
-from hub.identity.passwords import token_digest
+from hub.identity.services import token_in_use
 from hub.web import client_ip, db
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -55,20 +53,8 @@ def authenticate(header: str | None) -> Actor:
             "This endpoint needs a bearer access token from /oauth/token.",
             headers={"WWW-Authenticate": 'Bearer realm="hub"'},
         )
-    if len(raw) > 200:
-        raw = ""
-    row = (
-        db()
-        .execute(
-            sa.select(OAuthToken, OAuthClient.client_id, Organisation.kind)
-            .join(OAuthClient, OAuthClient.id == OAuthToken.client_pk)
-            .join(Organisation, Organisation.id == OAuthToken.organisation_id)
-            .where(OAuthToken.token_hash == token_digest(raw))
-        )
-        .first()
-    )
-    now = utcnow()
-    if row is None or not row[0].is_active(now):
+    found = token_in_use(db(), raw, now=utcnow())
+    if found is None:
         raise Unauthorised(
             "The access token is invalid, expired or revoked. Ask /oauth/token for a new one.",
             headers={
@@ -77,7 +63,7 @@ def authenticate(header: str | None) -> Actor:
             },
             code="invalid-token",
         )
-    token, client_id, org_kind = row
+    token, client_id, org_kind = found.token, found.client.client_id, found.organisation.kind
     return Actor(
         kind="client",
         id=client_id,

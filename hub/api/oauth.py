@@ -85,7 +85,8 @@ class TokenAdapter(TokenMixin):
         return utcnow() >= self.token.expires_at
 
     def is_revoked(self) -> bool:
-        return self.token.revoked_at is not None
+        # A disabled client's or a suspended organisation's tokens count as revoked.
+        return self.token.revoked_at is not None or not identity.token_usable(db(), self.token)
 
 
 def _client_actor(client: OAuthClient) -> Actor:
@@ -199,7 +200,7 @@ def _audit_failure(status: int) -> None:
         request_id=g.get("request_id"),
         ip=client_ip(),
     )
-    client = identity.find_client(session, attempted) if attempted else None
+    client = identity.find_client_any_state(session, attempted) if attempted else None
     record(
         session,
         actor,

@@ -55,9 +55,52 @@ def orgs_add(
     emit(as_json, payload, str(org.id))
 
 
+@orgs.command("suspend")
+@click.argument("org_id", type=click.UUID)
+@json_option
+def orgs_suspend(org_id: uuid.UUID, as_json: bool) -> None:
+    """Suspend an organisation: none of its tokens works and none is issued until reinstated."""
+    _set_suspended(org_id, True, as_json)
+
+
+@orgs.command("reinstate")
+@click.argument("org_id", type=click.UUID)
+@json_option
+def orgs_reinstate(org_id: uuid.UUID, as_json: bool) -> None:
+    """Lift an organisation's suspension."""
+    _set_suspended(org_id, False, as_json)
+
+
+def _set_suspended(org_id: uuid.UUID, suspended: bool, as_json: bool) -> None:
+    from hub.identity.services import set_suspended
+
+    with unit_of_work("orgs-suspend" if suspended else "orgs-reinstate") as (session, actor):
+        org = set_suspended(session, actor, org_id, suspended)
+        payload = {
+            "id": str(org.id),
+            "name": org.name,
+            "suspended_at": org.suspended_at.isoformat() if org.suspended_at else None,
+        }
+    emit(as_json, payload, f"{org.name}: {'suspended' if suspended else 'reinstated'}")
+
+
 @click.group()
 def clients() -> None:
     """OAuth clients."""
+
+
+@clients.command("disable")
+@click.argument("client_id")
+@json_option
+def clients_disable(client_id: str, as_json: bool) -> None:
+    """Disable a client: its tokens stop working at once and it gets no new one."""
+    from hub.identity.services import disable_client
+
+    with unit_of_work("clients-disable") as (session, actor):
+        client = disable_client(session, actor, client_id)
+        disabled_at = client.disabled_at.isoformat() if client.disabled_at else None
+        payload = {"client_id": client.client_id, "disabled_at": disabled_at}
+    emit(as_json, payload, f"Client {client_id} disabled at {disabled_at}")
 
 
 @clients.command("add")

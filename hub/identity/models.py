@@ -45,6 +45,8 @@ class Organisation(Base):
     name: Mapped[str] = mapped_column(sa.String(200), unique=True)
     kind: Mapped[str] = mapped_column(sa.String(30))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Set by the regulator (``hub orgs suspend``): no token of the organisation works meanwhile.
+    suspended_at: Mapped[datetime | None]
 
     agreements: Mapped[list[Agreement]] = relationship(
         back_populates="organisation", order_by="Agreement.valid_from"
@@ -142,6 +144,8 @@ class OAuthToken(Base):
         return frozenset(self.scope.split())
 
     def is_active(self, now: datetime) -> bool:
+        """Not revoked, not expired (the client's and organisation's state are checked by
+        ``identity.services.token_in_use``)."""
         return self.revoked_at is None and now < self.expires_at
 
 

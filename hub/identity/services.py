@@ -238,12 +238,126 @@ def create_client(
 
 
 def find_client(session: Session, client_id: str) -> OAuthClient | None:
-    if not client_id or len(client_id) > 64:
+    """A client that may authenticate: not disabled, its organisation not suspended."""
+    if not client_id or len(client_id) > 64 or "\x00" in client_id:
         return None
-    client = session.scalar(sa.select(OAuthClient).where(OAuthClient.client_id == client_id))
-    if client is None or client.disabled_at is not None:
+    found = session.execute(
+        sa.select(OAuthClient, Organisation.suspended_at)
+        .join(Organisation, Organisation.id == OAuthClient.organisation_id)
+        .where(OAuthClient.client_id == client_id)
+    ).first()
+    if found is None:
+        return None
+    client, suspended_at = found
+    if client.disabled_at is not None or suspended_at is not None:
         return None
     return client
+
+
+def find_client_any_state(session: Session, client_id: str) -> OAuthClient | None:
+    """A client by its id whatever its state (for the record of a failed attempt)."""
+    if not client_id or len(client_id) > 64 or "\x00" in client_id:
+        return None
+    return session.scalar(sa.select(OAuthClient).where(OAuthClient.client_id == client_id))
+
+
+@dataclass(frozen=True)
+class TokenInUse:
+    """An access token that may be used now, with its client and organisation."""
+
+    token: OAuthToken
+    client: OAuthClient
+    organisation: Organisation
+
+
+def token_in_use(
+    session: Session, access_token: str, *, now: datetime | None = None
+) -> TokenInUse | None:
+    """The token behind ``access_token`` while it may be used: not revoked, not expired, its
+    client not disabled and its organisation not suspended. Checked on every request, so
+    disabling a client or suspending an organisation stops its tokens at once.
+
+    A lapsed agreement does not stop a token (a partner may still read and withdraw what it
+    sent); every exchange asks ``require_agreement``.
+    """
+    if not access_token or len(access_token) > 200:
+        return None
+    row = session.execute(
+        sa.select(OAuthToken, OAuthClient, Organisation)
+        .join(OAuthClient, OAuthClient.id == OAuthToken.client_pk)
+        .join(Organisation, Organisation.id == OAuthToken.organisation_id)
+        .where(OAuthToken.token_hash == token_digest(access_token))
+    ).first()
+    if row is None:
+        return None
+    token, client, org = row
+    if not usable(token, client, org, now or utcnow()):
+        return None
+    return TokenInUse(token, client, org)
+
+
+def usable(token: OAuthToken, client: OAuthClient, org: Organisation, now: datetime) -> bool:
+    """One rule for whether a token works: used by the API and by introspection."""
+    return token.is_active(now) and client.disabled_at is None and org.suspended_at is None
+
+
+def token_usable(session: Session, token: OAuthToken, now: datetime | None = None) -> bool:
+    client = session.get(OAuthClient, token.client_pk)
+    org = session.get(Organisation, token.organisation_id)
+    if client is None or org is None:
+        return False
+    return usable(token, client, org, now or utcnow())
+
+
+def disable_client(
+    session: Session, actor: Actor, client_id: str, *, now: datetime | None = None
+) -> OAuthClient:
+    """Disable a client: it gets no new token and every token it holds stops working at once.
+    Disabling twice changes nothing."""
+    client = find_client_any_state(session, client_id)
+    if client is None:
+        raise NotFound("No such client.")
+    if client.disabled_at is not None:
+        return client
+    now = now or utcnow()
+    client.disabled_at = now
+    record(
+        session,
+        actor,
+        "client.disabled",
+        object_type="client",
+        object_id=client.client_id,
+        organisation_id=client.organisation_id,
+        now=now,
+    )
+    return client
+
+
+def set_suspended(
+    session: Session,
+    actor: Actor,
+    organisation_id: uuid.UUID,
+    suspended: bool,
+    *,
+    now: datetime | None = None,
+) -> Organisation:
+    """Suspend an organisation (none of its clients' tokens work and none is issued) or lift
+    the suspension. Asking for the state it is already in changes nothing."""
+    org = get_organisation(session, organisation_id)
+    if (org.suspended_at is not None) == suspended:
+        return org
+    now = now or utcnow()
+    org.suspended_at = now if suspended else None
+    record(
+        session,
+        actor,
+        "organisation.suspended" if suspended else "organisation.reinstated",
+        object_type="organisation",
+        object_id=org.id,
+        organisation_id=org.id,
+        now=now,
+    )
+    return org
 
 
 def check_client_secret(client: OAuthClient | None, secret: str) -> bool:

@@ -26,6 +26,7 @@ from hub.exchange.notify.rules import (
     sign,
     url_problem,
 )
+from hub.identity.services import require_agreement
 from hub.keyset import keyset_page
 
 __all__ = [
@@ -71,6 +72,8 @@ def register_endpoint(
     """
     if actor.organisation_id is None:
         raise ValidationFailed("Only an organisation can register webhook endpoints.")
+    # No agreement in force, no exchange: a lapsed partner registers nothing (403).
+    require_agreement(session, actor, (now or utcnow()).date())
     chosen = sorted(set(events))
     allowed = events_for(actor.organisation_kind)
     errors: dict[str, list[str]] = {}
