@@ -73,7 +73,18 @@ class Settings:
     csv_max_bytes: int = field(default=50 * 1024 * 1024, metadata={"doc": "Largest CSV upload."})
     csv_max_rows: int = field(default=200_000, metadata={"doc": "Most data rows in one CSV."})
     max_request_bytes: int = field(
-        default=60 * 1024 * 1024, metadata={"doc": "Largest request body of any kind."}
+        default=60 * 1024 * 1024,
+        metadata={
+            "doc": "Largest multipart upload (dataset releases); CSV uploads have "
+            "`HUB_CSV_MAX_BYTES`, other bodies `HUB_JSON_MAX_BYTES`."
+        },
+    )
+    json_max_bytes: int = field(
+        default=11 * 1024 * 1024,
+        metadata={
+            "doc": "Largest JSON (or form) request body: room for the largest batch. "
+            "Over it: 413 `payload-too-large`, the body unread."
+        },
     )
     batch_max_records: int = field(default=1000, metadata={"doc": "Most records in one batch."})
     safeguarding_due_immediate_minutes: int = field(

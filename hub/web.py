@@ -82,6 +82,13 @@ def init_request_handling(app: Flask) -> None:
         supplied = request.headers.get("X-Request-ID", "")
         g.request_id = supplied if _REQUEST_ID.match(supplied) else uuid.uuid4().hex
 
+    @app.before_request
+    def _limit_body() -> None:
+        # Only multipart file uploads may use the large limit (MAX_CONTENT_LENGTH, or the CSV
+        # upload's own): a JSON or form body is parsed in the worker, so it is held to its own.
+        if request.mimetype != "multipart/form-data":
+            request.max_content_length = hub_context().settings.json_max_bytes
+
     @app.after_request
     def _headers(response: Response) -> Response:
         response.headers["X-Request-ID"] = g.get("request_id", "")

@@ -122,6 +122,11 @@ def from_http_exception(error: HTTPException) -> Response:
     if status == 405 and error.get_response().headers.get("Allow"):
         headers["Allow"] = error.get_response().headers["Allow"]
     detail = error.description if isinstance(error.description, str) else None
+    if status == 413 and request.max_content_length:
+        detail = (
+            f"The request body is larger than the {request.max_content_length} bytes allowed; "
+            "nothing was read. Send less at a time."
+        )
     return problem(status, detail=detail, headers=headers)
 
 
