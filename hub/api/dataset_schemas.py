@@ -52,6 +52,11 @@ class PublishForm(Schema):
         validate=validate.OneOf(list(FORMATS)),
         metadata={"description": "The file's format; by default its name's extension."},
     )
+    notes = fields.String(
+        load_default=None,
+        validate=validate.Length(max=5_000),
+        metadata={"description": "What is new in this release, shown to partners beside it."},
+    )
 
 
 class ReleaseSchema(Schema):
@@ -64,6 +69,7 @@ class ReleaseSchema(Schema):
     )
     format = fields.String(metadata={"description": f"One of: {', '.join(FORMATS)}."})
     filename = fields.String()
+    notes = fields.String(metadata={"description": "What is new in this release (may be empty)."})
     file_url = fields.String(metadata={"description": "Where to download the file."})
 
 
@@ -119,6 +125,7 @@ RELEASE_EXAMPLE: dict[str, Any] = {
     "rows": 412,
     "format": "csv",
     "filename": "cancer-patient-experience-2025.csv",
+    "notes": "The 2025 survey. Two trusts that merged in April are reported as one.",
     "file_url": "/api/v1/datasets/cancer-patient-experience/releases/2/file",
 }
 PUBLISHED_EXAMPLE: dict[str, Any] = {

@@ -86,6 +86,7 @@ def describe_release(release: Release, *, with_dataset: bool = False) -> dict[st
         "rows": release.rows,
         "format": release.format,
         "filename": release.filename,
+        "notes": release.notes,
         "file_url": file_url(release),
     }
     if with_dataset:
@@ -286,6 +287,7 @@ class Releases(MethodView):
             condition_area=form["condition_area"],
             description=form["description"],
             format=form["format"],
+            notes=form["notes"],
         )
         body = describe_release(release, with_dataset=True)
         return body, {"Location": body["file_url"]}

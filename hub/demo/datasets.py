@@ -208,6 +208,7 @@ def publish_demo_datasets(
                 title=survey.title,
                 condition_area=survey.condition_area,
                 description=survey.description,
+                notes="The 2025 survey, its figures under the small-number rule.",
                 now=now,
             )
         )

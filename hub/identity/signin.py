@@ -24,7 +24,7 @@ LOCKOUT = timedelta(minutes=15)
 # What each portal role may do, in the API's scope vocabulary, so portal views can call the same
 # services as API clients. A user gets the part its organisation's kind may hold at all.
 ROLE_SCOPES: dict[str, frozenset[str]] = {
-    "uploader": frozenset({"experiences:write", "experiences:read"}),
+    "uploader": frozenset({"experiences:write", "experiences:read", "datasets:read"}),
     "admin": frozenset({"experiences:write", "experiences:read", "datasets:read"}),
     "inspector": frozenset({"regulator:read", "datasets:read"}),
     "engagement": frozenset(

@@ -29,6 +29,7 @@ from jinja2 import BaseLoader, ChoiceLoader, PackageLoader, PrefixLoader
 from hub.portal import (  # noqa: F401
     audit,
     coverage,
+    datasets,
     errors,
     front,
     inspector,

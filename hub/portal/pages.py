@@ -59,6 +59,12 @@ PAGES: tuple[PortalPage, ...] = (
         PARTNER_ROLES,
     ),
     PortalPage(
+        "portal.datasets",
+        "Data from the regulator",
+        "Download the datasets your agreement entitles your organisation to.",
+        PARTNER_ROLES,
+    ),
+    PortalPage(
         "portal.locations",
         "Care locations",
         "Look up a care location and what people have said about it.",

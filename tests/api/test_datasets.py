@@ -283,3 +283,19 @@ def test_release_is_audited(client, auth_headers, regulator, db_session):
     assert event.organisation_id == regulator.id
     assert event.details["sha256"] == answer.get_json()["sha256"]
     assert event.details["version"] == 1
+
+
+def test_release_notes_are_published_and_listed(client, auth_headers, regulator, cancer_charity):
+    reg = auth_headers(regulator)
+    assert create(client, reg, "cancer-notes").status_code == 201
+    second = publish(client, reg, "cancer-notes", CANCER_V2, notes="Two more trusts.")
+    assert second.status_code == 201, second.get_json()
+    assert second.get_json()["notes"] == "Two more trusts."
+    too_long = publish(client, reg, "cancer-notes", CANCER_V2, notes="x" * 5001)
+    assert too_long.status_code == 422
+
+    listed = client.get(
+        "/api/v1/datasets/cancer-notes/releases", headers=auth_headers(cancer_charity)
+    ).get_json()["items"]
+
+    assert [(r["version"], r["notes"]) for r in listed] == [(2, "Two more trusts."), (1, "")]

@@ -7,6 +7,7 @@ who may see it.
 
 from __future__ import annotations
 
+import io
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -78,6 +79,8 @@ TABLE: dict[str, Entry] = {
     "portal.example_download": Entry(_const("/portal/example.csv"), PARTNER),
     "portal.outcomes": Entry(_const("/portal/outcomes"), PARTNER),
     "portal.records": Entry(_const("/portal/records"), PARTNER),
+    "portal.datasets": Entry(_const("/portal/datasets"), PARTNER),
+    "portal.dataset_file": Entry(_const("/portal/datasets/mh-survey/releases/1/file"), PARTNER),
     "portal.locations": Entry(_const("/portal/locations"), REGULATOR),
     "portal.location": Entry(_const(f"/portal/locations/{LOC}"), REGULATOR),
     "portal.safeguarding": Entry(_const("/portal/safeguarding"), REGULATOR),
@@ -129,6 +132,17 @@ def world(app, client, db_session, make_org, make_location, make_party, auth_hea
     make_location(LOC)
     db_session.commit()
     partner = make_party("charity", name="Riverside Mind")
+    published = client.post(
+        "/api/v1/datasets/mh-survey/releases",
+        data={
+            "file": (io.BytesIO(b"trust,score\nXA1,86\n"), "mh.csv"),
+            "title": "Mental health survey",
+            "condition_area": "mental-health",
+        },
+        headers=auth_headers(make_party("regulator")),
+        content_type="multipart/form-data",
+    )
+    assert published.status_code == 201, published.get_json()
     orgs = {
         "charity": partner.org,
         "regulator": make_org("regulator"),

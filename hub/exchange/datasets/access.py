@@ -152,6 +152,38 @@ def release_feed(
     return keyset_page(session, stmt, keys, limit=limit, after=after)
 
 
+@dataclass(frozen=True)
+class CatalogueEntry:
+    """A dataset with its newest releases, as a partner browses what it may download."""
+
+    dataset: Dataset
+    releases: list[Release]
+
+
+def catalogue(
+    session: Session, actor: Actor, *, now: datetime, releases_per_dataset: int = 20
+) -> tuple[frozenset[str] | None, list[CatalogueEntry]]:
+    """The condition areas ``actor`` is entitled to (None: every one) and the datasets in them,
+    by title, each with its newest releases first.
+
+    A partner without an agreement in force gets AgreementRequired, as the API's listing does.
+    """
+    areas = entitled_areas(session, actor, now.date())
+    datasets = list(session.scalars(_visible(sa.select(Dataset), areas).order_by(Dataset.title)))
+    entries = []
+    for dataset in datasets:
+        releases = list(
+            session.scalars(
+                sa.select(Release)
+                .where(Release.dataset_id == dataset.id)
+                .order_by(Release.version.desc())
+                .limit(releases_per_dataset)
+            )
+        )
+        entries.append(CatalogueEntry(dataset, releases))
+    return areas, entries
+
+
 # --- deliveries -------------------------------------------------------------------------------
 
 

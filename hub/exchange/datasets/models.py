@@ -47,6 +47,8 @@ class Release(Base):
     filename: Mapped[str] = mapped_column(sa.String(200))
     storage_key: Mapped[str] = mapped_column(sa.String(1024))
     published_by: Mapped[str] = mapped_column(sa.String(120))
+    # What changed in this release, in the publisher's words.
+    notes: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
 
     dataset: Mapped[Dataset] = relationship(back_populates="releases")
 

@@ -31,6 +31,7 @@ from hub.vocab.models import VocabularyTerm
 
 MAX_TITLE = 200
 MAX_DESCRIPTION = 10_000
+MAX_NOTES = 5_000
 _VERSION_ATTEMPTS = 5
 
 
@@ -46,6 +47,7 @@ def publish_release(
     condition_area: str | None = None,
     description: str | None = None,
     format: str | None = None,
+    notes: str | None = None,
     now: datetime | None = None,
 ) -> Release:
     """Store a file as the next version of dataset ``slug`` (made on first use); audit, notify.
@@ -56,7 +58,7 @@ def publish_release(
     publishers never share a version or a storage key. A storage failure raises
     ServiceUnavailable.
     """
-    fmt = _check_request(slug, filename, format, title, description)
+    fmt = _check_request(slug, filename, format, title, description, notes)
     stored_key: str | None = None
     savepoint = session.begin_nested()
     try:
@@ -80,6 +82,7 @@ def publish_release(
         release.sha256 = stored.sha256
         release.bytes = stored.bytes
         release.rows = counter.finish() if counter else None
+        release.notes = (notes or "").strip()
         session.flush()
     except BaseException:
         if savepoint.is_active:
@@ -120,6 +123,7 @@ def _check_request(
     fmt: str | None,
     title: str | None,
     description: str | None,
+    notes: str | None = None,
 ) -> str:
     errors: dict[str, list[str]] = {}
     if problem := slug_problem(slug):
@@ -133,6 +137,8 @@ def _check_request(
         errors["title"] = [f"At most {MAX_TITLE} characters."]
     if description is not None and len(description) > MAX_DESCRIPTION:
         errors["description"] = [f"At most {MAX_DESCRIPTION} characters."]
+    if notes is not None and len(notes) > MAX_NOTES:
+        errors["notes"] = [f"At most {MAX_NOTES} characters."]
     if errors:
         raise ValidationFailed("The release cannot be published as it is.", errors=errors)
     assert chosen is not None
@@ -260,5 +266,6 @@ def release_event(release: Release, dataset: Dataset) -> dict[str, Any]:
         "bytes": release.bytes,
         "rows": release.rows,
         "format": release.format,
+        "notes": release.notes,
         "file_url": file_path(dataset.slug, release.version),
     }
