@@ -67,4 +67,9 @@ def _item(result: ItemResult) -> dict[str, Any]:
         item["record_status"] = result.record_status
         item["equality_dropped"] = result.equality_dropped
         item["safeguarding_alert"] = result.alert_id is not None
+        item["safeguarding"] = (
+            {"alert_id": str(result.alert_id), **result.alert}
+            if result.alert_id is not None and result.alert is not None
+            else None
+        )
     return item

@@ -207,6 +207,7 @@ BATCH_ANSWER: dict[str, Any] = {
             "record_status": "accepted",
             "equality_dropped": False,
             "safeguarding_alert": False,
+            "safeguarding": None,
         },
         {
             "index": 1,
@@ -215,7 +216,20 @@ BATCH_ANSWER: dict[str, Any] = {
             "id": "0f3c5e7a-9b1d-4f2a-8c4e-6a8b0c2d4e6f",
             "record_status": "needs_reconciliation",
             "equality_dropped": False,
-            "safeguarding_alert": False,
+            "safeguarding_alert": True,
+            "safeguarding": {
+                "alert_id": "8c4f2e1a-7b3d-4c5e-9f0a-1b2c3d4e5f60",
+                "categories": ["financial"],
+                "immediate": False,
+                "due_at": "2026-10-05T10:02:11+00:00",
+                "reasons": [
+                    {
+                        "category": "financial",
+                        "source": "rule",
+                        "words": ["keeps asking dad to lend him money"],
+                    }
+                ],
+            },
         },
         {
             "index": 2,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields
 
 from hub.api.receipts import ReceiptRefSchema
-from hub.api.schemas import PageSchema
+from hub.api.schemas import PageSchema, SafeguardingReasonSchema
 
 
 def _id(description: str = "", *, allow_none: bool = False) -> fields.String:
@@ -28,8 +28,23 @@ class AlertSummarySchema(Schema):
     status = fields.String(metadata={"description": "open, acknowledged or referred."})
     categories = fields.List(fields.String())
     immediate = fields.Boolean()
+    reasons = fields.List(
+        fields.Nested(SafeguardingReasonSchema),
+        metadata={"description": "Why it was raised: per category, the words (redacted)."},
+    )
     raised_at = _when()
     due_at = _when()
+
+
+class BatchAlertSchema(Schema):
+    alert_id = _id()
+    categories = fields.List(fields.String())
+    immediate = fields.Boolean(metadata={"description": "Someone may be at risk right now."})
+    due_at = _when()
+    reasons = fields.List(
+        fields.Nested(SafeguardingReasonSchema),
+        metadata={"description": "Why it was raised: per category, the words (redacted)."},
+    )
 
 
 class SafeguardingOutSchema(Schema):
@@ -156,6 +171,14 @@ class BatchItemSchema(Schema):
     record_status = fields.String(metadata={"description": "accepted or needs_reconciliation."})
     equality_dropped = fields.Boolean()
     safeguarding_alert = fields.Boolean()
+    safeguarding = fields.Nested(
+        BatchAlertSchema,
+        allow_none=True,
+        metadata={
+            "description": "The safeguarding alert this record raised (null if none): its "
+            "categories, whether immediate, when due, and why."
+        },
+    )
     code = fields.String(
         metadata={
             "description": "Why rejected: validation-failed, "

@@ -142,6 +142,7 @@ _EXAMPLE: dict[str, Any] = {
             "categories": ["neglect"],
             "immediate": False,
             "source": "partner",
+            "reasons": [{"category": "neglect", "source": "partner", "words": []}],
             "status": "open",
             "raised_at": "2026-10-04T10:02:11+00:00",
             "due_at": "2026-10-05T10:02:11+00:00",

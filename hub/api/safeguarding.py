@@ -12,7 +12,7 @@ from marshmallow import Schema, fields, validate
 from hub.api.auth import require
 from hub.api.docs import LIMIT_422, invalid_query_doc, problem_doc
 from hub.api.pagination import PageArgs, decode_cursor, page_body
-from hub.api.schemas import PageSchema
+from hub.api.schemas import PageSchema, SafeguardingReasonSchema
 from hub.clock import utcnow
 from hub.safeguarding import services
 from hub.safeguarding.rules import STATUSES
@@ -42,6 +42,14 @@ class SafeguardingAlertSchema(Schema):
     categories = fields.List(fields.String(), metadata={"description": "Care Act 2014 categories."})
     immediate = fields.Boolean(metadata={"description": "Someone may be at risk right now."})
     source = fields.String(metadata={"description": "partner, classifier or partner+classifier."})
+    reasons = fields.List(
+        fields.Nested(SafeguardingReasonSchema),
+        metadata={
+            "description": "Why it was raised and why it is immediate: per category, the words "
+            "that raised it (identifiers redacted). Empty for alerts raised before reasons were "
+            "recorded."
+        },
+    )
     status = fields.String(metadata={"description": "open, acknowledged or referred."})
     raised_at = fields.DateTime()
     due_at = fields.DateTime(
@@ -75,6 +83,11 @@ _ALERT_EXAMPLE: dict[str, Any] = {
     "categories": ["neglect"],
     "immediate": False,
     "source": "partner+classifier",
+    "reasons": [
+        {"category": "neglect", "source": "partner", "words": []},
+        {"category": "neglect", "source": "rule", "words": ["left in a soiled pad all night"]},
+        {"category": "neglect", "source": "model", "words": ["nobody came", "call bell"]},
+    ],
     "status": "open",
     "raised_at": "2026-10-04T10:02:11+00:00",
     "due_at": "2026-10-05T10:02:11+00:00",

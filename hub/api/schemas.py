@@ -40,3 +40,28 @@ class PageSchema(Schema):
         allow_none=True,
         metadata={"description": "Pass as `cursor` for the next page; null at the end."},
     )
+
+
+class SafeguardingReasonSchema(Schema):
+    """Why a safeguarding alert was raised: one category and the words that raised it."""
+
+    category = fields.String(
+        metadata={
+            "description": "A safeguarding category, `immediate` (what made it urgent) or "
+            "`concern` (a concern that names no category)."
+        }
+    )
+    source = fields.String(
+        metadata={
+            "description": "`rule` (a sign of abuse, neglect or risk matched these words), "
+            "`model` (these words weighed most in the statistical model) or `partner` (the "
+            "partner flagged it; no words)."
+        }
+    )
+    words = fields.List(
+        fields.String(),
+        metadata={
+            "description": "The words of the account, as written, with identifiers replaced as "
+            "in the redacted narrative (e.g. `[NAME]`)."
+        },
+    )

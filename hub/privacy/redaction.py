@@ -89,10 +89,14 @@ __all__ = [
 
 @dataclass(frozen=True, slots=True)
 class RedactionResult:
-    """A redacted text and how many spans of each entity type were replaced (never the values)."""
+    """A redacted text and how many spans of each entity type were replaced (never the values).
+
+    ``hidden`` gives each replaced span of the *original* text as ``(start, end, placeholder)``,
+    so that words quoted from the original (a safeguarding reason) can be hidden the same way."""
 
     text: str
     entities: dict[str, int] = field(default_factory=dict)
+    hidden: tuple[tuple[int, int, str], ...] = ()
 
     @property
     def changed(self) -> bool:
@@ -166,7 +170,8 @@ class Redactor:
             at = f.end
         parts.append(text[at:])
         counts = Counter(f.entity for f in findings)
-        return RedactionResult("".join(parts), dict(sorted(counts.items())))
+        hidden = tuple((f.start, f.end, PLACEHOLDERS[f.entity]) for f in findings)
+        return RedactionResult("".join(parts), dict(sorted(counts.items())), hidden)
 
     def redact_many(
         self, texts: Iterable[str], keep: KeepList | None = None

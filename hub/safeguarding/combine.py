@@ -14,8 +14,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-GENERAL = "concern"  # signs of a concern that say no category
-IMMEDIATE = "immediate"  # cues of risk now, which count only beside a concern
+# GENERAL: signs of a concern that say no category; IMMEDIATE: cues of risk now, which count
+# only beside a concern.
+from hub.safeguarding.findings import GENERAL, IMMEDIATE
+
+__all__ = ["GENERAL", "IMMEDIATE", "THRESHOLDS", "Decision", "Evidence", "decide"]
 
 # Thresholds a model file carries (cross-validated on the training corpus).
 THRESHOLDS = ("concern", "weak", "immediate", "immediate_cue", "weak_category")

@@ -26,7 +26,9 @@ CARE_ACT_CATEGORIES: tuple[str, ...] = (
 SELF_HARM = "self-harm"
 CATEGORIES: tuple[str, ...] = (*CARE_ACT_CATEGORIES, SELF_HARM)
 
-RULE, MODEL = "rule", "model"
+RULE, MODEL, PARTNER = "rule", "model", "partner"
+# A reason's category when it says what made an alert urgent, or that a concern names no category.
+IMMEDIATE, GENERAL = "immediate", "concern"
 # The longest quote a reason keeps, in characters.
 MAX_QUOTE = 120
 
@@ -34,7 +36,9 @@ MAX_QUOTE = 120
 @dataclass(frozen=True, slots=True)
 class Reason:
     """Words of the narrative that raised a finding: ``category`` is a category, or
-    ``"immediate"`` for what made it urgent; ``source`` is ``"rule"`` or ``"model"``."""
+    ``"immediate"`` for what made it urgent (``"concern"``: a concern with no category);
+    ``source`` is ``"rule"`` or ``"model"``, or ``"partner"`` for the partner's own flag (no
+    words)."""
 
     category: str
     source: str
@@ -43,6 +47,11 @@ class Reason:
 
     def as_dict(self) -> dict[str, Any]:
         return {"category": self.category, "source": self.source, "words": list(self.words)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Reason:
+        """A reason as stored with an alert (its words already redacted; no spans)."""
+        return cls(str(data["category"]), str(data["source"]), tuple(data.get("words") or ()))
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from hub.db import Base, json_list, uuid_pk
+from hub.db import Base, JSONType, json_list, uuid_pk
 
 
 class SafeguardingAlert(Base):
@@ -27,6 +27,8 @@ class SafeguardingAlert(Base):
     immediate: Mapped[bool] = mapped_column(sa.Boolean)
     source: Mapped[str] = mapped_column(sa.String(30))
     rules: Mapped[json_list]
+    # Why: [{category, source, words}], the words quoted with identifiers redacted.
+    reasons: Mapped[json_list] = mapped_column(JSONType, default=list, server_default="[]")
     status: Mapped[str] = mapped_column(sa.String(20), default="open")
     queue_rank: Mapped[int] = mapped_column(sa.SmallInteger, default=0)
     raised_at: Mapped[datetime]

@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from hub.safeguarding.findings import CATEGORIES, Classification, Reason
+from hub.safeguarding.findings import (
+    CATEGORIES,
+    GENERAL,
+    IMMEDIATE,
+    PARTNER,
+    Classification,
+    Reason,
+)
 
 OPEN = "open"
 ACKNOWLEDGED = "acknowledged"
@@ -24,7 +31,8 @@ class Assessment:
     immediate: bool
     source: str  # "partner", "classifier" or "partner+classifier"
     rules: tuple[str, ...]
-    # The words that raised each of the classifier's findings (none for the partner's flags).
+    # Why: the partner's flags (no words), then the words that raised each of the classifier's
+    # findings.
     reasons: tuple[Reason, ...] = ()
 
 
@@ -70,10 +78,20 @@ def assess(
         for name, flag in (("partner", partner), ("classifier", classification.concern))
         if flag
     )
+    flagged = [Reason(c, PARTNER, ()) for c in _ordered(set(categories))]
+    if partner and not flagged:
+        flagged.append(Reason(GENERAL, PARTNER, ()))
+    if immediate_risk:
+        flagged.append(Reason(IMMEDIATE, PARTNER, ()))
     return Assessment(
         categories=_ordered(set(categories) | set(classification.categories)),
         immediate=immediate_risk or classification.immediate,
         source=source,
         rules=tuple(classification.matches),
-        reasons=classification.reasons,
+        reasons=(*flagged, *classification.reasons),
     )
+
+
+def with_reasons(assessment: Assessment, reasons: Sequence[Reason]) -> Assessment:
+    """The assessment with its reasons replaced (quoted again beside a redacted account)."""
+    return replace(assessment, reasons=tuple(reasons))

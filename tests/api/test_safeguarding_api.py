@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from hub.audit.models import AuditEvent
 from hub.exchange.notify.models import OutboxNotice
+from hub.safeguarding.models import SafeguardingAlert
 
 RECORDS = "/api/v1/experiences"
 ALERTS = "/api/v1/safeguarding/alerts"
@@ -192,3 +193,68 @@ def test_alert_outlives_withdrawal(client, partner, reg, make_record):
     client.post(f"{RECORDS}/{created['id']}/withdrawal", headers=partner)
     queue = client.get(ALERTS, headers=reg).get_json()["items"]
     assert [a["experience_id"] for a in queue] == [created["id"]]
+
+
+NAMED = "The carer keeps asking Gintaras Petrauskas to lend him money, he gave him £400."
+PLAN = "my brother told me he has a plan to end it tonight and has been saving his tablets"
+
+
+def test_an_alert_says_which_categories_and_why_with_the_words_that_raised_it(
+    client, partner, reg, make_record
+):
+    created = submit(client, partner, make_record(narrative=PLAN, safeguarding=...))
+    alert_id = created["safeguarding"]["alert"]["id"]
+    for alert in (
+        client.get(f"{ALERTS}/{alert_id}", headers=reg).get_json(),
+        client.get(ALERTS, headers=reg).get_json()["items"][0],
+    ):
+        assert alert["categories"] == ["self-harm"] and alert["immediate"] is True
+        by = {(r["category"], r["source"]): r["words"] for r in alert["reasons"]}
+        assert "has a plan" in by[("self-harm", "rule")]
+        assert by[("immediate", "rule")] == ["has a plan"]  # why it is immediate
+        assert "tablets" in " ".join(by[("self-harm", "model")])
+    # the partner's own read of its record carries the same reasons
+    assert created["safeguarding"]["alert"]["reasons"] == alert["reasons"]
+
+
+def test_the_words_of_a_reason_are_redacted_like_the_account(
+    client, partner, reg, make_record, db_session
+):
+    created = submit(client, partner, make_record(narrative=NAMED, safeguarding=...))
+    alert = client.get(f"{ALERTS}/{created['safeguarding']['alert']['id']}", headers=reg)
+    words = [w for r in alert.get_json()["reasons"] for w in r["words"]]
+    assert "asking [NAME] to lend him money" in words
+    stored = db_session.scalar(sa.select(SafeguardingAlert.reasons))
+    for text in (str(alert.get_json()), str(created), str(stored)):
+        assert "Gintaras" not in text and "Petrauskas" not in text
+
+
+def test_a_partners_flag_is_a_reason_of_its_own(client, partner, reg, make_record):
+    created = submit(client, partner, make_record(safeguarding=URGENT))
+    alert = client.get(f"{ALERTS}/{created['safeguarding']['alert']['id']}", headers=reg)
+    reasons = alert.get_json()["reasons"]
+    assert {"category": "physical", "source": "partner", "words": []} in reasons
+    assert {"category": "immediate", "source": "partner", "words": []} in reasons
+
+
+def test_the_batch_answer_gives_each_alert_its_categories_and_reasons(client, partner, make_record):
+    payload = {
+        "records": [
+            make_record(narrative=NAMED, safeguarding=...),
+            make_record(),
+            make_record(narrative=PLAN, safeguarding=...),
+        ]
+    }
+    body = client.post(f"{RECORDS}/batch", json=payload, headers=partner).get_json()
+    named, plain, plan = body["results"]
+    assert plain["safeguarding_alert"] is False and plain["safeguarding"] is None
+    assert named["safeguarding"]["categories"] == ["financial"]
+    assert named["safeguarding"]["immediate"] is False
+    assert {"category": "financial", "source": "rule"}.items() <= named["safeguarding"]["reasons"][
+        0
+    ].items()
+    assert "Gintaras" not in str(named)
+    assert plan["safeguarding"]["immediate"] is True
+    assert any(r["category"] == "immediate" for r in plan["safeguarding"]["reasons"])
+    assert when(plan["safeguarding"]["due_at"])
+    assert plan["safeguarding"]["alert_id"]

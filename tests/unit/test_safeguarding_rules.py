@@ -84,5 +84,6 @@ def test_the_assessment_carries_the_classifiers_reasons_and_orders_self_harm_las
     )
     assert found is not None
     assert found.categories == ("neglect", "self-harm")
-    assert found.reasons == (reason,)
+    # the partner's flag is a reason of its own, before the classifier's words
+    assert found.reasons == (Reason("neglect", "partner", ()), reason)
     assert found.immediate

@@ -85,6 +85,7 @@ def _alert(alert: SafeguardingAlert | None) -> dict[str, Any] | None:
         "status": alert.status,
         "categories": list(alert.categories or []),
         "immediate": alert.immediate,
+        "reasons": list(alert.reasons or []),
         "raised_at": alert.raised_at,
         "due_at": alert.due_at,
     }

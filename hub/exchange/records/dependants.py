@@ -82,6 +82,9 @@ def write_dependants(
             record_status=rec["status"],
             equality_dropped=cand.equality_dropped,
             alert_id=alert["id"] if alert else None,
+            alert={k: alert[k] for k in ("categories", "immediate", "due_at", "reasons")}
+            if alert
+            else None,
         )
         record(
             session,

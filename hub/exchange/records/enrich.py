@@ -25,7 +25,8 @@ from hub.exchange.records.models import ExperienceRecord, status_for
 from hub.exchange.records.sentiment import score_many
 from hub.registry.keep_list import registry_keep_list
 from hub.registry.lookup import current_locations
-from hub.safeguarding.rules import Assessment
+from hub.safeguarding.findings import masked
+from hub.safeguarding.rules import Assessment, with_reasons
 
 
 @dataclass
@@ -80,6 +81,11 @@ def build_rows(
             immediate_risk=cand.immediate_risk,
             categories=cand.categories,
         )
+        if assessment is not None:
+            # The reasons are stored and shown with the alert: their words are quoted again
+            # with every identifier the redaction found hidden, as in the redacted account.
+            reasons = masked(cand.narrative, assessment.reasons, redacted[n].hidden)
+            assessment = with_reasons(assessment, reasons)
         record_row = {
             **cand.fields,
             "id": uuid.uuid4(),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from hub.exchange.records.validation import Candidate
 
@@ -25,6 +26,8 @@ class ItemResult:
     errors: dict[str, list[str]] | None = None
     equality_dropped: bool = False
     alert_id: uuid.UUID | None = None
+    # The alert raised for it: categories, immediate, due_at and reasons (redacted words).
+    alert: dict[str, Any] | None = None
 
 
 @dataclass
