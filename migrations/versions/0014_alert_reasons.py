@@ -2,8 +2,8 @@
 
 Alerts raised before this revision have no reasons recorded: they get an empty list.
 
-Revision ID: 0012
-Revises: 0011
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-12-07 14:40:00.000000
 """
 
@@ -14,8 +14,8 @@ from alembic import op
 
 import hub.db
 
-revision: str = '0012'
-down_revision: str | None = '0011'
+revision: str = '0014'
+down_revision: str | None = '0013'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
