@@ -56,6 +56,14 @@ class Settings:
     sign_in_rate_limit: str = field(
         default="20 per minute", metadata={"doc": "Rate limit on portal sign-in per address."}
     )
+    session_idle_minutes: int = field(
+        default=120,
+        metadata={"doc": "A portal session ends after this many minutes without a request."},
+    )
+    session_max_hours: int = field(
+        default=12,
+        metadata={"doc": "A portal session ends this many hours after sign-in, however used."},
+    )
     rate_limit_storage_url: str = field(
         default="memory://",
         metadata={"doc": "Where rate-limit counters live (`redis://...` with several workers)."},

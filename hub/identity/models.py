@@ -163,11 +163,39 @@ class PortalUser(Base):
     locked_until: Mapped[datetime | None]
     last_signed_in_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # A deactivated user cannot sign in and every session of theirs has ended; kept for the log.
+    deactivated_at: Mapped[datetime | None]
 
     organisation: Mapped[Organisation] = relationship()
+
+    @property
+    def is_active(self) -> bool:
+        return self.deactivated_at is None
 
     __table_args__ = (
         sa.CheckConstraint(
             "role IN ('uploader','admin','inspector','engagement','auditor')", name="role"
         ),
     )
+
+
+class PortalSession(Base):
+    """One signed-in session of a portal user, kept on the server.
+
+    The browser's cookie carries a random token; only its sha256 is stored. A session is valid
+    while it has not ended, has been used within the idle limit and is younger than the absolute
+    limit: signing out ends the row, so a copied cookie stops working at once.
+    """
+
+    __tablename__ = "portal_sessions"
+
+    id: Mapped[uuid_pk]
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("portal_users.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+    ended_reason: Mapped[str | None] = mapped_column(sa.String(40))

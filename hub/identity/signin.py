@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -15,6 +13,7 @@ from sqlalchemy.orm import Session
 from hub.actor import Actor
 from hub.audit.services import record
 from hub.clock import utcnow
+from hub.identity import sessions
 from hub.identity.models import SCOPES_BY_KIND, Organisation, PortalUser
 from hub.identity.passwords import verify_secret
 
@@ -78,12 +77,6 @@ def user_actor(
     )
 
 
-def session_version(user: PortalUser) -> str:
-    """A value that changes whenever the password does, ending sessions started before."""
-    # argon2 hashes carry a fresh salt, so every password change yields a new value.
-    return hashlib.sha256(user.password_hash.encode("utf-8")).hexdigest()[:16]
-
-
 def is_locked(user: PortalUser, now: datetime) -> bool:
     return user.locked_until is not None and user.locked_until > now
 
@@ -124,6 +117,19 @@ def sign_in(
     user = _find_for_update(session, email) if len(email) <= 320 else None
     # Verify even when there is no user or it is locked, so timing tells nothing.
     matches = verify_secret(user.password_hash if user else None, password)
+    if user is not None and not user.is_active:
+        record(
+            session,
+            actor,
+            "user.sign_in_failed",
+            object_type="user",
+            object_id=user.id,
+            outcome="failure",
+            organisation_id=user.organisation_id,
+            details={"reason": "deactivated"},
+            now=now,
+        )
+        return SignInResult("invalid")
     if user is None:
         record(
             session,
@@ -202,20 +208,17 @@ def _failed(session: Session, actor: Actor, user: PortalUser, now: datetime) -> 
     return SignInResult("locked", user, user.locked_until)
 
 
-def user_for_session(session: Session, user_id: str, version: str) -> PortalUser | None:
-    """The user a session cookie names, if that session is still valid."""
-    try:
-        pk = uuid.UUID(user_id)
-    except (ValueError, TypeError, AttributeError):
-        return None
-    user = session.get(PortalUser, pk)
-    if user is None or not hmac.compare_digest(session_version(user), str(version)):
-        return None
-    return user
-
-
-def sign_out(session: Session, actor: Actor, *, now: datetime | None = None) -> None:
-    """Record that a signed-in user ended their session."""
+def sign_out(
+    session: Session,
+    actor: Actor,
+    session_id: uuid.UUID | None,
+    *,
+    now: datetime | None = None,
+) -> None:
+    """End a signed-in user's session (a copy of its cookie stops working too) and record it."""
+    now = now or utcnow()
+    if session_id is not None:
+        sessions.end(session, session_id, reason="signed-out", now=now)
     record(
         session,
         actor,

@@ -27,6 +27,7 @@ from jinja2 import BaseLoader, ChoiceLoader, PackageLoader, PrefixLoader
 
 # Importing a page module adds its routes to ``bp``.
 from hub.portal import (  # noqa: F401
+    account,
     audit,
     coverage,
     datasets,
@@ -43,9 +44,6 @@ from hub.portal.auth import limit_sign_in
 from hub.portal.blueprint import bp, csrf
 from hub.portal.front import front as front_door
 from hub.web import hub_context
-
-# A signed-in session ends after this long without a request.
-SESSION_IDLE = timedelta(hours=2)
 
 
 class PortalSessionInterface(SecureCookieSessionInterface):
@@ -71,9 +69,9 @@ def init_portal(app: Flask) -> None:
     app.config.update(
         # CSRF is checked by the portal blueprint only: API and OAuth clients send no tokens.
         WTF_CSRF_CHECK_DEFAULT=False,
-        # The token lives as long as the session, which ends after SESSION_IDLE.
+        # The token lives as long as the session, which the server ends (hub.identity.sessions).
         WTF_CSRF_TIME_LIMIT=None,
-        PERMANENT_SESSION_LIFETIME=SESSION_IDLE,
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=hub_context(app).settings.session_max_hours),
         SESSION_COOKIE_PATH="/portal",
     )
     app.session_interface = PortalSessionInterface()

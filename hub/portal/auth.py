@@ -1,7 +1,8 @@
 """Who is signed in to the portal, and which pages their role opens.
 
-The session cookie holds only the user's id and a session version; the user is looked up again
-on every request, so a changed password ends other sessions at once.
+The signed session cookie holds a random session token (besides the CSRF token and flashed
+messages); the session it names is kept on the server (``hub.identity.sessions``) and checked,
+with its user, on every request. Signing out ends it there, so a copied cookie stops working.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import wraps
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -17,16 +19,15 @@ from flask import Flask, abort, g, redirect, request, session, url_for
 from werkzeug.wrappers import Response
 
 from hub.actor import Actor
-from hub.identity import signin
+from hub.identity import sessions, signin
 from hub.identity.models import PORTAL_ROLES, PortalUser
 from hub.portal.blueprint import bp, csrf
 from hub.portal.pages import role_opens
-from hub.web import client_ip, db
+from hub.web import client_ip, db, hub_context
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-_USER_KEY = "uid"
-_VERSION_KEY = "ver"
+_TOKEN_KEY = "sid"  # noqa: S105 - the name of a session field, not a secret
 
 
 @dataclass(frozen=True)
@@ -84,16 +85,33 @@ def _snapshot(user: PortalUser) -> SignedInUser:
     )
 
 
+def session_policy() -> sessions.SessionPolicy:
+    settings = hub_context().settings
+    return sessions.SessionPolicy(
+        idle=timedelta(minutes=settings.session_idle_minutes),
+        absolute=timedelta(hours=settings.session_max_hours),
+    )
+
+
 def start_session(user: PortalUser) -> None:
     """Begin a fresh session for ``user``; whatever the visitor's session held is dropped."""
+    started = sessions.start(db(), user, policy=session_policy())
     session.clear()
-    session[_USER_KEY] = str(user.id)
-    session[_VERSION_KEY] = signin.session_version(user)
+    session[_TOKEN_KEY] = started.token
     session.permanent = True
+    g.portal_session_id = started.session_id
+
+
+def current_session_id() -> uuid.UUID | None:
+    """The server-side id of this request's session, if one is signed in."""
+    found: uuid.UUID | None = g.get("portal_session_id")
+    return found
 
 
 def end_session() -> None:
+    """Forget the session in this browser (the caller ends it on the server)."""
     session.clear()
+    g.portal_session_id = None
 
 
 def safe_next(target: str | None) -> str | None:
@@ -145,13 +163,15 @@ def _load_user() -> None:
     g.portal_user = None
     if request.endpoint == "portal.static":
         return
-    user_id = session.get(_USER_KEY)
-    if user_id is None:
+    token = session.get(_TOKEN_KEY)
+    if token is None:
         return
-    user = signin.user_for_session(db(), str(user_id), str(session.get(_VERSION_KEY, "")))
-    if user is None:
+    found = sessions.resolve(db(), str(token), policy=session_policy())
+    if found is None:
         end_session()
         return
+    row, user = found
+    g.portal_session_id = row.id
     g.portal_user = _snapshot(user)
     g.actor = portal_actor(g.portal_user)
 

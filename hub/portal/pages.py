@@ -31,6 +31,8 @@ class PortalPage:
     title: str
     description: str
     roles: tuple[str, ...]
+    # Open to every signed-in user, whatever the role and the organisation's kind.
+    everyone: bool = False
 
 
 PAGES: tuple[PortalPage, ...] = (
@@ -88,6 +90,13 @@ PAGES: tuple[PortalPage, ...] = (
         "Search every exchange and check the audit chain is intact.",
         AUDITOR_ROLES,
     ),
+    PortalPage(
+        "portal.account",
+        "Your account",
+        "Change your password, set up two-factor sign-in, sign out everywhere.",
+        ("uploader", "admin", "inspector", "engagement", "auditor"),
+        everyone=True,
+    ),
 )
 
 
@@ -102,5 +111,5 @@ def pages_for(role: str, organisation_kind: str | None = None) -> list[PortalPag
     Without ``organisation_kind`` the role alone decides.
     """
     if organisation_kind is not None and not role_opens(role, organisation_kind):
-        return []
-    return [page for page in PAGES if role in page.roles]
+        return [page for page in PAGES if page.everyone]
+    return [page for page in PAGES if page.everyone or role in page.roles]

@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response
 from hub.identity import signin
 from hub.portal.auth import (
     current_portal_actor,
+    current_session_id,
     current_user,
     end_session,
     role_required,
@@ -115,7 +116,7 @@ def sign_out() -> str | Response:
     form = ConfirmForm()
     if request.method == "GET":
         return render_template("portal/sign_out.html", confirm=form)
-    signin.sign_out(db(), current_portal_actor())
+    signin.sign_out(db(), current_portal_actor(), current_session_id())
     end_session()
     flash("You have signed out.", "success")
     return redirect(url_for("portal.sign_in"))

@@ -109,6 +109,15 @@ TABLE: dict[str, Entry] = {
         SIGNED_IN,
         fixed={"anonymous": 404, **dict.fromkeys(ROLES, 404)},
     ),
+    "portal.account": Entry(_const("/portal/account"), SIGNED_IN),
+    # Without the passwords the form is answered again with its errors.
+    "portal.change_password": Entry(
+        _const("/portal/account/password"), SIGNED_IN, method="POST", allowed=400
+    ),
+    # Last: it ends the asker's sessions.
+    "portal.sign_out_everywhere": Entry(
+        _const("/portal/account/sign-out-everywhere"), SIGNED_IN, method="POST", allowed=302
+    ),
 }
 
 

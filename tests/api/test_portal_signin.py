@@ -16,10 +16,9 @@ from sqlalchemy.orm import Session
 
 from hub.audit.models import AuditEvent
 from hub.clock import utcnow
+from hub.identity import accounts, signin
 from hub.identity import services as identity
-from hub.identity import signin
 from hub.identity.models import Organisation, PortalUser
-from hub.identity.passwords import hash_secret
 from hub.portal.auth import role_required, safe_next
 from tests.factories import ACTOR
 
@@ -269,7 +268,7 @@ def test_a_changed_password_ends_existing_sessions(client, make_user, db_session
     user = make_user()
     sign_in(client, user.email, PASSWORD)
     assert client.get("/portal").status_code == 200
-    reloaded(db_session, user).password_hash = hash_secret("a brand new passphrase")
+    accounts.set_password(db_session, ACTOR, reloaded(db_session, user), "a brand new passphrase")
     db_session.commit()
     response = client.get("/portal")
     assert response.status_code == 302
