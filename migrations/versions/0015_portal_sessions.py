@@ -5,8 +5,8 @@ everywhere" and any change to a user's password, role, two-factor settings or de
 all of a user's rows. Sessions started before this revision were cookie-only: they end, and
 their users sign in again.
 
-Revision ID: 0014
-Revises: 0013
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-12-07 14:30:00.000000
 """
 
@@ -17,8 +17,8 @@ from alembic import op
 
 import hub.db
 
-revision: str = '0014'
-down_revision: str | None = '0013'
+revision: str = '0015'
+down_revision: str | None = '0014'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
