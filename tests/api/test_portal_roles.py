@@ -63,6 +63,10 @@ TABLE: dict[str, Entry] = {
         fixed={"anonymous": 200, **dict.fromkeys(ROLES, 200)},
     ),
     "portal.home": Entry(_const("/portal"), SIGNED_IN),
+    # Sends everyone on to /portal, which decides.
+    "portal.home_with_slash": Entry(
+        _const("/portal/"), SIGNED_IN, fixed={"anonymous": 308, **dict.fromkeys(ROLES, 308)}
+    ),
     "portal.sign_in": Entry(
         _const("/portal/sign-in"),
         SIGNED_IN,
