@@ -132,6 +132,12 @@ class Settings:
     schedule_webhooks: str = field(
         default="* * * * *", metadata={"doc": "Cron schedule of the webhook retry job."}
     )
+    schedule_rescan: str = field(
+        default="0 4 * * *",
+        metadata={
+            "doc": "Cron schedule of the rescan job (stored narratives read again by new engines)."
+        },
+    )
     webhook_allow_private: bool = field(
         default=False,
         metadata={

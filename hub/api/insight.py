@@ -145,6 +145,8 @@ _EXAMPLE: dict[str, Any] = {
             "reasons": [{"category": "neglect", "source": "partner", "words": []}],
             "status": "open",
             "raised_at": "2026-10-04T10:02:11+00:00",
+            "found_late": False,
+            "received_at": "2026-10-04T10:02:11+00:00",
             "due_at": "2026-10-05T10:02:11+00:00",
             "overdue": False,
             "acknowledged_at": None,

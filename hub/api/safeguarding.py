@@ -52,6 +52,16 @@ class SafeguardingAlertSchema(Schema):
     )
     status = fields.String(metadata={"description": "open, acknowledged or referred."})
     raised_at = fields.DateTime()
+    found_late = fields.Boolean(
+        metadata={
+            "description": "Raised when the record was read again by newer engines (the rescan "
+            "job), not when it came in."
+        }
+    )
+    received_at = fields.DateTime(
+        allow_none=True,
+        metadata={"description": "When the record came in (before raised_at if found late)."},
+    )
     due_at = fields.DateTime(
         metadata={"description": "1 hour after raising if immediate, else 24."}
     )
@@ -90,6 +100,8 @@ _ALERT_EXAMPLE: dict[str, Any] = {
     ],
     "status": "open",
     "raised_at": "2026-10-04T10:02:11+00:00",
+    "found_late": False,
+    "received_at": "2026-10-04T10:02:11+00:00",
     "due_at": "2026-10-05T10:02:11+00:00",
     "overdue": False,
     "acknowledged_at": None,

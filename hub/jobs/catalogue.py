@@ -45,6 +45,7 @@ JOB_MODULES: dict[str, str] = {
     "audit-seal": "hub.jobs.seal",
     "webhooks": "hub.jobs.webhooks",
     "process-uploads": "hub.jobs.uploads",
+    "rescan": "hub.jobs.rescan",
 }
 
 

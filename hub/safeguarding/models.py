@@ -32,6 +32,10 @@ class SafeguardingAlert(Base):
     status: Mapped[str] = mapped_column(sa.String(20), default="open")
     queue_rank: Mapped[int] = mapped_column(sa.SmallInteger, default=0)
     raised_at: Mapped[datetime]
+    # Raised by a later rescan of the record, not at intake; then received_at (when the record
+    # came in) is earlier than raised_at.
+    found_late: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.false())
+    received_at: Mapped[datetime | None]
     due_at: Mapped[datetime]
     acknowledged_at: Mapped[datetime | None]
     acknowledged_by: Mapped[str | None] = mapped_column(sa.String(120))

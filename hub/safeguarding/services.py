@@ -32,12 +32,17 @@ MAX_REASON = 2000
 
 @dataclass(frozen=True, slots=True)
 class AlertTarget:
-    """The record an alert is about."""
+    """The record an alert is about.
+
+    ``received_at`` is when the record came in: None at intake (it is now); a rescan that finds
+    a concern intake missed passes the record's time, and the alert is marked found late.
+    """
 
     experience_id: uuid.UUID
     organisation_id: uuid.UUID
     location_id: str | None
     assessment: Assessment
+    received_at: datetime | None = None
 
 
 def raise_alerts(
@@ -64,6 +69,8 @@ def raise_alerts(
             "queue_rank": QUEUE_RANK[OPEN],
             "raised_at": now,
             "due_at": deadlines.due(now, t.assessment.immediate),
+            "found_late": t.received_at is not None,
+            "received_at": t.received_at or now,
         }
         for t in targets
     ]
@@ -84,6 +91,8 @@ def raise_alerts(
                 "immediate": row["immediate"],
                 "source": row["source"],
                 "due_at": row["due_at"].isoformat(),
+                "found_late": row["found_late"],
+                "received_at": row["received_at"].isoformat(),
             },
             now=now,
         )

@@ -227,6 +227,7 @@ def test_two_scheduler_processes_never_run_the_same_job_at_once(fresh_database_u
         "HUB_SCHEDULE_ANONYMISE": "",
         "HUB_SCHEDULE_AUDIT_SEAL": "",
         "HUB_SCHEDULE_WEBHOOKS": "",
+        "HUB_SCHEDULE_RESCAN": "",
     }
     logs = [tmp_path / f"scheduler-{i}.log" for i in (1, 2)]
     schedulers = []

@@ -43,8 +43,8 @@ LAZY_IMPORTS = {
     # The command line builds the app (API, portal, services) only for a command that runs it.
     ("hub.cli", "hub"): "the app is built only when a command needs it",
     # The redaction stack (spaCy, Presidio) and the classifier load on the first record in.
-    ("hub.exchange.records.enrich", "hub.privacy.redaction"): "spaCy and Presidio load lazily",
-    ("hub.exchange.records.enrich", "hub.safeguarding.classifier"): "the classifier loads lazily",
+    ("hub.exchange.records.scan", "hub.privacy.redaction"): "spaCy and Presidio load lazily",
+    ("hub.exchange.records.scan", "hub.safeguarding.classifier"): "the classifier loads lazily",
     # The shared redactor reads the settings (which spaCy pipeline) when it is first built.
     ("hub.privacy.redaction", "hub.config"): "the redactor's settings are read when it is built",
     # boto3 loads only where S3 is the storage.

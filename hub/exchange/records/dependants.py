@@ -3,7 +3,9 @@ the regulator and audit events, each in bulk for the whole list."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -14,6 +16,7 @@ from hub.exchange.notify.outbox import SAFEGUARDING_ALERT, notice, queue, regula
 from hub.exchange.records.config import IntakeConfig
 from hub.exchange.records.enrich import Row
 from hub.exchange.records.items import CREATED, ItemResult, Prepared
+from hub.safeguarding.rules import Deadlines
 from hub.safeguarding.services import AlertTarget, raise_alerts
 
 
@@ -45,32 +48,8 @@ def write_dependants(
         for r in rows
         if r.assessment is not None
     ]
-    alerts = raise_alerts(session, actor, targets, deadlines=config.deadlines, now=now)
+    alerts = raise_and_notify(session, actor, targets, deadlines=config.deadlines, now=now)
     alert_of = {a["experience_id"]: a for a in alerts}
-    if alerts:
-        regulators = regulator_ids(session)
-        queue(
-            session,
-            [
-                notice(
-                    SAFEGUARDING_ALERT,
-                    regulator,
-                    object_type="safeguarding_alert",
-                    object_id=a["id"],
-                    now=now,
-                    payload={
-                        "alert_id": str(a["id"]),
-                        "experience_id": str(a["experience_id"]),
-                        "location_id": a["location_id"],
-                        "categories": a["categories"],
-                        "immediate": a["immediate"],
-                        "due_at": a["due_at"].isoformat(),
-                    },
-                )
-                for a in alerts
-                for regulator in regulators
-            ],
-        )
     for r in rows:
         rec, cand = r.record, r.item.candidate
         alert = alert_of.get(rec["id"])
@@ -105,3 +84,40 @@ def write_dependants(
                 "possible_duplicate": rec["possible_duplicate_of"] is not None,
             },
         )
+
+
+def raise_and_notify(
+    session: Session,
+    actor: Actor,
+    targets: Sequence[AlertTarget],
+    *,
+    deadlines: Deadlines,
+    now: datetime,
+) -> list[dict[str, Any]]:
+    """Open an alert per target and queue a notice of each to every regulator; the alerts."""
+    alerts = raise_alerts(session, actor, targets, deadlines=deadlines, now=now)
+    if alerts:
+        regulators = regulator_ids(session)
+        queue(
+            session,
+            [
+                notice(
+                    SAFEGUARDING_ALERT,
+                    regulator,
+                    object_type="safeguarding_alert",
+                    object_id=a["id"],
+                    now=now,
+                    payload={
+                        "alert_id": str(a["id"]),
+                        "experience_id": str(a["experience_id"]),
+                        "location_id": a["location_id"],
+                        "categories": a["categories"],
+                        "immediate": a["immediate"],
+                        "due_at": a["due_at"].isoformat(),
+                    },
+                )
+                for a in alerts
+                for regulator in regulators
+            ],
+        )
+    return alerts

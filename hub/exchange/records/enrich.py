@@ -3,8 +3,10 @@ the safeguarding assessment, each over the whole list at once (batched redaction
 one registry query, one fingerprint query; the registry's place names for redaction are read
 once per process, see :mod:`hub.registry.keep_list`). Nothing is written here.
 
-The redaction stack (spaCy, Presidio) is imported when records are first enriched, not when this
-module is: commands and pages that never take in a record start without loading it.
+Redaction and the safeguarding assessment are made by :mod:`hub.exchange.records.scan`, which the
+rescan job calls too. The redaction stack (spaCy, Presidio) is imported when records are first
+enriched, not when this module is: commands and pages that never take in a record start without
+loading it.
 """
 
 from __future__ import annotations
@@ -22,11 +24,10 @@ from hub.exchange.records.config import IntakeConfig
 from hub.exchange.records.fingerprint import fingerprint, location_key
 from hub.exchange.records.items import Item, Prepared
 from hub.exchange.records.models import ExperienceRecord, status_for
+from hub.exchange.records.scan import assessment_of, engines_version, redact_narratives
 from hub.exchange.records.sentiment import score_many
-from hub.registry.keep_list import registry_keep_list
 from hub.registry.lookup import current_locations
-from hub.safeguarding.findings import masked
-from hub.safeguarding.rules import Assessment, with_reasons
+from hub.safeguarding.rules import Assessment
 
 
 @dataclass
@@ -44,16 +45,11 @@ def build_rows(
     config: IntakeConfig,
     now: datetime,
 ) -> list[Row]:
-    # Deliberate lazy imports: the redaction stack and the classifier load only when needed.
-    from hub.privacy.redaction import redact_many
-    from hub.safeguarding.classifier import screen
-
     items = prepared.new
     if not items:
         return []
     narratives = [i.candidate.narrative for i in items]
-    # The registry's location names are kept ("Meadowbank Nursing Home" is no person).
-    redacted = redact_many(narratives, keep=registry_keep_list(session))
+    redacted = redact_narratives(session, narratives)
     scores = score_many(narratives)
     submitted = [i.candidate.fields["submitted_location_id"] for i in items]
     current = current_locations(session, [x for x in submitted if x])
@@ -75,17 +71,13 @@ def build_rows(
     rows = []
     for n, item in enumerate(items):
         cand, print_ = item.candidate, prints[n]
-        assessment = screen(
+        assessment = assessment_of(
             cand.narrative,
+            redacted[n],
             concern=cand.concern,
             immediate_risk=cand.immediate_risk,
             categories=cand.categories,
         )
-        if assessment is not None:
-            # The reasons are stored and shown with the alert: their words are quoted again
-            # with every identifier the redaction found hidden, as in the redacted account.
-            reasons = masked(cand.narrative, assessment.reasons, redacted[n].hidden)
-            assessment = with_reasons(assessment, reasons)
         record_row = {
             **cand.fields,
             "id": uuid.uuid4(),
@@ -106,6 +98,7 @@ def build_rows(
             "safeguarding_categories": list(cand.categories),
             "fingerprint": print_,
             "possible_duplicate_of": earlier.get(print_) if print_ else None,
+            "scanned_with": engines_version(),
         }
         rows.append(Row(item, record_row, assessment))
     return rows

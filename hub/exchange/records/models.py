@@ -104,6 +104,9 @@ class ExperienceRecord(Base):
     safeguarding_categories: Mapped[json_list]
 
     fingerprint: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+    # Digest of the engines that last redacted and screened the narrative (``scan.ENGINES``):
+    # the rescan job reads again only records scanned with other engines.
+    scanned_with: Mapped[str | None] = mapped_column(sa.String(64))
     possible_duplicate_of: Mapped[uuid.UUID | None] = mapped_column(sa.Uuid)
 
     __table_args__ = (
