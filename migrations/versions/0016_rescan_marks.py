@@ -6,8 +6,8 @@ job knows what is left to do and a second run does nothing. `safeguarding_alerts
 marks an alert raised by a rescan rather than at intake, and `received_at` is when its record
 came in (filled in from the record for alerts raised before this revision).
 
-Revision ID: 0014
-Revises: 0013
+Revision ID: 0016
+Revises: 0015
 Create Date: 2026-12-07 14:30:00.000000
 """
 
@@ -18,8 +18,8 @@ from alembic import op
 
 import hub.db
 
-revision: str = '0014'
-down_revision: str | None = '0013'
+revision: str = '0016'
+down_revision: str | None = '0015'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
