@@ -10,10 +10,11 @@ answers 503), raised before any byte of the answer is sent.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import sqlalchemy as sa
@@ -22,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from hub.actor import Actor
 from hub.context import HubContext
+from hub.storage import attachment_disposition
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +67,20 @@ class HubFlask(Flask):
         # error of the view.
         finish_request()
         return answer
+
+
+# Every CSV the hub serves starts with a UTF-8 byte-order mark: without it Excel reads the file
+# as Windows-1252 and shows "Â£" for "£" and "Ã©" for "é".
+UTF8_BOM = "\ufeff"
+
+
+def csv_download(chunks: Iterable[str | bytes], filename: str) -> Response:
+    """A CSV file as an attachment, streamed, starting with the UTF-8 byte-order mark."""
+    encoded = (c.encode("utf-8") if isinstance(c, str) else c for c in chunks)
+    response = Response(itertools.chain([UTF8_BOM.encode("utf-8")], encoded), mimetype="text/csv")
+    response.headers["Content-Type"] = "text/csv; charset=utf-8"
+    response.headers["Content-Disposition"] = attachment_disposition(filename)
+    return response
 
 
 def current_actor() -> Actor:

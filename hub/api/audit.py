@@ -23,8 +23,7 @@ from hub.audit.queries import (
     list_events,
 )
 from hub.audit.sealing import describe_seal, list_seals
-from hub.storage import attachment_disposition
-from hub.web import current_actor, db, hub_context
+from hub.web import csv_download, current_actor, db, hub_context
 
 blp = Blueprint(
     "audit",
@@ -302,9 +301,7 @@ def _export(where: EventFilter) -> Response:
     # Recorded in the request's transaction, which commits before any line leaves; the lines
     # are read in sessions of their own (none stays open while the client reads).
     lines = export_csv(db(), current_actor(), where, reader=hub_context().session_factory)
-    response = Response(lines, mimetype=CSV)
-    response.headers["Content-Disposition"] = attachment_disposition("audit-events.csv")
-    return response
+    return csv_download(lines, "audit-events.csv")
 
 
 @blp.route("/audit/verify")

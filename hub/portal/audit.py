@@ -22,8 +22,7 @@ from hub.keyset import decode_cursor, encode_cursor
 from hub.portal.auth import current_portal_actor, role_required
 from hub.portal.blueprint import bp
 from hub.portal.pages import AUDITOR_ROLES
-from hub.storage.base import attachment_disposition
-from hub.web import db, hub_context
+from hub.web import csv_download, db, hub_context
 
 PAGE_SIZE = 50
 RUNS_PAGE_SIZE = 50
@@ -160,9 +159,7 @@ def audit_export() -> Response:
         raise ValidationFailed(next(iter(errors.values())))
     # Recorded in the request's transaction, which commits before any line leaves.
     lines = export_csv(db(), current_portal_actor(), where, reader=hub_context().session_factory)
-    response = Response(lines, mimetype="text/csv")
-    response.headers["Content-Disposition"] = attachment_disposition("audit-events.csv")
-    return response
+    return csv_download(lines, "audit-events.csv")
 
 
 @bp.route("/audit/partners", methods=["GET"])

@@ -22,8 +22,7 @@ from hub.jobs.uploads import receive_upload
 from hub.portal.auth import current_portal_actor, role_required
 from hub.portal.blueprint import bp
 from hub.portal.pages import PARTNER_ROLES
-from hub.storage import attachment_disposition
-from hub.web import after_commit, db, hub_context
+from hub.web import after_commit, csv_download, db, hub_context
 
 LIST_LIMIT = 100
 CSV_TYPE = "text/csv; charset=utf-8"
@@ -107,7 +106,4 @@ def example_download() -> Response:
 
 
 def _download(lines: Iterator[str], filename: str) -> Response:
-    response = Response(lines, mimetype="text/csv")
-    response.headers["Content-Type"] = CSV_TYPE
-    response.headers["Content-Disposition"] = attachment_disposition(filename)
-    return response
+    return csv_download(lines, filename)

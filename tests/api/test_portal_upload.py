@@ -109,7 +109,7 @@ def test_too_many_rows_is_413_on_the_form(make_app, make_user):
 def test_the_template_and_example_download(app, make_user):
     client = signed_in(app, make_user())
     template = client.get("/portal/template.csv")
-    assert template.get_data(as_text=True).strip() == ",".join(COLUMNS)
+    assert template.get_data().decode("utf-8-sig").strip() == ",".join(COLUMNS)
     assert "attachment" in template.headers["Content-Disposition"]
     example = client.get("/portal/example.csv").get_data(as_text=True)
     assert len(list(csv.DictReader(io.StringIO(example)))) == len(EXAMPLE_ROWS)

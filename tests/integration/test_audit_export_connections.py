@@ -65,7 +65,7 @@ def test_thirty_exports_then_the_hub_still_answers(settings, fresh_database_url)
             else:
                 response = client.get("/api/v1/audit/events", headers=headers)
                 assert response.status_code == 200
-                assert response.data.startswith(b"seq,occurred_at,actor")
+                assert response.data.startswith(b"\xef\xbb\xbfseq,occurred_at,actor")
         assert checked_out == 0, "an export left a connection checked out"
         if hub.engine.dialect.name == "postgresql":
             assert _idle_in_transaction(fresh_database_url) == 0

@@ -26,8 +26,10 @@ def annotated_csv(storage: Storage, submission: Submission) -> Iterator[str]:
         reader = csv.reader(text)
         header = next(reader, None) or list(COLUMNS)
         header = [header[0].lstrip("\ufeff"), *header[1:]] if header else header
-        yield csv_line([*header, ERRORS_COLUMN])
+        # A file that was itself an annotated file: its old errors give way to the new ones.
+        keep = [i for i, name in enumerate(header) if name.strip() != ERRORS_COLUMN]
+        yield csv_line([*(header[i] for i in keep), ERRORS_COLUMN])
         width = len(header)
         for number, cells in enumerate(reader, start=2):
             padded = cells + [""] * (width - len(cells))
-            yield csv_line([*padded, "; ".join(by_row.get(number, []))])
+            yield csv_line([*(padded[i] for i in keep), "; ".join(by_row.get(number, []))])

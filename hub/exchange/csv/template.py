@@ -14,6 +14,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from hub.exchange.csv.dates import NotADate, parse_sheet_date, parse_sheet_time
+
 COLUMNS: tuple[str, ...] = (
     "partner_record_id",
     "location_id",
@@ -45,6 +47,7 @@ COLUMNS: tuple[str, ...] = (
     "disability",
 )
 REQUIRED_COLUMNS = ("partner_record_id", "experience_date", "narrative", "consent_regulator_use")
+# The column of the annotated file the hub hands back; a file that has it is read without it.
 ERRORS_COLUMN = "errors"
 
 _SCALARS = (
@@ -110,6 +113,8 @@ def check_header(header: Sequence[str]) -> HeaderProblems:
     seen: set[str] = set()
     unknown: list[str] = []
     for name in names:
+        if name == ERRORS_COLUMN:
+            continue
         if name in seen and name:
             errors.append(_header_error(name, f"Column '{name}' appears more than once."))
         seen.add(name)
@@ -153,6 +158,9 @@ def row_to_record(row: Mapping[str, str]) -> tuple[dict[str, Any], list[tuple[st
     """A CSV row (header → cell) as a CONTRACT §4 record, plus ``(column, message)`` problems
     the cells had before any rule ran (a yes/no cell that is neither, say)."""
     cell = {name: (row.get(name) or "").strip() for name in COLUMNS}
+    if ERRORS_COLUMN in row:
+        # The hub's own annotated file: undo the quote that kept its cells from being formulas.
+        cell = {name: unsafe_cell(value) for name, value in cell.items()}
     problems: list[tuple[str, str]] = []
     record: dict[str, Any] = {}
     if cell["partner_record_id"]:
@@ -160,6 +168,11 @@ def row_to_record(row: Mapping[str, str]) -> tuple[dict[str, Any], list[tuple[st
     for name in _SCALARS:
         if cell[name]:
             record[name] = cell[name]
+    if cell["experience_date"]:
+        try:
+            record["experience_date"] = parse_sheet_date(cell["experience_date"]).iso
+        except NotADate as exc:
+            problems.append(("experience_date", exc.message))
     if cell["service_name"] or cell["service_postcode"]:
         service: dict[str, Any] = {"name": cell["service_name"]}
         if cell["service_postcode"]:
@@ -192,9 +205,14 @@ def row_to_record(row: Mapping[str, str]) -> tuple[dict[str, Any], list[tuple[st
         record["safeguarding"] = guard
     scopes = [scope for scope in _SCOPES if yes_no(f"consent_{scope}")]
     consent: dict[str, Any] = {"scopes": scopes}
-    for key in ("obtained_at", "method", "lawful_basis"):
+    for key in ("method", "lawful_basis"):
         if cell[f"consent_{key}"]:
             consent[key] = cell[f"consent_{key}"]
+    if cell["consent_obtained_at"]:
+        try:
+            consent["obtained_at"] = parse_sheet_time(cell["consent_obtained_at"])
+        except NotADate as exc:
+            problems.append(("consent_obtained_at", exc.message))
     record["consent"] = consent
     equality = {name: cell[name] for name in _EQUALITY if cell[name]}
     if equality:
@@ -221,6 +239,11 @@ def safe_cell(value: Any) -> str:
     """A cell a spreadsheet shows as text: one starting like a formula gets a leading ``'``."""
     text = "" if value is None else str(value)
     return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def unsafe_cell(text: str) -> str:
+    """A cell :func:`safe_cell` wrote, as it was before."""
+    return text[1:] if text.startswith("'") and text[1:].startswith(_FORMULA_START) else text
 
 
 def csv_line(cells: Iterable[Any]) -> str:
