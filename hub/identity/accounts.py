@@ -16,7 +16,7 @@ from hub.actor import Actor
 from hub.audit.services import record
 from hub.clock import utcnow
 from hub.errors import Forbidden, NotFound, ValidationFailed
-from hub.identity import sessions
+from hub.identity import sessions, throttle
 from hub.identity.models import PORTAL_ROLES, PortalUser
 from hub.identity.passwords import hash_secret, verify_secret
 from hub.identity.services import ROLES_BY_KIND
@@ -81,8 +81,7 @@ def set_password(
         raise ValidationFailed(problem, errors={"password": [problem]})
     now = now or utcnow()
     user.password_hash = hash_secret(new_password)
-    user.failed_attempts = 0
-    user.locked_until = None
+    throttle.clear(session, throttle.account_key(user.email), now)
     ended = sessions.end_all(session, user.id, reason="password-changed", now=now)
     record(
         session,

@@ -159,8 +159,6 @@ class PortalUser(Base):
     email: Mapped[str] = mapped_column(sa.String(320), unique=True)
     password_hash: Mapped[str] = mapped_column(sa.String(200))
     role: Mapped[str] = mapped_column(sa.String(30))
-    failed_attempts: Mapped[int] = mapped_column(default=0)
-    locked_until: Mapped[datetime | None]
     last_signed_in_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # A deactivated user cannot sign in and every session of theirs has ended; kept for the log.
@@ -199,3 +197,19 @@ class PortalSession(Base):
     expires_at: Mapped[datetime]
     ended_at: Mapped[datetime | None]
     ended_reason: Mapped[str | None] = mapped_column(sa.String(40))
+
+
+class SignInThrottle(Base):
+    """Failed sign-ins counted against one key: an e-mail address or a client address (hashed).
+
+    Rows exist for addresses that have no account too, so they behave alike (see
+    ``hub.identity.throttle``).
+    """
+
+    __tablename__ = "sign_in_throttles"
+
+    key: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    last_failure_at: Mapped[datetime | None]
+    blocked_until: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = mapped_column(index=True)

@@ -1,10 +1,10 @@
-"""Portal sign-in: password checks, lock-out after repeated failures, and their audit trail."""
+"""Portal sign-in: password checks, throttling of repeated failures, and their audit trail."""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Literal
 
 import sqlalchemy as sa
@@ -13,12 +13,9 @@ from sqlalchemy.orm import Session
 from hub.actor import Actor
 from hub.audit.services import record
 from hub.clock import utcnow
-from hub.identity import sessions
+from hub.identity import sessions, throttle
 from hub.identity.models import SCOPES_BY_KIND, Organisation, PortalUser
 from hub.identity.passwords import verify_secret
-
-MAX_FAILED_ATTEMPTS = 5
-LOCKOUT = timedelta(minutes=15)
 
 # What each portal role may do, in the API's scope vocabulary, so portal views can call the same
 # services as API clients. A user gets the part its organisation's kind may hold at all.
@@ -32,14 +29,13 @@ ROLE_SCOPES: dict[str, frozenset[str]] = {
     "auditor": frozenset({"audit:read"}),
 }
 
-Outcome = Literal["signed-in", "invalid", "locked"]
+Outcome = Literal["signed-in", "invalid"]
 
 
 @dataclass(frozen=True)
 class SignInResult:
     outcome: Outcome
     user: PortalUser | None = None
-    locked_until: datetime | None = None
 
     @property
     def ok(self) -> bool:
@@ -77,27 +73,37 @@ def user_actor(
     )
 
 
-def is_locked(user: PortalUser, now: datetime) -> bool:
-    return user.locked_until is not None and user.locked_until > now
-
-
-def register_failure(attempts: int, now: datetime) -> tuple[int, datetime | None]:
-    """Failed attempts so far and the lock's end after one more failure."""
-    attempts += 1
-    if attempts >= MAX_FAILED_ATTEMPTS:
-        # Counting starts again once the lock ends.
-        return 0, now + LOCKOUT
-    return attempts, None
-
-
-def _find_for_update(session: Session, email: str) -> PortalUser | None:
-    # The row lock keeps parallel guesses from each reading the same failure count.
+def _find(session: Session, email: str) -> PortalUser | None:
+    if len(email) > 320:
+        return None
     return session.scalar(
         sa.select(PortalUser)
-        .where(PortalUser.email == email.strip().lower())
-        .with_for_update()
+        .where(PortalUser.email == email)
         .execution_options(populate_existing=True)
     )
+
+
+def _failed(
+    session: Session,
+    actor: Actor,
+    user: PortalUser | None,
+    reason: str,
+    now: datetime,
+    details: dict[str, object] | None = None,
+) -> SignInResult:
+    record(
+        session,
+        actor,
+        "user.sign_in_failed",
+        object_type="user",
+        object_id=user.id if user is not None else None,
+        outcome="failure",
+        # An unknown address is audited without the address itself.
+        organisation_id=user.organisation_id if user is not None else None,
+        details={"reason": reason, **(details or {})},
+        now=now,
+    )
+    return SignInResult("invalid")
 
 
 def sign_in(
@@ -108,57 +114,49 @@ def sign_in(
     password: str,
     now: datetime | None = None,
 ) -> SignInResult:
-    """Check a portal user's email and password; count failures and lock the account after five.
+    """Check a portal user's e-mail address and password, throttling repeated failures.
 
-    ``actor`` is the visitor (see :func:`visitor`). Every attempt is audited; an unknown email
-    is audited without the email itself. The caller commits, whatever the outcome.
+    Every failure gets the same answer (``invalid``): an unknown address, a wrong password, a
+    deactivated user, and an attempt made while its e-mail or client address must still wait
+    (``hub.identity.throttle``). ``actor`` is the visitor (see :func:`visitor`); every attempt
+    is audited. The caller commits, whatever the outcome: failures count.
     """
     now = now or utcnow()
-    user = _find_for_update(session, email) if len(email) <= 320 else None
-    # Verify even when there is no user or it is locked, so timing tells nothing.
+    email = email.strip().lower()
+    keys = throttle.Keys.of(email, actor.ip)
+    found = throttle.check(session, keys, now)
+    user = _find(session, email)
+    # Verify whatever happens next, so the time taken tells nothing.
     matches = verify_secret(user.password_hash if user else None, password)
-    if user is not None and not user.is_active:
-        record(
-            session,
-            actor,
-            "user.sign_in_failed",
-            object_type="user",
-            object_id=user.id,
-            outcome="failure",
-            organisation_id=user.organisation_id,
-            details={"reason": "deactivated"},
-            now=now,
+    if not found.allowed:
+        return _failed(session, actor, user, "throttled", now)
+    if user is None or not user.is_active or not matches:
+        reason = (
+            "unknown-account"
+            if user is None
+            else "deactivated"
+            if not user.is_active
+            else "wrong-password"
         )
-        return SignInResult("invalid")
-    if user is None:
-        record(
-            session,
-            actor,
-            "user.sign_in_failed",
-            object_type="user",
-            outcome="failure",
-            organisation_id=None,
-            details={"reason": "unknown-account"},
-            now=now,
-        )
-        return SignInResult("invalid")
-    if is_locked(user, now):
-        record(
-            session,
-            actor,
-            "user.sign_in_failed",
-            object_type="user",
-            object_id=user.id,
-            outcome="failure",
-            organisation_id=user.organisation_id,
-            details={"reason": "locked"},
-            now=now,
-        )
-        return SignInResult("locked", user, user.locked_until)
-    if not matches:
-        return _failed(session, actor, user, now)
-    user.failed_attempts = 0
-    user.locked_until = None
+        for key, failures, until in throttle.fail(found, now):
+            record(
+                session,
+                actor,
+                "user.sign_in_throttled",
+                object_type="user" if key == keys.account and user is not None else None,
+                object_id=user.id if key == keys.account and user is not None else None,
+                outcome="failure",
+                organisation_id=user.organisation_id if user is not None else None,
+                details={
+                    "by": "account" if key == keys.account else "address",
+                    "failures": failures,
+                    "wait_s": int((until - now).total_seconds()),
+                },
+                now=now,
+            )
+        failures = found.rows[keys.account].failures
+        return _failed(session, actor, user, reason, now, {"attempt": failures})
+    throttle.clear(session, keys.account, now)
     user.last_signed_in_at = now
     kind = session.scalar(
         sa.select(Organisation.kind).where(Organisation.id == user.organisation_id)
@@ -173,39 +171,6 @@ def sign_in(
         now=now,
     )
     return SignInResult("signed-in", user)
-
-
-def _failed(session: Session, actor: Actor, user: PortalUser, now: datetime) -> SignInResult:
-    attempt = user.failed_attempts + 1
-    user.failed_attempts, user.locked_until = register_failure(user.failed_attempts, now)
-    record(
-        session,
-        actor,
-        "user.sign_in_failed",
-        object_type="user",
-        object_id=user.id,
-        outcome="failure",
-        organisation_id=user.organisation_id,
-        details={"reason": "wrong-password", "attempt": attempt},
-        now=now,
-    )
-    if user.locked_until is None:
-        return SignInResult("invalid", user)
-    record(
-        session,
-        actor,
-        "user.locked_out",
-        object_type="user",
-        object_id=user.id,
-        outcome="failure",
-        organisation_id=user.organisation_id,
-        details={
-            "failed_attempts": MAX_FAILED_ATTEMPTS,
-            "locked_until": user.locked_until.isoformat(),
-        },
-        now=now,
-    )
-    return SignInResult("locked", user, user.locked_until)
 
 
 def sign_out(

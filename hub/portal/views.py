@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
-from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app, flash, g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
@@ -25,24 +22,12 @@ from hub.portal.forms import ConfirmForm, SignInForm
 from hub.portal.pages import pages_for
 from hub.web import client_ip, db
 
-# The same words for an unknown email and a wrong password, so neither is told apart.
-WRONG_DETAILS = "The email address or password is not right. Check them and try again"
-
-
-def _local_time(moment: datetime) -> str:
-    """``3:05pm`` in UK time, the way GOV.UK writes times."""
-    with contextlib.suppress(ZoneInfoNotFoundError):
-        moment = moment.astimezone(ZoneInfo("Europe/London"))
-    return f"{moment.hour % 12 or 12}:{moment:%M}{'am' if moment.hour < 12 else 'pm'}"
-
-
-def locked_message(until: datetime | None) -> str:
-    """What a locked-out user is told."""
-    minutes = int(signin.LOCKOUT.total_seconds() // 60)
-    message = (
-        f"Your account is locked for {minutes} minutes because of too many attempts to sign in"
-    )
-    return f"{message}. Try again after {_local_time(until)}" if until else message
+# The same words for every failure (an unknown address, a wrong password, too many attempts), so
+# none is told apart from another.
+WRONG_DETAILS = (
+    "The email address or password is not right, or there have been too many attempts to sign "
+    "in. Check them and try again in a few minutes"
+)
 
 
 def _landing() -> str:
@@ -101,10 +86,7 @@ def sign_in() -> str | Response:
         if result.ok and result.user is not None:
             start_session(result.user)
             return redirect(_landing())
-        if result.outcome == "locked":
-            form.email.errors = [locked_message(result.locked_until)]
-        else:
-            form.password.errors = [WRONG_DETAILS]
+        form.password.errors = [WRONG_DETAILS]
     action = url_for("portal.sign_in", next=safe_next(request.args.get("next")))
     return render_template("portal/sign_in.html", form=form, action=action)
 

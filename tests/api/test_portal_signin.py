@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Callable
-from datetime import timedelta
 from urllib.parse import urljoin
 
 import pytest
@@ -15,8 +14,7 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from hub.audit.models import AuditEvent
-from hub.clock import utcnow
-from hub.identity import accounts, signin
+from hub.identity import accounts
 from hub.identity import services as identity
 from hub.identity.models import Organisation, PortalUser
 from hub.portal.auth import role_required, safe_next
@@ -157,41 +155,6 @@ def test_missing_fields_are_listed_in_an_error_summary_linking_to_them(client):
     assert "govuk-error-summary" in html and "There is a problem" in html
     assert '<a href="#email">Enter your email address</a>' in html
     assert '<a href="#password">Enter your password</a>' in html
-
-
-def test_five_failures_lock_the_account_even_for_the_right_password(
-    client, make_user, db_session, monkeypatch
-):
-    user = make_user()
-    for attempt in range(1, 5):
-        html = sign_in(client, user.email, f"wrong {attempt}").get_data(as_text=True)
-        assert "locked" not in error_message(html)
-    fifth = sign_in(client, user.email, "wrong 5").get_data(as_text=True)
-    assert error_message(fifth).startswith("Your account is locked for 15 minutes")
-    refused = sign_in(client, user.email, PASSWORD)
-    assert refused.status_code == 200
-    assert "Your account is locked for 15 minutes" in error_message(refused.get_data(as_text=True))
-    assert client.get("/portal").status_code == 302
-    [locked] = events(db_session, "user.locked_out")
-    assert locked.object_id == str(user.id)
-    reasons = [e.details["reason"] for e in events(db_session, "user.sign_in_failed")]
-    assert reasons == ["wrong-password"] * 5 + ["locked"]
-    assert not events(db_session, "user.signed_in")
-
-    later = utcnow() + signin.LOCKOUT + timedelta(seconds=1)
-    monkeypatch.setattr(signin, "utcnow", lambda: later)
-    assert sign_in(client, user.email, PASSWORD).status_code == 302
-    fresh = reloaded(db_session, user)
-    assert fresh.failed_attempts == 0 and fresh.locked_until is None
-
-
-def test_a_success_resets_the_failure_count(client, make_user, db_session):
-    user = make_user()
-    for _ in range(4):
-        sign_in(client, user.email, "wrong")
-    assert reloaded(db_session, user).failed_attempts == 4
-    sign_in(client, user.email, PASSWORD)
-    assert reloaded(db_session, user).failed_attempts == 0
 
 
 def test_a_post_without_the_csrf_token_is_refused(client, make_user, db_session):
