@@ -82,9 +82,17 @@ def consent_for(session: Session, experience_id: uuid.UUID) -> ConsentRecord:
 
 
 def withdraw(
-    session: Session, actor: Actor, consent: ConsentRecord, *, now: datetime | None = None
+    session: Session,
+    actor: Actor,
+    consent: ConsentRecord,
+    *,
+    now: datetime | None = None,
+    reason: str | None = None,
 ) -> bool:
-    """Mark consent withdrawn; False (and no event) when it already was."""
+    """Mark consent withdrawn; False (and no event) when it already was.
+
+    ``reason`` is a code (never free text: the audit log holds no personal words).
+    """
     if consent.status == WITHDRAWN:
         return False
     now = now or utcnow()
@@ -98,7 +106,11 @@ def withdraw(
         object_type="experience",
         object_id=consent.experience_id,
         organisation_id=consent.organisation_id,
-        details={"receipt_id": str(consent.receipt_id), "scopes": list(consent.scopes)},
+        details={
+            "receipt_id": str(consent.receipt_id),
+            "scopes": list(consent.scopes),
+            **({"reason": reason} if reason else {}),
+        },
         now=now,
     )
     return True

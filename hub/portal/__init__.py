@@ -39,6 +39,7 @@ from hub.portal import (  # noqa: F401
     safeguarding,
     upload,
     views,
+    withdraw,
 )
 from hub.portal.auth import limit_sign_in
 from hub.portal.blueprint import bp, csrf

@@ -55,6 +55,12 @@ PAGES: tuple[PortalPage, ...] = (
         PARTNER_ROLES,
     ),
     PortalPage(
+        "portal.find_withdrawal",
+        "Withdraw a record",
+        "Erase what someone told you when they ask you to take it back.",
+        PARTNER_ROLES,
+    ),
+    PortalPage(
         "portal.outcomes",
         "You said, we did",
         "Read what the regulator did with what your community told us.",

@@ -83,6 +83,12 @@ TABLE: dict[str, Entry] = {
     "portal.example_download": Entry(_const("/portal/example.csv"), PARTNER),
     "portal.outcomes": Entry(_const("/portal/outcomes"), PARTNER),
     "portal.records": Entry(_const("/portal/records"), PARTNER),
+    "portal.find_withdrawal": Entry(_const("/portal/records/withdraw"), PARTNER),
+    "portal.withdraw": Entry(lambda w: f"/portal/records/{w['record']}/withdraw", PARTNER),
+    "portal.withdrawal": Entry(lambda w: f"/portal/records/{w['withdrawn']}/withdrawal", PARTNER),
+    "portal.withdrawal_receipt_file": Entry(
+        lambda w: f"/portal/records/{w['withdrawn']}/withdrawal/receipt.json", PARTNER
+    ),
     "portal.datasets": Entry(_const("/portal/datasets"), PARTNER),
     "portal.dataset_file": Entry(_const("/portal/datasets/mh-survey/releases/1/file"), PARTNER),
     "portal.locations": Entry(_const("/portal/locations"), REGULATOR),
@@ -183,11 +189,18 @@ def world(app, client, db_session, make_org, make_location, make_party, auth_hea
         headers=auth_headers(partner),
     )
     assert concern.status_code == 201, concern.get_json()
+    gone = client.post(
+        "/api/v1/experiences", json=make_record(), headers=auth_headers(partner)
+    ).get_json()["id"]
+    withdrawn = client.post(f"/api/v1/experiences/{gone}/withdrawal", headers=auth_headers(partner))
+    assert withdrawn.status_code == 200
     return {
         "users": users,
         "submission": submission,
         "partner": partner.id,
         "alert": concern.get_json()["safeguarding"]["alert"]["id"],
+        "record": concern.get_json()["id"],
+        "withdrawn": gone,
     }
 
 

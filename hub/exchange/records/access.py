@@ -252,3 +252,21 @@ def consent_receipt(session: Session, actor: Actor, record_id: uuid.UUID) -> dic
     rec = _load(session, actor, record_id)
     consent = consent_services.consent_for(session, rec.id)
     return consent_services.receipt(session, consent, partner_record_id=rec.partner_record_id)
+
+
+def find_own_record(session: Session, actor: Actor, partner_record_id: str) -> uuid.UUID:
+    """The id of the caller's own record with the caller's reference ``partner_record_id``."""
+    reference = partner_record_id.strip()
+    found = (
+        session.scalar(
+            sa.select(ExperienceRecord.id).where(
+                ExperienceRecord.organisation_id == actor.organisation_id,
+                ExperienceRecord.partner_record_id == reference,
+            )
+        )
+        if reference and actor.organisation_id is not None
+        else None
+    )
+    if found is None:
+        raise NotFound(f"Your organisation has no record with the reference {reference!r}.")
+    return found

@@ -4,6 +4,7 @@ erases whatever a withdrawn record still holds."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -11,12 +12,14 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from hub.actor import Actor
+from hub.audit.models import AuditEvent
+from hub.audit.services import chain_pending
 from hub.clock import utcnow
 from hub.consent import services as consent_services
 from hub.consent.models import ConsentRecord
 from hub.consent.rules import WITHDRAWN as CONSENT_WITHDRAWN
 from hub.db import xact_lock
-from hub.errors import NotFound
+from hub.errors import NotFound, ValidationFailed
 from hub.exchange.notify.outbox import CONSENT_WITHDRAWN as CONSENT_WITHDRAWN_EVENT
 from hub.exchange.notify.outbox import notice, queue, regulator_ids
 from hub.exchange.records.access import describe
@@ -36,14 +39,35 @@ ERASED_ON_WITHDRAWAL = (
 )
 
 
+# Why a record is withdrawn, as a partner's staff choose it in the portal: codes only, so the
+# audit log never holds a person's words.
+WITHDRAWAL_REASONS: dict[str, str] = {
+    "person-asked": "The person asked us to withdraw what they told us",
+    "consent-not-valid": "Consent was not properly given or recorded",
+    "sent-in-error": "The record was sent by mistake",
+    "someone-else-asked": "Someone acting for the person asked us to withdraw it",
+}
+
+
 def withdraw_record(
-    session: Session, actor: Actor, record_id: uuid.UUID, *, now: datetime | None = None
+    session: Session,
+    actor: Actor,
+    record_id: uuid.UUID,
+    *,
+    now: datetime | None = None,
+    reason: str | None = None,
 ) -> dict[str, Any]:
     """Consent withdrawn: erase the person's words and equality data now; keep a tombstone.
 
     Only the partner that submitted the record can withdraw it; a second call changes nothing.
     No agreement is needed: a person's withdrawal is honoured whatever the partner's standing.
+    ``reason``, when given, is one of WITHDRAWAL_REASONS and is kept in the audit event.
     """
+    if reason is not None and reason not in WITHDRAWAL_REASONS:
+        raise ValidationFailed(
+            "Choose why the record is withdrawn.",
+            errors={"reason": [f"Choose from: {', '.join(WITHDRAWAL_REASONS)}."]},
+        )
     xact_lock(session, RELEASE_LOCK, shared=True)
     rec = session.scalar(
         sa.select(ExperienceRecord)
@@ -57,7 +81,7 @@ def withdraw_record(
         raise NotFound("No such experience record.")
     now = now or utcnow()
     consent = consent_services.consent_for(session, rec.id)
-    consent_services.withdraw(session, actor, consent, now=now)
+    consent_services.withdraw(session, actor, consent, now=now, reason=reason)
     if rec.status != WITHDRAWN:
         for name in ERASED_ON_WITHDRAWAL:
             setattr(rec, name, None)
@@ -84,6 +108,53 @@ def withdraw_record(
         )
     alert = alerts_for(session, [rec.id]).get(rec.id)
     return describe(rec, consent, alert, actor=actor)
+
+
+@dataclass(frozen=True)
+class WithdrawalReceipt:
+    """What a partner is shown once a record is withdrawn: the tombstone, the consent receipt as
+    it stands now, and the ``consent.withdrawn`` audit event (its seq and hash prove it)."""
+
+    record: dict[str, Any]
+    consent_receipt: dict[str, Any]
+    event: AuditEvent | None
+
+
+def withdrawal_receipt(
+    session: Session, actor: Actor, record_id: uuid.UUID
+) -> WithdrawalReceipt | None:
+    """The receipt of the caller's own withdrawn record; None while it is not withdrawn."""
+    rec = session.scalar(
+        sa.select(ExperienceRecord).where(
+            ExperienceRecord.id == record_id,
+            ExperienceRecord.organisation_id == actor.organisation_id,
+        )
+    )
+    if rec is None:
+        raise NotFound("No such experience record.")
+    if rec.status != WITHDRAWN:
+        return None
+    consent = consent_services.consent_for(session, rec.id)
+    event = session.scalars(
+        sa.select(AuditEvent)
+        .where(
+            AuditEvent.action == "consent.withdrawn",
+            AuditEvent.object_type == "experience",
+            AuditEvent.object_id == str(rec.id),
+        )
+        .order_by(AuditEvent.occurred_at.desc())
+        .limit(1)
+    ).first()
+    if event is not None and event.seq is None:
+        chain_pending(session)
+    alert = alerts_for(session, [rec.id]).get(rec.id)
+    return WithdrawalReceipt(
+        record=describe(rec, consent, alert, actor=actor),
+        consent_receipt=consent_services.receipt(
+            session, consent, partner_record_id=rec.partner_record_id
+        ),
+        event=event,
+    )
 
 
 def recipients_holding(session: Session, rec: ExperienceRecord) -> list[uuid.UUID]:
