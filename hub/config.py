@@ -138,6 +138,32 @@ class Settings:
             "doc": "Cron schedule of the rescan job (stored narratives read again by new engines)."
         },
     )
+    schedule_mail: str = field(
+        default="*/30 * * * * *",
+        metadata={"doc": "Cron schedule of the mail job (seconds first: every 30 seconds)."},
+    )
+    smtp_url: str = field(
+        default="",
+        metadata={
+            "doc": "Mail server: `smtp://[user:password@]host[:port]` (STARTTLS required; "
+            "`?starttls=off` for a relay on the same machine) or `smtps://...` (TLS). Empty: "
+            "each message is written to `instance/mail/` instead."
+        },
+    )
+    smtp_username: str = field(
+        default="", metadata={"doc": "SMTP user name, when not in `HUB_SMTP_URL`."}
+    )
+    smtp_password: str = field(
+        default="", metadata={"doc": "SMTP password, when not in `HUB_SMTP_URL`."}
+    )
+    mail_from: str = field(
+        default="Exchange hub <exchange-hub@localhost>",
+        metadata={"doc": "The `From` of every message the hub sends."},
+    )
+    public_url: str = field(
+        default="http://127.0.0.1:8000",
+        metadata={"doc": "The hub's address as people reach it: links in e-mails start with it."},
+    )
     webhook_allow_private: bool = field(
         default=False,
         metadata={

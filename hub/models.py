@@ -11,6 +11,7 @@ from hub.exchange.outcomes import models as outcome_models
 from hub.exchange.records import models as record_models
 from hub.identity import models as identity_models
 from hub.jobs import models as jobs_models
+from hub.mail import models as mail_models
 from hub.registry import models as registry_models
 from hub.safeguarding import models as safeguarding_models
 from hub.vocab import models as vocab_models
@@ -25,6 +26,7 @@ __all__ = [
     "insight_models",
     "jobs_models",
     "ledger_models",
+    "mail_models",
     "metadata",
     "notify_models",
     "outcome_models",

@@ -31,7 +31,12 @@ from hub.migrate import upgrade
 hypothesis_settings.register_profile("hub", deadline=None)
 hypothesis_settings.load_profile("hub")
 
-pytest_plugins = ["tests.fixtures.s3", "tests.fixtures.live_server", "tests.factories"]
+pytest_plugins = [
+    "tests.fixtures.s3",
+    "tests.fixtures.live_server",
+    "tests.fixtures.smtp",
+    "tests.factories",
+]
 
 PG_SERVER_URL = os.environ.get("HUB_TEST_DATABASE_URL", "")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_SERVER_URL else [])

@@ -46,6 +46,7 @@ JOB_MODULES: dict[str, str] = {
     "webhooks": "hub.jobs.webhooks",
     "process-uploads": "hub.jobs.uploads",
     "rescan": "hub.jobs.rescan",
+    "mail": "hub.jobs.mail",
 }
 
 

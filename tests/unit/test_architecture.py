@@ -17,6 +17,7 @@ FEATURES = (
     "hub.consent",
     "hub.exchange",
     "hub.identity",
+    "hub.mail",
     "hub.privacy",
     "hub.registry",
     "hub.safeguarding",
