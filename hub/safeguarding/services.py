@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from hub.audit.services import record
 from hub.clock import utcnow
 from hub.errors import Forbidden, NotFound, ValidationFailed
 from hub.keyset import keyset_page
+from hub.safeguarding.findings import CATEGORIES
 from hub.safeguarding.models import SafeguardingAlert
 from hub.safeguarding.rules import (
     ACKNOWLEDGED,
@@ -126,6 +128,68 @@ def list_alerts(
     rows: list[SafeguardingAlert]
     rows, next_key = keyset_page(session, page_stmt, keys, limit=limit, after=after)
     return rows, next_key
+
+
+# The queue's status filter: what is still to be done (open or acknowledged), one state, or all.
+TO_DO = "to-do"
+ALL = "all"
+QUEUE_STATUSES = (TO_DO, *STATUSES, ALL)
+
+
+@dataclass(frozen=True, slots=True)
+class QueueFilter:
+    """Which alerts of the queue to show (the portal's filters)."""
+
+    status: str = TO_DO
+    category: str | None = None
+    overdue: bool = False
+
+
+def queue_alerts(
+    session: Session,
+    actor: Actor,
+    filters: QueueFilter,
+    *,
+    now: datetime,
+    offset: int,
+    limit: int,
+) -> tuple[list[SafeguardingAlert], int]:
+    """One page of the queue, soonest due first, and how many alerts the filters match.
+
+    ``overdue`` keeps the open alerts whose due time has passed (as :func:`describe` marks
+    them); ``category`` the alerts that name it.
+    """
+    _require_regulator(actor)
+    errors: dict[str, list[str]] = {}
+    if filters.status not in QUEUE_STATUSES:
+        errors["status"] = [f"Choose from: {', '.join(QUEUE_STATUSES)}."]
+    if filters.category is not None and filters.category not in CATEGORIES:
+        errors["category"] = [f"Choose from: {', '.join(CATEGORIES)}."]
+    if errors:
+        raise ValidationFailed("Unknown queue filter.", errors=errors)
+    conditions: list[Any] = []
+    if filters.status == TO_DO:
+        conditions.append(SafeguardingAlert.status.in_((OPEN, ACKNOWLEDGED)))
+    elif filters.status != ALL:
+        conditions.append(SafeguardingAlert.status == filters.status)
+    if filters.overdue:
+        conditions += [SafeguardingAlert.status == OPEN, SafeguardingAlert.due_at < now]
+    if filters.category is not None:
+        # Categories are a JSON list of known slugs: its text holds the quoted slug exactly
+        # when the list does ('"neglect"' is not inside '"self-neglect"').
+        text = sa.cast(SafeguardingAlert.categories, sa.Text)
+        conditions.append(text.contains(json.dumps(filters.category), autoescape=True))
+    total = session.scalar(
+        sa.select(sa.func.count()).select_from(SafeguardingAlert).where(*conditions)
+    )
+    rows = session.scalars(
+        sa.select(SafeguardingAlert)
+        .where(*conditions)
+        .order_by(SafeguardingAlert.due_at, SafeguardingAlert.id)
+        .offset(offset)
+        .limit(limit)
+    ).all()
+    return list(rows), int(total or 0)
 
 
 def alerts_for(
