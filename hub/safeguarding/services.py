@@ -292,6 +292,8 @@ def describe(alert: SafeguardingAlert, *, now: datetime) -> dict[str, Any]:
         "reasons": list(alert.reasons or []),
         "status": alert.status,
         "raised_at": alert.raised_at,
+        "found_late": bool(alert.found_late),
+        "received_at": alert.received_at or alert.raised_at,
         "due_at": alert.due_at,
         "overdue": alert.status == OPEN and now > alert.due_at,
         "acknowledged_at": alert.acknowledged_at,

@@ -31,6 +31,11 @@ def partner(make_party, auth_headers):
 
 
 @pytest.fixture
+def reg_headers(make_party, auth_headers):
+    return auth_headers(make_party("regulator"))
+
+
+@pytest.fixture
 def officer(app, make_user):
     return signed_in(app, make_user("inspector", "regulator"))
 
@@ -130,3 +135,17 @@ def test_acting_on_an_alert_returns_to_the_same_view(client, ward, partner, offi
     )
     assert response.status_code == 302
     assert response.headers["Location"].endswith(f"{PAGE}?status=open&category=neglect&page=1")
+
+
+def test_an_alert_found_late_says_when_the_record_came_in(
+    client, ward, partner, officer, make_record, db_session, reg_headers
+):
+    (alert_id,) = send(client, partner, [make_record(safeguarding=NEGLECT)])
+    alert = db_session.get(SafeguardingAlert, uuid.UUID(alert_id))
+    alert.found_late, alert.received_at = True, alert.raised_at - timedelta(days=400)
+    db_session.commit()
+    page = officer.get(PAGE).get_data(as_text=True)
+    assert "Found late" in page
+    assert f"came in on {alert.received_at:%-d %b %Y}" in page
+    api = client.get(f"/api/v1/safeguarding/alerts/{alert_id}", headers=reg_headers).get_json()
+    assert api["found_late"] is True
