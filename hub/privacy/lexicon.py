@@ -23,6 +23,7 @@ ORDINARY = 4  # an everyday word people write in lower case ("grace", "will", "t
 FREQUENT = 8  # another word in everyday use: places, brands, common names
 DRUG = 16  # a drug or brand of medicine
 WORDLIKE = 32  # ends as English words do and names never ("-ology", "-ness")
+RARE = 64  # a rarer English word, no name ("sonographer", "readmitted"): not everyday, but known
 NAMED = GIVEN | SURNAME
 EVERYDAY = ORDINARY | FREQUENT | DRUG | WORDLIKE
 
@@ -43,6 +44,7 @@ class Lexicon:
     surnames: frozenset[str]
     ordinary: frozenset[str]  # everyday words people write in lower case
     frequent: frozenset[str]  # other everyday words: places, brands, common names
+    rare: frozenset[str]  # rarer English words that no list above holds
     places: tuple[str, ...]  # populated places, as written
     drugs: frozenset[str]
     _flags: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
@@ -75,6 +77,8 @@ class Lexicon:
             out |= FREQUENT
         if key in self.drugs:
             out |= DRUG
+        if key in self.rare or (parts and all(p in self.rare or p in self.ordinary for p in parts)):
+            out |= RARE
         if _WORDLIKE.search(key) is not None:
             out |= WORDLIKE
         return out
@@ -92,6 +96,12 @@ class Lexicon:
                 self._slips.clear()
             found = self._slips[key] = self._one_slip(key)
         return found
+
+    def compound(self, key: str) -> bool:
+        """Whether a word is two everyday words of three letters or more run together
+        ("keyworker", "parkside")."""
+        ordinary = self.ordinary
+        return any(key[:n] in ordinary and key[n:] in ordinary for n in range(3, len(key) - 2))
 
     def _one_slip(self, key: str) -> bool:
         ordinary = self.ordinary
@@ -121,6 +131,7 @@ def lexicon() -> Lexicon:
         surnames=frozenset(read_list("surnames.txt")),
         ordinary=frozenset(read_list("english_ordinary.txt")),
         frequent=frozenset(read_list("english_frequent.txt")),
+        rare=frozenset(read_list("english_rare.txt")),
         places=tuple(read_list("places.txt")),
         drugs=frozenset(read_list("drugs.txt")),
     )

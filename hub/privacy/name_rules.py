@@ -9,15 +9,16 @@ found. Words are compared folded (lower case, no accents or apostrophes).
 What the word lists say of each word comes as flags (:mod:`hub.privacy.lexicon`): a given name,
 a surname, an everyday word people write in lower case ("ordinary"), another everyday word, a
 drug. A word in none of them is unknown: capitalised, it is taken for a name; in lower case,
-it is one where a person is plainly meant ("i am mehrdad", "yiannis here", "thanks shaz") and
-it is not one slip of the keyboard from an everyday word.
+it is one where a person is plainly meant ("i am mehrdad", "yiannis here", "thanks shaz") or
+where no list knows it, not even the rarer English words ("went with tendai"), and it is not
+one slip of the keyboard from an everyday word nor two run together.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from hub.privacy.lexicon import EVERYDAY, WORDLIKE
+from hub.privacy.lexicon import EVERYDAY, RARE, WORDLIKE
 from hub.privacy.name_places import label_places
 from hub.privacy.name_spread import Spreader
 from hub.privacy.name_view import KEEP, NAME
@@ -38,6 +39,7 @@ Span = tuple[int, int]
 
 __all__ = ["KEEP", "NAME", "Labeller"]
 
+_ARTICLES = frozenset({"a", "an", "the"})
 _SPEECH = frozenset({"said", "says", "told", "tells", "asked", "rang", "phoned", "explained"})
 
 
@@ -73,7 +75,7 @@ class Labeller(Spreader):
             return (w.capitalised or w.shouted) or named or not ordinary
         if (self.after_role(i) or self._introduced(i)) and not self._acronym(i):
             return self._after_person_word(i)
-        if key in FUNCTION_WORDS:
+        if key in FUNCTION_WORDS or self._after_article(i):
             return False
         if self._greeted(i) and not self._acronym(i):
             if w.capitalised or w.shouted:  # "Thanks Hope!", "Cheers Pri!"
@@ -108,7 +110,32 @@ class Labeller(Spreader):
                 return self._named_at_start(i)
             return not (self._in_titled_phrase(i) or self._numbered(i))
         # a capitalised word nobody can place: err towards removal
-        return w.capitalised and not self.everyday(i) and not self._numbered(i)
+        if w.capitalised:
+            return not self.everyday(i) and not self._numbered(i)
+        return w.lower and self._stray(i)
+
+    def _after_article(self, i: int) -> bool:
+        """ "the rota", "a bangle": a word in lower case after an article is a thing, unless it
+        is a given name (people write "the" before a person's first name only with a capital)."""
+        return (
+            i > 0
+            and self.ws[i].lower
+            and self.ws[i - 1].key in _ARTICLES
+            and self.ws[i].tight_before
+            and not self.given(i)
+        )
+
+    def _stray(self, i: int) -> bool:
+        """ "went with tendai to the chemist", "me and gurpreet waited": a word in lower case
+        that no list knows, not even the rarer English words, is a name (what cannot be
+        decided is removed), unless it is one slip from an everyday word ("apointment"), two
+        everyday words run together ("keyworker") or a code ("ab12")."""
+        key = self.ws[i].key
+        if not self.unknownish(i) or self.name(i) or self.flags[i] & RARE:
+            return False
+        if not key.replace("-", "").isalpha() or self._numbered(i):
+            return False
+        return not (self.lex.misspelt(key) or self.lex.compound(key))
 
     def _after_person_word(self, i: int) -> bool:
         """After a role, a relation or "called": "my carer sandra", "her grandson Paddy"."""

@@ -53,7 +53,11 @@ RELATIONS = frozenset(
         "oma", "opa", "abuela", "abuelo", "babcia", "dziadek", "babushka", "amma", "appa",
         "ammi", "ammu", "abbu", "abba", "nani", "dadi", "nanaji", "naniji", "dadaji", "chacha",
         "chachi", "khala", "khalu", "mamu", "mama", "papa", "bhai", "didi", "bhabhi", "lola",
-        "lolo", "tita", "tito", "umma", "ouma", "oupa", "mamie", "papi", "tia", "tio"
+        "lolo", "tita", "tito", "umma", "ouma", "oupa", "mamie", "papi", "tia", "tio",
+        "bapu", "bapuji", "biji", "beeji", "maa", "baba", "nanima", "dadima", "hooyo", "aabo",
+        "ayeeyo", "awoowe", "nain", "taid", "mamgu", "tadcu", "bunica", "bunicu", "mamaia",
+        "dziadzia", "nanay", "tatay", "inay", "itay", "teta", "sitti", "jiddo", "jaddah",
+        "yaya", "vovo", "vovó", "nonnina", "tato"
     }
 )  # fmt: skip
 INTRODUCERS = frozenset(

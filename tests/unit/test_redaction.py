@@ -333,3 +333,53 @@ def test_redacting_redacted_text_changes_nothing(text: str) -> None:
     twice = get_redactor().redact(once.text)
     assert twice.text == once.text
     assert twice.entities == {}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("went with tendai to the chemist", "went with [NAME] to the chemist"),
+        ("me and gurpreet waited 6 hrs in a&e", "me and [NAME] waited 6 hrs in a&e"),
+        ("baz and daz fixed the ramp", "[NAME] and [NAME] fixed the ramp"),
+        ("this is rimantas, i complain about my gp", "this is [NAME], i complain about my gp"),
+        ("thank u 2 kehinde n bolanle on the ward", "thank u 2 [NAME] n [NAME] on the ward"),
+    ],
+)  # fmt: skip
+def test_a_lower_case_word_no_list_knows_is_taken_for_a_name(text: str, expected: str) -> None:
+    assert redact(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the sonographer said she was readmitted with angina",
+        "my keyworker sorted the rota and the homecare",
+        "i had an apointment with the anaesthetist",
+        "my bapu was scared and my nain held his hand",
+        "the locum gave her an emollient for the eczema",
+    ],
+)
+def test_rarer_english_words_in_lower_case_stay(text: str) -> None:
+    assert redact(text) == text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "We took dad to Addenbrooke's and then to Papworth.",
+        "the fracture clinic at Heartlands was quick",
+        "James Paget hospital was very good",
+        "Maggie's centre at the Christie was a lifeline",
+        "his follow-ups at Guy's were moved to video calls",
+        "The Robert Jones and Agnes Hunt in Oswestry did her knee.",
+        "I registered on the NHS App and saw the stoma nurse.",
+    ],
+)
+def test_hospitals_known_by_a_short_name_stay(text: str) -> None:
+    assert redact(text) == text
+
+
+def test_a_hospital_named_like_a_person_still_lets_the_person_go() -> None:
+    assert redact("Guy's wife rang me, and Carol Ashworth came too.") == (
+        "[NAME]'s wife rang me, and [NAME] came too."
+    )
