@@ -64,6 +64,13 @@ class SubmissionSchema(Schema):
     replayed = fields.Integer()
     rejected = fields.Integer()
     errors = fields.List(fields.Nested(RowErrorSchema))
+    warnings = fields.List(
+        fields.Nested(RowErrorSchema),
+        metadata={
+            "description": "Rows that were taken with something left out, such as equality "
+            "answers without equality-monitoring consent: `{row, column, message}`."
+        },
+    )
     receipt = _RECEIPT
 
 
@@ -190,13 +197,32 @@ _SUBMISSION_EXAMPLE = {
     "replayed": 0,
     "rejected": 3,
     "errors": [
-        {"row": 14, "column": "experience_date", "message": "Must not be in the future."},
+        {
+            "row": 14,
+            "column": "experience_date",
+            "message": "'14/12/2027' is in the future. Check it: the day comes first, as "
+            "14/09/2026.",
+        },
         {
             "row": 27,
-            "column": "consent_regulator_use",
-            "message": "Consent must include regulator_use.",
+            "column": "condition_areas",
+            "message": "'Mental Health' is not one of the condition areas. Did you mean "
+            "mental-health?",
         },
-        {"row": 88, "column": "location_id", "message": "Not a registry id."},
+        {
+            "row": 88,
+            "column": "themes",
+            "message": "'access, waiting times' looks like several values: put ; between them, "
+            "as access;waiting-times.",
+        },
+    ],
+    "warnings": [
+        {
+            "row": 31,
+            "column": "consent_equality_monitoring",
+            "message": "The equality answers (age_band, sex, ethnic_group, disability) were not "
+            "kept, because consent_equality_monitoring is not yes. The rest of the row was taken.",
+        }
     ],
     "receipt": {
         "audit_seq": 1841,

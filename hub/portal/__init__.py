@@ -37,6 +37,7 @@ from hub.portal import (  # noqa: F401
     outcomes,
     records,
     safeguarding,
+    spreadsheet_help,
     upload,
     views,
     withdraw,

@@ -43,6 +43,13 @@ PAGES: tuple[PortalPage, ...] = (
         PARTNER_ROLES,
     ),
     PortalPage(
+        "portal.spreadsheet_help",
+        "How to fill in the spreadsheet",
+        "Every column of the template: what it holds, whether it is required, the values it "
+        "takes and an example.",
+        PARTNER_ROLES,
+    ),
+    PortalPage(
         "portal.submissions",
         "Your uploads",
         "Check the progress of each file you sent and download its report.",

@@ -14,7 +14,7 @@ from wtforms.validators import ValidationError
 
 from hub.errors import PayloadTooLarge
 from hub.exchange.csv.report import annotated_csv
-from hub.exchange.csv.template import example_csv, template_csv
+from hub.exchange.csv.template import COLUMNS, example_csv, template_csv
 from hub.exchange.records.models import Submission
 from hub.exchange.records.submissions import describe as submission_body
 from hub.exchange.records.submissions import get_submission, submissions_query
@@ -80,7 +80,9 @@ def submissions() -> str:
 @role_required(*PARTNER_ROLES)
 def submission(submission_id: uuid.UUID) -> str:
     found = get_submission(db(), current_portal_actor(), submission_id)
-    return render_template("portal/submission.html", item=submission_body(found))
+    return render_template(
+        "portal/submission.html", item=submission_body(found), help_columns=frozenset(COLUMNS)
+    )
 
 
 @bp.route("/submissions/<uuid:submission_id>/annotated.csv", methods=["GET"])

@@ -80,6 +80,7 @@ TABLE: dict[str, Entry] = {
         lambda w: f"/portal/submissions/{w['submission']}/annotated.csv", PARTNER
     ),
     "portal.template_download": Entry(_const("/portal/template.csv"), PARTNER),
+    "portal.spreadsheet_help": Entry(_const("/portal/help/spreadsheet"), PARTNER),
     "portal.example_download": Entry(_const("/portal/example.csv"), PARTNER),
     "portal.outcomes": Entry(_const("/portal/outcomes"), PARTNER),
     "portal.records": Entry(_const("/portal/records"), PARTNER),

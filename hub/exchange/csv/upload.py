@@ -16,7 +16,7 @@ import io
 import logging
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import IO, Any, BinaryIO
 
@@ -27,6 +27,7 @@ from hub.actor import Actor
 from hub.clock import utcnow
 from hub.db import transaction, xact_lock
 from hub.errors import PayloadTooLarge
+from hub.exchange.csv.messages import EQUALITY_DROPPED, explain
 from hub.exchange.csv.template import check_header, column_of, is_blank, row_to_record
 from hub.exchange.records import intake
 from hub.exchange.records.config import IntakeConfig
@@ -44,7 +45,7 @@ from hub.exchange.records.submissions import (
 )
 from hub.exchange.records.validation import Rejection, validate_record
 from hub.storage import Storage
-from hub.vocab.services import load_vocabularies
+from hub.vocab.services import Vocabularies, load_vocabularies
 
 log = logging.getLogger(__name__)
 
@@ -244,29 +245,40 @@ def _process_chunk(
         assert submission is not None
         actor = submitted_by(submission)
         clean: list[dict[str, Any]] = []
-        clean_rows: list[int] = []
+        clean_rows: list[tuple[int, dict[str, str]]] = []
         errors: list[dict[str, Any]] = []
         rejected = 0
-        vocab = None
+        loaded: list[Vocabularies] = []
+
+        def vocab() -> Vocabularies:
+            if not loaded:
+                loaded.append(load_vocabularies(session))
+            return loaded[0]
+
         for number, cells in chunk:
             raw, problems = row_to_record(cells)
             if not problems:
                 clean.append(raw)
-                clean_rows.append(number)
+                clean_rows.append((number, cells))
                 continue
             # The cells were not even readable: report them with whatever the rules say too.
-            vocab = vocab or load_vocabularies(session)
             rejected += 1
             found = {column: [message] for column, message in problems}
-            checked = validate_record(raw, vocab, now)
+            checked = validate_record(raw, vocab(), now)
             if isinstance(checked, Rejection):
                 for path, messages in checked.errors.items():
                     found.setdefault(column_of(path), messages)
-            errors.extend(_row_errors(number, found))
+            errors.extend(_row_errors(number, explain(found, cells, vocab())))
         results = intake.ingest(session, actor, submission, clean, config=config, now=now)
-        errors.extend(_result_errors(results, clean_rows))
+        errors.extend(_result_errors(results, clean_rows, vocab))
         errors.sort(key=lambda e: e["row"])
-        add_results(submission, results, errors=errors, also_rejected=rejected)
+        add_results(
+            submission,
+            results,
+            errors=errors,
+            also_rejected=rejected,
+            warnings=_warnings(results, clean_rows),
+        )
 
 
 def _row_errors(row: int, found: dict[str, list[str]]) -> list[dict[str, Any]]:
@@ -277,7 +289,11 @@ def _row_errors(row: int, found: dict[str, list[str]]) -> list[dict[str, Any]]:
     ]
 
 
-def _result_errors(results: list[ItemResult], rows: list[int]) -> list[dict[str, Any]]:
+def _result_errors(
+    results: list[ItemResult],
+    rows: list[tuple[int, dict[str, str]]],
+    vocab: Callable[[], Vocabularies],
+) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for result in results:
         if result.status != REJECTED:
@@ -285,8 +301,24 @@ def _result_errors(results: list[ItemResult], rows: list[int]) -> list[dict[str,
         found: dict[str, list[str]] = {}
         for path, messages in (result.errors or {}).items():
             found.setdefault(column_of(path), []).extend(messages)
-        out.extend(_row_errors(rows[result.index], found))
+        number, cells = rows[result.index]
+        out.extend(_row_errors(number, explain(found, cells, vocab())))
     return out
+
+
+def _warnings(
+    results: list[ItemResult], rows: list[tuple[int, dict[str, str]]]
+) -> list[dict[str, Any]]:
+    """Rows taken with something left out that the sender should know of."""
+    return [
+        {
+            "row": rows[result.index][0],
+            "column": "consent_equality_monitoring",
+            "message": EQUALITY_DROPPED,
+        }
+        for result in results
+        if result.status != REJECTED and result.equality_dropped
+    ]
 
 
 def _fail(

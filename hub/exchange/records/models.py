@@ -44,8 +44,11 @@ class Submission(Base):
     accepted_count: Mapped[int] = mapped_column(default=0)
     replayed_count: Mapped[int] = mapped_column(default=0)
     rejected_count: Mapped[int] = mapped_column(default=0)
-    # Row-level problems as [{row, column, message}]; never the values themselves.
+    # Row-level problems as [{row, column, message}]. Messages may quote a cell of a file (a
+    # date, a value not in a vocabulary) but never the narrative or an equality answer.
     errors: Mapped[json_list]
+    # Rows taken with something left out (equality answers without consent), the same shape.
+    warnings: Mapped[list[Any] | None] = mapped_column(JSONType, default=list)
     # For files: where the upload is kept and its digest (a re-upload is recognised by it).
     filename: Mapped[str | None] = mapped_column(sa.String(255))
     storage_key: Mapped[str | None] = mapped_column(sa.String(1024))

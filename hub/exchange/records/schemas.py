@@ -60,8 +60,8 @@ class LocationId(fields.String):
     """A registry id; ODS-style codes are upper-cased."""
 
     default_error_messages = {
-        "invalid_id": "Use a registry id: '1-' and 8 to 11 digits, or an ODS-style code (R and "
-        "2 to 4 letters or digits)."
+        "invalid_id": "Not a location id: use the registry's id, 1- and 8 to 11 digits (as "
+        "1-545611283), or an NHS trust's code, R and 2 to 4 letters or digits (as RXQ02)."
     }
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:

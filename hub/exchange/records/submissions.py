@@ -80,6 +80,7 @@ def add_results(
     *,
     errors: list[dict[str, Any]] | None = None,
     also_rejected: int = 0,
+    warnings: list[dict[str, Any]] | None = None,
 ) -> None:
     """Count what became of some of the submission's records and keep their errors as
     ``{row, column, message}``.
@@ -102,6 +103,8 @@ def add_results(
     submission.replayed_count += counts[REPLAYED]
     submission.rejected_count += counts[REJECTED] + also_rejected
     submission.errors = (list(submission.errors) + errors)[:MAX_STORED_ERRORS]
+    if warnings:
+        submission.warnings = (list(submission.warnings or []) + warnings)[:MAX_STORED_ERRORS]
 
 
 def close_submission(
@@ -191,4 +194,5 @@ def describe(submission: Submission) -> dict[str, Any]:
         "replayed": submission.replayed_count,
         "rejected": submission.rejected_count,
         "errors": list(submission.errors),
+        "warnings": list(submission.warnings or []),
     }
