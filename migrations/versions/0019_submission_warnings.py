@@ -4,8 +4,8 @@
 left out (equality answers without equality-monitoring consent); NULL for submissions made
 before this revision, which are read as having none.
 
-Revision ID: 0017
-Revises: 0016
+Revision ID: 0019
+Revises: 0018
 Create Date: 2026-12-07 14:45:00.000000
 """
 
@@ -16,8 +16,8 @@ from alembic import op
 
 import hub.db
 
-revision: str = '0017'
-down_revision: str | None = '0016'
+revision: str = '0019'
+down_revision: str | None = '0018'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
