@@ -20,7 +20,7 @@ from hub.clock import utcnow
 from hub.context import HubContext
 from hub.db import transaction
 from hub.demo.datasets import publish_demo_datasets
-from hub.demo.records import load_demo_records
+from hub.demo.records import load_demo_records, record_demo_outcomes
 from hub.demo.registry import load_demo_registry
 from hub.exchange.records.config import IntakeConfig
 from hub.identity import services as identity
@@ -165,7 +165,20 @@ def _load_records(ctx: HubContext, session: Any, credentials: dict[str, Any]) ->
             # Two areas each, so the pooled datasets have counts above the small-number rule.
             partners.append((actor, conditions[:2]))
     config = IntakeConfig.from_settings(ctx.settings, ctx.secret_key)
-    load_demo_records(session, partners, config, now=utcnow())
+    now = utcnow()
+    load_demo_records(session, partners, config, now=now)
+    regulator = credentials["organisations"][0]
+    record_demo_outcomes(
+        session,
+        Actor(
+            kind="client",
+            id=regulator["client_id"],
+            organisation_id=uuid.UUID(regulator["id"]),
+            organisation_kind="regulator",
+            scopes=frozenset(regulator["scopes"]),
+        ),
+        now=now,
+    )
 
 
 def describe(credentials: dict[str, Any]) -> str:

@@ -14,9 +14,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from hub.actor import Actor
+from hub.exchange.outcomes.services import create_outcome
 from hub.exchange.records import intake
 from hub.exchange.records.config import IntakeConfig
 from hub.exchange.records.items import CREATED, REPLAYED
+from hub.exchange.records.models import ExperienceRecord
 from hub.registry.models import Location
 
 POSITIVE = [
@@ -114,3 +116,35 @@ def load_demo_records(
         answer = intake.submit_batch(session, actor, {"records": records}, config=config, now=now)
         stored += sum(result.status in (CREATED, REPLAYED) for result in answer.results)
     return stored
+
+
+def record_demo_outcomes(session: Session, regulator: Actor, *, now: datetime) -> int:
+    """ "You said, we did" for the demo: one outcome on a few records of each partner that sent
+    some, as the regulator's engagement staff record them; returns how many were recorded."""
+    organisations = session.scalars(
+        sa.select(ExperienceRecord.organisation_id)
+        .distinct()
+        .order_by(ExperienceRecord.organisation_id)
+    ).all()
+    for organisation_id in organisations:
+        chosen = session.scalars(
+            sa.select(ExperienceRecord.id)
+            .where(ExperienceRecord.organisation_id == organisation_id)
+            .order_by(ExperienceRecord.received_at, ExperienceRecord.id)
+            .limit(5)
+        ).all()
+        create_outcome(
+            session,
+            regulator,
+            kind="used-in-inspection",
+            summary=(
+                "What people told you about waiting times and being listened to shaped the "
+                "questions our inspectors asked on their last visit."
+            ),
+            location_id=None,
+            record_ids=list(chosen),
+            report_url="https://www.example.org/inspection-reports",
+            occurred_on=(now - timedelta(days=7)).date(),
+            now=now,
+        )
+    return len(organisations)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date
+from typing import Any
+
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovTextInput
-from wtforms import EmailField, PasswordField
+from wtforms import DateField, EmailField, PasswordField
 from wtforms.validators import DataRequired, Length, Regexp
 
 
@@ -34,3 +37,23 @@ class SignInForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """A form with nothing but its CSRF token, for buttons that change something (sign out)."""
+
+
+class GovDateField(DateField):
+    """A date typed as day, month and year (GOV.UK's date input), said wrong in plain words.
+
+    The widget reads exactly three values, so a post with fewer or more is padded or cut.
+    """
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        parts = [str(v).strip() for v in [*valuelist, "", "", ""][:3]]
+        self.raw_data = parts
+        if not any(parts):
+            self.data = None
+            return
+        try:
+            day, month, year = (int(p) for p in parts)
+            self.data = date(year, month, day)
+        except ValueError:
+            self.data = None
+            raise ValueError("Enter a real date, like 27 3 2026") from None

@@ -98,6 +98,12 @@ PAGES: tuple[PortalPage, ...] = (
         REGULATOR_ROLES,
     ),
     PortalPage(
+        "portal.new_outcome",
+        "Record an outcome",
+        "Tell partners what was done with what their communities said: you said, we did.",
+        ("engagement",),
+    ),
+    PortalPage(
         "portal.audit",
         "Audit log",
         "Search every exchange and check the audit chain is intact.",

@@ -126,8 +126,15 @@ def test_demo_loads_once_and_prints_working_credentials(env):
     engine = make_engine(env["HUB_DATABASE_URL"])
     with engine.connect() as conn:
         locations = conn.execute(sa.text("SELECT count(*) FROM locations")).scalar_one()
+        # Something on every portal page: outcomes for the partners, notes on each release.
+        outcomes = conn.execute(sa.text("SELECT count(*) FROM outcomes")).scalar_one()
+        noted = conn.execute(
+            sa.text("SELECT count(*) FROM dataset_releases WHERE notes <> ''")
+        ).scalar_one()
     engine.dispose()
     assert locations >= 200
+    assert outcomes == 4
+    assert noted >= 1
     assert run(env, "audit", "verify").exit_code == 0
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -18,13 +20,15 @@ from hub.consent.models import ConsentRecord
 from hub.errors import NotFound, ValidationFailed
 from hub.exchange.notify import webhooks
 from hub.exchange.outcomes.models import OUTCOME_KINDS, Outcome, OutcomeRecord
-from hub.exchange.records.models import ExperienceRecord
+from hub.exchange.records.models import WITHDRAWN, ExperienceRecord
 from hub.keyset import keyset_page
 from hub.registry.models import Location
 
 OUTCOME_CREATED = "outcome.created"
 REGULATOR_READ = "regulator:read"
 MAX_RECORDS = 1000
+MAX_SUMMARY = 5000
+MAX_REPORT_URL = 2000
 
 
 def _sees_all(actor: Actor) -> bool:
@@ -85,11 +89,29 @@ def _event_data(outcome: Outcome, record_ids: Iterable[str]) -> dict[str, Any]:
 
 
 def _check(
-    session: Session, *, kind: str, location_id: str | None, record_ids: Sequence[uuid.UUID]
+    session: Session,
+    *,
+    kind: str,
+    summary: str,
+    report_url: str | None,
+    location_id: str | None,
+    record_ids: Sequence[uuid.UUID],
 ) -> list[ExperienceRecord]:
     errors: dict[str, list[str]] = {}
     if kind not in OUTCOME_KINDS:
         errors["kind"] = [f"Choose from: {', '.join(OUTCOME_KINDS)}."]
+    if not summary.strip():
+        errors["summary"] = ["Say what was done."]
+    elif len(summary) > MAX_SUMMARY:
+        errors["summary"] = [f"At most {MAX_SUMMARY} characters."]
+    if report_url is not None and (
+        len(report_url) > MAX_REPORT_URL
+        or urlsplit(report_url).scheme not in ("http", "https")
+        or not urlsplit(report_url).netloc
+    ):
+        errors["report_url"] = [
+            f"A web address starting https:// of at most {MAX_REPORT_URL} characters."
+        ]
     if location_id is not None and session.get(Location, location_id) is None:
         errors["location_id"] = [f"No registered location {location_id}."]
     if not record_ids:
@@ -125,7 +147,14 @@ def create_outcome(
     now: datetime | None = None,
 ) -> dict[str, Any]:
     """Record an outcome against records; tell each partner whose person agreed to hear back."""
-    rows = _check(session, kind=kind, location_id=location_id, record_ids=record_ids)
+    rows = _check(
+        session,
+        kind=kind,
+        summary=summary,
+        report_url=report_url,
+        location_id=location_id,
+        record_ids=record_ids,
+    )
     if actor.organisation_id is None:
         raise ValidationFailed("Outcomes are recorded by an organisation.")
     now = now or utcnow()
@@ -157,6 +186,67 @@ def create_outcome(
     )
     _notify(session, outcome, ids, now=now)
     return describe(outcome, [str(i) for i in ids])
+
+
+@dataclass(frozen=True)
+class Chosen:
+    """Records chosen for an outcome, and the references that matched none."""
+
+    record_ids: list[uuid.UUID]
+    missing: list[str]
+
+
+def records_by_reference(
+    session: Session, organisation_id: uuid.UUID, references: Iterable[str]
+) -> Chosen:
+    """A partner's records named by the partner's own references (withdrawn ones left out)."""
+    wanted = list(dict.fromkeys(r.strip() for r in references if r.strip()))
+    if len(wanted) > MAX_RECORDS:
+        raise ValidationFailed(
+            f"Name at most {MAX_RECORDS} records.",
+            errors={"references": [f"Name at most {MAX_RECORDS} records."]},
+        )
+    found: dict[str, uuid.UUID] = {}
+    if wanted:
+        rows = session.execute(
+            sa.select(ExperienceRecord.partner_record_id, ExperienceRecord.id).where(
+                ExperienceRecord.organisation_id == organisation_id,
+                ExperienceRecord.partner_record_id.in_(wanted),
+                ExperienceRecord.status != WITHDRAWN,
+            )
+        )
+        found = {reference: record_id for reference, record_id in rows}
+    return Chosen([found[r] for r in wanted if r in found], [r for r in wanted if r not in found])
+
+
+def records_at_location(session: Session, location_id: str, first: date, last: date) -> Chosen:
+    """Records about a location (as matched, or as the partner gave it) of experiences between
+    ``first`` and ``last`` inclusive, withdrawn ones left out; at most MAX_RECORDS."""
+    if last < first:
+        raise ValidationFailed(
+            "The period ends before it starts.",
+            errors={"period_to": ["The end of the period must be on or after its start."]},
+        )
+    rows = session.scalars(
+        sa.select(ExperienceRecord.id)
+        .where(
+            sa.or_(
+                ExperienceRecord.location_id == location_id,
+                ExperienceRecord.submitted_location_id == location_id,
+            ),
+            ExperienceRecord.experience_date >= first,
+            ExperienceRecord.experience_date <= last,
+            ExperienceRecord.status != WITHDRAWN,
+        )
+        .order_by(ExperienceRecord.experience_date, ExperienceRecord.id)
+        .limit(MAX_RECORDS + 1)
+    ).all()
+    if len(rows) > MAX_RECORDS:
+        raise ValidationFailed(
+            f"More than {MAX_RECORDS} records match; choose a shorter period.",
+            errors={"period_from": [f"More than {MAX_RECORDS} records match."]},
+        )
+    return Chosen(list(rows), [])
 
 
 def _notify(

@@ -1,0 +1,190 @@
+"""Recording "you said, we did" outcomes in the portal (engagement staff): records chosen by a
+partner's references or by location and period; the API's service, audit event and webhooks."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from hub.audit.models import AuditEvent
+from hub.exchange.outcomes.models import Outcome, OutcomeRecord
+from tests.api.test_portal_upload import signed_in, token
+
+LOC = "1-000000001"
+OTHER_LOC = "1-000000002"
+SUMMARY = "What people told us about night-time checks shaped our inspection in March."
+
+
+@pytest.fixture
+def world(client, make_party, make_user, make_location, auth_headers, make_record):
+    make_location(LOC)
+    make_location(OTHER_LOC)
+    partner = make_party("charity", name="Riverside Mind")
+    sent = {}
+    for reference, location, days_ago in (
+        ("RM-1", LOC, 40),
+        ("RM-2", LOC, 200),
+        ("RM-3", OTHER_LOC, 40),
+    ):
+        day = (date.today() - timedelta(days=days_ago)).isoformat()
+        answer = client.post(
+            "/api/v1/experiences",
+            json=make_record(
+                partner_record_id=reference, location_id=location, experience_date=day
+            ),
+            headers=auth_headers(partner),
+        )
+        assert answer.status_code == 201, answer.get_json()
+        sent[reference] = answer.get_json()["id"]
+    engagement = make_user("engagement", kind="regulator")
+    return {"partner": partner, "sent": sent, "engagement": engagement}
+
+
+def form(portal, **fields):
+    when = date.today() - timedelta(days=3)
+    data = {
+        "csrf_token": token(portal, "/portal/outcomes/new"),
+        "kind": "used-in-inspection",
+        "summary": SUMMARY,
+        "occurred_on": [str(when.day), str(when.month), str(when.year)],
+        "report_url": "https://www.example.org/reports/1",
+    }
+    data.update(fields)
+    return data
+
+
+def outcomes(db_session):
+    return db_session.scalars(sa.select(Outcome)).all()
+
+
+def linked(db_session, outcome):
+    return {
+        str(i)
+        for i in db_session.scalars(
+            sa.select(OutcomeRecord.record_id).where(OutcomeRecord.outcome_id == outcome.id)
+        )
+    }
+
+
+def test_by_the_partners_references_as_the_api_records_it(
+    app, world, db_session, make_user, make_org
+):
+    portal = signed_in(app, world["engagement"])
+    data = form(
+        portal,
+        choose_by="reference",
+        partner=str(world["partner"].id),
+        references="RM-1\r\n RM-3 \r\n",
+    )
+
+    answer = portal.post("/portal/outcomes/new", data=data)
+
+    assert answer.status_code == 302, answer.get_data(as_text=True)
+    [outcome] = outcomes(db_session)
+    assert outcome.kind == "used-in-inspection"
+    assert outcome.summary == SUMMARY
+    assert outcome.report_url == "https://www.example.org/reports/1"
+    assert linked(db_session, outcome) == {world["sent"]["RM-1"], world["sent"]["RM-3"]}
+    event = db_session.scalars(
+        sa.select(AuditEvent).where(AuditEvent.action == "outcome.created")
+    ).one()
+    assert event.actor == f"user:{world['engagement'].id}"
+    assert event.details == {"kind": "used-in-inspection", "records": 2}
+    page = portal.get(answer.headers["Location"]).get_data(as_text=True)
+    assert "Outcome recorded against 2 records" in page
+    # The partner sees it as it does through the API.
+    partner_user = make_user("uploader", org=world["partner"].org)
+    seen = signed_in(app, partner_user).get("/portal/outcomes").get_data(as_text=True)
+    assert SUMMARY in seen
+    assert "RM-1" in seen and "RM-3" in seen
+
+
+def test_by_location_and_period(app, world, db_session):
+    portal = signed_in(app, world["engagement"])
+    start = date.today() - timedelta(days=60)
+    end = date.today()
+    data = form(
+        portal,
+        choose_by="location",
+        location_id=LOC,
+        period_from=[str(start.day), str(start.month), str(start.year)],
+        period_to=[str(end.day), str(end.month), str(end.year)],
+    )
+
+    answer = portal.post("/portal/outcomes/new", data=data)
+
+    assert answer.status_code == 302, answer.get_data(as_text=True)
+    [outcome] = outcomes(db_session)
+    assert outcome.location_id == LOC
+    # RM-2 happened before the period, RM-3 elsewhere.
+    assert linked(db_session, outcome) == {world["sent"]["RM-1"]}
+
+
+def test_mistakes_are_said_in_plain_english_and_nothing_is_recorded(app, world, db_session):
+    portal = signed_in(app, world["engagement"])
+    cases = [
+        (
+            {"choose_by": "reference", "partner": str(world["partner"].id), "references": "RM-9"},
+            "The partner has no record with these references (or they were withdrawn): RM-9",
+        ),
+        ({"choose_by": "reference", "partner": "", "references": "RM-1"}, "Select the partner"),
+        (
+            {"choose_by": "location", "location_id": "no such place"},
+            "Enter a care location ID, like 1-000000001",
+        ),
+        (
+            {
+                "choose_by": "location",
+                "location_id": "1-999999999",
+                "period_from": ["1", "1", "2020"],
+                "period_to": ["1", "1", "2030"],
+            },
+            "No records match this care location and period",
+        ),
+        (
+            {
+                "choose_by": "location",
+                "location_id": LOC,
+                "period_from": ["31", "2", "2026"],
+                "period_to": ["1", "3", "2026"],
+            },
+            "Enter a real date, like 27 3 2026",
+        ),
+        (
+            {
+                "choose_by": "location",
+                "location_id": LOC,
+                "period_from": ["1", "3", "2026"],
+                "period_to": ["1", "2", "2026"],
+            },
+            "The end of the period must be on or after its start",
+        ),
+        ({"choose_by": "reference", "summary": ""}, "Enter a summary of what was done"),
+        ({"choose_by": "reference", "kind": "made-up"}, "Not a valid choice"),
+        (
+            {"choose_by": "reference", "report_url": "javascript:alert(1)"},
+            "A web address starting https://",
+        ),
+    ]
+    for fields, message in cases:
+        data = form(portal, **fields)
+        if fields.get("choose_by") == "reference":
+            data.setdefault("partner", str(world["partner"].id))
+            data.setdefault("references", "RM-1")
+        answer = portal.post("/portal/outcomes/new", data=data)
+        html = answer.get_data(as_text=True)
+        assert answer.status_code == 200, fields
+        assert "There is a problem" in html, fields
+        assert message in html, (fields, message)
+    assert outcomes(db_session) == []
+
+
+def test_a_post_without_its_csrf_token_records_nothing(app, world, db_session):
+    portal = signed_in(app, world["engagement"])
+    data = form(portal, choose_by="location", location_id=LOC)
+    del data["csrf_token"]
+
+    assert portal.post("/portal/outcomes/new", data=data).status_code == 400
+    assert outcomes(db_session) == []
