@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from hub.cli.common import emit, json_option, unit_of_work
+from hub.cli.common import emit, hub_context, json_option, unit_of_work
 
 
 @click.group()
@@ -161,3 +161,52 @@ def users_add(org_id: uuid.UUID, email: str, role: str, as_json: bool) -> None:
         )
         payload = {"id": str(user.id), "email": user.email, "role": user.role}
     emit(as_json, payload, f"User {user.email} ({user.role}) created: {user.id}")
+
+
+@users.command("invite")
+@click.option("--org", "org_id", required=True, type=click.UUID)
+@click.option("--email", required=True)
+@click.option(
+    "--role",
+    required=True,
+    type=click.Choice(["uploader", "admin", "inspector", "engagement", "auditor"]),
+)
+@json_option
+def users_invite(org_id: uuid.UUID, email: str, role: str, as_json: bool) -> None:
+    """Invite a portal user: they are e-mailed a link (valid 7 days) to choose a password."""
+    from hub.identity.links import INVITATION_TTL, invite
+
+    public_url = hub_context().settings.public_url
+    with unit_of_work("users-invite") as (session, actor):
+        user = invite(
+            session, actor, organisation_id=org_id, email=email, role=role, public_url=public_url
+        )
+        payload = {"id": str(user.id), "email": user.email, "role": user.role}
+    days = INVITATION_TTL.days
+    emit(
+        as_json,
+        payload,
+        f"Invitation for {user.email} ({user.role}) queued; the link works for {days} days. "
+        "The mail job sends it (`hub jobs run mail`).",
+    )
+
+
+@users.command("deactivate")
+@click.option("--email", required=True)
+@json_option
+def users_deactivate(email: str, as_json: bool) -> None:
+    """Deactivate a portal user: they cannot sign in, and every session of theirs ends."""
+    import sqlalchemy as sa
+
+    from hub.identity.accounts import deactivate
+    from hub.identity.models import PortalUser
+
+    with unit_of_work("users-deactivate") as (session, actor):
+        user_id = session.scalar(
+            sa.select(PortalUser.id).where(PortalUser.email == email.strip().lower())
+        )
+        if user_id is None:
+            raise click.ClickException(f"No portal user has the address {email}.")
+        user = deactivate(session, actor, user_id)
+        payload = {"id": str(user.id), "email": user.email, "deactivated": True}
+    emit(as_json, payload, f"User {user.email} deactivated; their sessions have ended.")

@@ -213,3 +213,25 @@ class SignInThrottle(Base):
     last_failure_at: Mapped[datetime | None]
     blocked_until: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class AccountLink(Base):
+    """A single-use e-mailed link (an invitation or a password reset), kept by its sha256."""
+
+    __tablename__ = "account_links"
+
+    id: Mapped[uuid_pk]
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("portal_users.id", ondelete="CASCADE"), index=True
+    )
+    purpose: Mapped[str] = mapped_column(sa.String(30))
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    # "used", or "replaced" by a newer link of the same kind.
+    outcome: Mapped[str | None] = mapped_column(sa.String(20))
+
+    __table_args__ = (
+        sa.CheckConstraint("purpose IN ('invitation','password-reset')", name="purpose"),
+    )

@@ -34,6 +34,7 @@ from hub.portal import (  # noqa: F401
     errors,
     front,
     inspector,
+    links,
     outcomes,
     records,
     safeguarding,

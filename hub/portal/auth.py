@@ -192,7 +192,9 @@ def _page_headers(response: Response) -> Response:
 
 
 def limit_sign_in(app: Flask, limit: str) -> None:
-    """Rate-limit sign-in attempts per address (``HUB_SIGN_IN_RATE_LIMIT``)."""
+    """Rate-limit sign-in and password-reset posts per address (``HUB_SIGN_IN_RATE_LIMIT``)."""
     limiter = app.extensions["hub_limiter"]
-    view = app.view_functions["portal.sign_in"]
-    app.view_functions["portal.sign_in"] = limiter.limit(limit, methods=["POST"])(view)
+    # Asking for a reset link, and using one, are limited the same way.
+    for endpoint in ("portal.sign_in", "portal.password_reset", "portal.reset_password"):
+        view = app.view_functions[endpoint]
+        app.view_functions[endpoint] = limiter.limit(limit, methods=["POST"])(view)

@@ -110,6 +110,12 @@ PAGES: tuple[PortalPage, ...] = (
         AUDITOR_ROLES,
     ),
     PortalPage(
+        "portal.invite_user",
+        "Invite a user",
+        "Email someone a link to join your organisation on the hub.",
+        ("admin",),
+    ),
+    PortalPage(
         "portal.account",
         "Your account",
         "Change your password, set up two-factor sign-in, sign out everywhere.",

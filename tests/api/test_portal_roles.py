@@ -122,6 +122,25 @@ TABLE: dict[str, Entry] = {
         fixed={"anonymous": 404, **dict.fromkeys(ROLES, 404)},
     ),
     "portal.account": Entry(_const("/portal/account"), SIGNED_IN),
+    "portal.password_reset": Entry(
+        _const("/portal/password-reset"),
+        SIGNED_IN,
+        fixed={"anonymous": 200, **dict.fromkeys(ROLES, 200)},
+    ),
+    # Without a link's token there is nothing to open, for anyone.
+    "portal.reset_password": Entry(
+        _const("/portal/password-reset/new"),
+        SIGNED_IN,
+        fixed={"anonymous": 404, **dict.fromkeys(ROLES, 404)},
+    ),
+    "portal.accept_invitation": Entry(
+        _const("/portal/invitation"),
+        SIGNED_IN,
+        fixed={"anonymous": 404, **dict.fromkeys(ROLES, 404)},
+    ),
+    "portal.invite_user": Entry(
+        _const("/portal/users/invite"), frozenset({"admin", "regulator-admin"})
+    ),
     # Without the passwords the form is answered again with its errors.
     "portal.change_password": Entry(
         _const("/portal/account/password"), SIGNED_IN, method="POST", allowed=400
