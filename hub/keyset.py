@@ -15,8 +15,19 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from hub.errors import ValidationFailed
 
+INT64 = 2**63  # the databases' widest integer: a key beyond it names nothing
+MAX_KEY_CHARS = 200  # longer than any key this API gives out (times, uuids, slugs, seqs)
+
+
+def invalid_cursor() -> ValidationFailed:
+    return ValidationFailed(
+        "The cursor is not one this API gave out.", errors={"cursor": ["Invalid cursor."]}
+    )
+
 
 def _coerce(column: ColumnElement[Any], value: Any) -> Any:
+    """A cursor's value as the key column's type; anything else is an invalid cursor (422),
+    never a database error."""
     col_type = column.type
     if isinstance(col_type, sa.types.TypeDecorator):
         # A TypeDecorator (UTCDateTime) names no python_type itself; its implementation does.
@@ -24,20 +35,25 @@ def _coerce(column: ColumnElement[Any], value: Any) -> Any:
     try:
         kind = col_type.python_type
     except NotImplementedError:
-        return value
+        kind = None
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise invalid_cursor()
     try:
-        if kind is datetime and isinstance(value, str):
+        if kind is int:
+            number = int(value)
+            if not -INT64 <= number < INT64:
+                raise invalid_cursor()
+            return number
+        if not isinstance(value, str):
+            raise invalid_cursor()
+        if kind is datetime:
             return datetime.fromisoformat(value)
-        if kind is date and isinstance(value, str):
+        if kind is date:
             return date.fromisoformat(value)
-        if kind is uuid.UUID and isinstance(value, str):
+        if kind is uuid.UUID:
             return uuid.UUID(value)
-        if kind is int and not isinstance(value, int):
-            return int(value)
     except (ValueError, TypeError) as exc:
-        raise ValidationFailed(
-            "The cursor is not one this API gave out.", errors={"cursor": ["Invalid cursor."]}
-        ) from exc
+        raise invalid_cursor() from exc
     return value
 
 
@@ -83,17 +99,24 @@ def encode_cursor(values: list[Any]) -> str:
 
 
 def decode_cursor(cursor: str | None) -> list[Any] | None:
+    """The values of a cursor this API gave out: a short list of short strings and integers.
+    Anything else (nested lists, objects, NUL bytes, huge numbers) is 422 ``validation-failed``."""
     if not cursor:
         return None
+    if len(cursor) > 4 * MAX_KEY_CHARS:
+        raise invalid_cursor()
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         values = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ValidationFailed(
-            "The cursor is not one this API gave out.", errors={"cursor": ["Invalid cursor."]}
-        ) from exc
-    if not isinstance(values, list):
-        raise ValidationFailed(
-            "The cursor is not one this API gave out.", errors={"cursor": ["Invalid cursor."]}
-        )
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        raise invalid_cursor() from exc
+    if not isinstance(values, list) or not values or len(values) > 4:
+        raise invalid_cursor()
+    for value in values:
+        if isinstance(value, bool) or not isinstance(value, str | int):
+            raise invalid_cursor()
+        if isinstance(value, int) and not -INT64 <= value < INT64:
+            raise invalid_cursor()
+        if isinstance(value, str) and (len(value) > MAX_KEY_CHARS or "\x00" in value):
+            raise invalid_cursor()
     return values

@@ -20,9 +20,12 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Flask, Response, current_app, g, request
 from sqlalchemy.orm import Session
+from werkzeug.exceptions import BadRequest
+from werkzeug.routing import IntegerConverter, Map
 
 from hub.actor import Actor
 from hub.context import HubContext
+from hub.errors import BAD_TEXT
 from hub.storage import attachment_disposition
 
 log = logging.getLogger(__name__)
@@ -58,8 +61,21 @@ def finish_request() -> None:
         callback()
 
 
+class Int64Converter(IntegerConverter):
+    """``<int:...>`` up to the databases' widest integer: a larger number in a path is 404, never
+    an overflow in the database driver."""
+
+    def __init__(self, url_map: Map, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", 2**63 - 1)
+        super().__init__(url_map, *args, **kwargs)
+
+
 class HubFlask(Flask):
     """Flask, committing each request's transaction when its view returns (one per request)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.url_map.converters["int"] = Int64Converter
 
     def dispatch_request(self) -> Any:
         answer = super().dispatch_request()
@@ -104,6 +120,24 @@ def init_request_handling(app: Flask) -> None:
         # upload's own): a JSON or form body is parsed in the worker, so it is held to its own.
         if request.mimetype != "multipart/form-data":
             request.max_content_length = hub_context().settings.json_max_bytes
+
+    @app.before_request
+    def _refuse_bad_text_in_the_address() -> None:
+        # NUL bytes and lone surrogates in a path or query string name nothing, and PostgreSQL
+        # refuses them in text: 400 before any view passes them to a query.
+        if BAD_TEXT.search(request.path) or any(
+            BAD_TEXT.search(key) or BAD_TEXT.search(value)
+            for key, value in request.args.items(multi=True)
+        ):
+            raise BadRequest("The address holds a NUL byte or an unpaired surrogate.")
+        # Portal forms likewise (the OAuth endpoints answer in their own shape, and API bodies
+        # are JSON, judged by their schemas).
+        if (
+            request.path.startswith("/portal")
+            and request.mimetype == ("application/x-www-form-urlencoded")
+            and any(BAD_TEXT.search(value) for value in request.form.values())
+        ):
+            raise BadRequest("The form holds a NUL byte or an unpaired surrogate.")
 
     @app.after_request
     def _headers(response: Response) -> Response:

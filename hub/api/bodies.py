@@ -42,5 +42,6 @@ def json_body() -> Any:
         raise UnsupportedMediaType(NOT_JSON_DETAIL)
     try:
         return request.get_json()
-    except BadRequest as exc:
+    except (BadRequest, RecursionError) as exc:
+        # RecursionError: nesting deeper than the parser goes ("[" x 100,000).
         raise HubError(MALFORMED_DETAIL, code="malformed-json") from exc

@@ -20,6 +20,7 @@ from flask import Blueprint, Flask, Response, current_app, g, request
 from hub.actor import Actor
 from hub.audit.services import record
 from hub.clock import utcnow
+from hub.errors import BAD_TEXT
 from hub.identity import services as identity
 from hub.identity.models import OAuthClient, OAuthToken, Organisation
 from hub.web import client_ip, db, hub_context
@@ -176,6 +177,13 @@ def _server() -> AuthorizationServer:
 
 
 def _attempted_client_id() -> str | None:
+    """The client id a failed request named, as far as it can be kept (NUL bytes and lone
+    surrogates replaced: no database stores them)."""
+    named = _named_client_id()
+    return BAD_TEXT.sub("\ufffd", named) if named else None
+
+
+def _named_client_id() -> str | None:
     header = request.headers.get("Authorization", "")
     if header.lower().startswith("basic "):
         try:

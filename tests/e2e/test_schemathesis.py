@@ -253,3 +253,68 @@ def test_operations_on_real_objects_answer_as_documented(
             )
             answered[kind] = response.status_code
         assert any(status < 300 for status in answered.values()), (method, path, answered)
+
+
+def test_hostile_shapes_get_a_problem_from_the_real_server(
+    module_live_hub: LiveHub, tokens: dict[str, str], real_objects: dict[str, Any]
+) -> None:
+    """The shapes of tests/security/test_hostile_input.py sent to ``hub serve`` (gunicorn, on
+    SQLite and PostgreSQL): malformed cursors on every list, deep JSON in every body, NUL bytes
+    in filters and in the OAuth client id. Each is a 4xx problem."""
+    from tests.security.test_hostile_input import BAD_CURSORS, JSON_POSTS, NUL, list_operations
+
+    hub = module_live_hub
+
+    def get(path: str, kind: str, **params: str) -> Any:
+        return hub.http.get(
+            f"{hub.url}{path}",
+            params=params,
+            headers={"Authorization": f"Bearer {tokens[kind]}"},
+            timeout=REQUEST_TIMEOUT_S,
+        )
+
+    def assert_problem(answer: Any) -> None:
+        assert 400 <= answer.status_code < 500, (answer.request.url, answer.status_code)
+        assert answer.headers["Content-Type"].startswith("application/problem+json")
+
+    for template in list_operations():
+        path = re.sub(r"{(\w+)}", lambda m: str(real_objects[m.group(1)]), template)
+        statuses = set()
+        for kind in ("charity", "regulator", "auditor"):
+            for bad in BAD_CURSORS[:8]:
+                answer = get(path, kind, cursor=bad)
+                statuses.add(answer.status_code)
+                if answer.status_code not in (401, 403, 404):
+                    assert_problem(answer)
+            assert_problem(get(path, kind, cursor=BAD_CURSORS[0], q=NUL, location_id=NUL))
+        assert statuses - {401, 403, 404}, template
+    for action in (NUL, "x"):
+        answer = get("/api/v1/audit/events", "auditor", action=action, actor=NUL)
+        assert answer.status_code == 400
+    releases = f"/api/v1/datasets/{real_objects['slug']}/releases"
+    assert_problem(get(f"{releases}/{'9' * 23}/file", "charity"))
+
+    for path in JSON_POSTS:
+        kind = "regulator" if path.endswith("outcomes") else "charity"
+        answer = hub.http.post(
+            f"{hub.url}{path}",
+            data="[" * 100_000,
+            headers={"Authorization": f"Bearer {tokens[kind]}", "Content-Type": "application/json"},
+            timeout=REQUEST_TIMEOUT_S,
+        )
+        assert_problem(answer)
+        assert answer.json()["code"] == "malformed-json"
+
+    for endpoint in ("token", "introspect", "revoke"):
+        answer = hub.http.post(
+            f"{hub.url}/oauth/{endpoint}",
+            data={
+                "grant_type": "client_credentials",
+                "client_id": NUL,
+                "client_secret": "x",
+                "token": "t",
+            },
+            timeout=REQUEST_TIMEOUT_S,
+        )
+        assert answer.status_code in (400, 401), (endpoint, answer.status_code, answer.text[:200])
+        assert answer.json()["error"] == "invalid_client"
