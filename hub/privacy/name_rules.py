@@ -68,7 +68,8 @@ class Labeller(Spreader):
         w = self.ws[i]
         key = w.key
         if self.context_word(i) or len(key) < 2:
-            return False
+            # "his wife June", "nurse April": a month that is a given name, after a person word
+            return key in CALENDAR and w.capitalised and self.given(i) and self.after_role(i)
         named = self.name(i)
         ordinary = self.ordinary(i)
         if self.titled(i):
@@ -81,7 +82,7 @@ class Labeller(Spreader):
             if w.capitalised or w.shouted:  # "Thanks Hope!", "Cheers Pri!"
                 return named or not ordinary or self._ends_phrase(i)
             if named and ordinary:  # "thanks to dee at the desk", not "thanks to will power"
-                return self._person_follows(i)
+                return self._person_follows(i) or self._placed(i)
             return named or (self.unknownish(i) and not self._numbered(i))
         if key in CALENDAR or key in CALENDAR_SHORT or key in NOT_NAMES or self._acronym(i):
             return False
@@ -113,6 +114,17 @@ class Labeller(Spreader):
         if w.capitalised:
             return not self.everyday(i) and not self._numbered(i)
         return w.lower and self._stray(i)
+
+    def _placed(self, i: int) -> bool:
+        """ "thank sunny from the pharmacy", "thanks to grace at reception": a person placed
+        where they work."""
+        nxt = self._next(i)
+        return (
+            nxt is not None
+            and not nxt.sentence_start
+            and not nxt.comma_before
+            and nxt.key in {"from", "at", "on", "in"}
+        )
 
     def _after_article(self, i: int) -> bool:
         """ "the rota", "a bangle": a word in lower case after an article is a thing, unless it

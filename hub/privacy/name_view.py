@@ -145,7 +145,7 @@ class WordView:
         if i == 0 or self.ws[i].sentence_start:
             return False
         prev = self.ws[i - 1].key
-        if prev in WEAK_INTRODUCERS:
+        if prev in WEAK_INTRODUCERS or prev == "thank":  # "i want to thank sunny"
             return True
         before = self.ws[i - 2].key if i > 1 else ""
         return (

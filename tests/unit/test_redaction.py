@@ -383,3 +383,26 @@ def test_a_hospital_named_like_a_person_still_lets_the_person_go() -> None:
     assert redact("Guy's wife rang me, and Carol Ashworth came too.") == (
         "[NAME]'s wife rang me, and [NAME] came too."
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("His wife June helped with the forms", "His wife [NAME] helped with the forms"),
+        ("my daughter April rang the ward", "my daughter [NAME] rang the ward"),
+        ("i want to thank sunny from the pharmacy", "i want to thank [NAME] from the pharmacy"),
+        ("Thanks to grace at reception", "Thanks to [NAME] at reception"),
+    ],
+)
+def test_names_that_are_also_months_or_words_where_a_person_is_meant(
+    text: str, expected: str
+) -> None:
+    assert redact(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["in June my wife rang", "thank god for the nurses", "thanks to will power alone"],
+)
+def test_months_and_words_stay_where_no_person_is_meant(text: str) -> None:
+    assert redact(text) == text
