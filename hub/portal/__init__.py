@@ -37,6 +37,7 @@ from hub.portal import (  # noqa: F401
     links,
     outcomes,
     records,
+    releases,
     safeguarding,
     spreadsheet_help,
     upload,

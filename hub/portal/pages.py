@@ -104,6 +104,12 @@ PAGES: tuple[PortalPage, ...] = (
         ("engagement",),
     ),
     PortalPage(
+        "portal.new_release",
+        "Publish a release",
+        "Publish a new version of a dataset for partners, and see who downloaded what.",
+        ("engagement",),
+    ),
+    PortalPage(
         "portal.audit",
         "Audit log",
         "Search every exchange and check the audit chain is intact.",

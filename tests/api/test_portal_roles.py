@@ -93,6 +93,7 @@ TABLE: dict[str, Entry] = {
     "portal.datasets": Entry(_const("/portal/datasets"), PARTNER),
     "portal.dataset_file": Entry(_const("/portal/datasets/mh-survey/releases/1/file"), PARTNER),
     "portal.new_outcome": Entry(_const("/portal/outcomes/new"), frozenset({"engagement"})),
+    "portal.new_release": Entry(_const("/portal/releases/new"), frozenset({"engagement"})),
     "portal.locations": Entry(_const("/portal/locations"), REGULATOR),
     "portal.location": Entry(_const(f"/portal/locations/{LOC}"), REGULATOR),
     "portal.safeguarding": Entry(_const("/portal/safeguarding"), REGULATOR),

@@ -15,7 +15,7 @@ from hub.actor import Actor
 from hub.audit.models import AuditEvent
 from hub.audit.services import record
 from hub.clock import utcnow
-from hub.errors import NotFound, ServiceUnavailable
+from hub.errors import Forbidden, NotFound, ServiceUnavailable
 from hub.exchange.datasets.models import Dataset, Delivery, Release
 from hub.exchange.datasets.rules import FORMATS
 from hub.identity.models import Agreement, Organisation
@@ -257,3 +257,39 @@ def file_url(release: Release) -> str:
 def file_path(slug: str, version: int) -> str:
     """The API path of a dataset version's file."""
     return f"/api/v1/datasets/{slug}/releases/{version}/file"
+
+
+@dataclass(frozen=True)
+class DeliveryRow:
+    """One delivery as the publisher sees it: who received which release, when and how."""
+
+    delivered_at: datetime
+    organisation_name: str
+    slug: str
+    title: str
+    version: int
+    via: str
+    actor: str
+
+
+def recent_deliveries(session: Session, actor: Actor, *, limit: int = 100) -> list[DeliveryRow]:
+    """Who downloaded what, newest first: for those who publish (``datasets:publish``)."""
+    if not actor.has("datasets:publish"):
+        raise Forbidden("Only those who publish datasets see who downloaded them.")
+    rows = session.execute(
+        sa.select(
+            Delivery.delivered_at,
+            Organisation.name,
+            Dataset.slug,
+            Dataset.title,
+            Release.version,
+            Delivery.via,
+            Delivery.actor,
+        )
+        .join(Release, Release.id == Delivery.release_id)
+        .join(Dataset, Dataset.id == Release.dataset_id)
+        .join(Organisation, Organisation.id == Delivery.organisation_id)
+        .order_by(Delivery.delivered_at.desc(), Delivery.id.desc())
+        .limit(limit)
+    )
+    return [DeliveryRow(*row) for row in rows]
