@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 
+from hub.privacy.name_words import NAME_SYLLABLES
+
 GIVEN = 1  # a given name
 SURNAME = 2  # a surname
 ORDINARY = 4  # an everyday word people write in lower case ("grace", "will", "tho")
@@ -68,6 +70,8 @@ class Lexicon:
         out = 0
         parts = [p for p in key.split("-") if len(p) > 1] if "-" in key else []
         several = len(parts) > 1
+        if several and len(parts) == 2 and all(p in NAME_SYLLABLES for p in parts):
+            return GIVEN  # "min-ho", "tsz-ching": a Korean or Cantonese given name
         for flag, table in ((GIVEN, self.given), (SURNAME, self.surnames)):
             if key in table or (several and all(p in table for p in parts)):
                 out |= flag

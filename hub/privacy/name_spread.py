@@ -19,6 +19,7 @@ from hub.privacy.name_words import (
     NOT_NAMES,
     PARTICLES,
     PLACE_SUFFIXES,
+    SURNAMES_FIRST,
     TEMPORAL,
     TITLES,
     WEAK_INTRODUCERS,
@@ -57,7 +58,7 @@ class Spreader(WordView):
         if w.capitalised or w.shouted:
             if after:  # a surname after a given name may be any capitalised word
                 return w.key not in PLACE_SUFFIXES or not self.ordinary(i)
-            return self.name(i) or not self.ordinary(i)
+            return self.name(i) or not self.ordinary(i) or w.key in SURNAMES_FIRST
         if self.name(i) and self.ordinary(i):  # "darren holt said", not "darren will come"
             return after and self._ends_phrase(i)
         return self.name(i) or not self.everyday(i)

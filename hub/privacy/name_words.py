@@ -201,12 +201,37 @@ FUNCTION_WORDS = frozenset(
         "any", "some", "each", "every", "both", "either", "neither", "also", "just", "only",
         "very", "too", "again", "still", "even", "ever", "never", "always", "often", "said",
         "says", "told", "asked", "came", "went", "got", "get", "gets", "please", "thanks",
-        "thank", "hi", "hello", "dear", "regards", "cheers", "ok", "okay"
+        "thank", "hi", "hello", "dear", "regards", "cheers", "ok", "okay", "im", "ive", "youre",
+        "hes", "shes", "theyre", "weve", "theyve", "dont", "didnt", "cant", "wont", "isnt", "wasnt"
     }
 )  # fmt: skip
 CALENDAR_SHORT = frozenset(
     {
         "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
         "mon", "tue", "tues", "wed", "thu", "thur", "thurs", "fri", "sat", "sun"
+    }
+)  # fmt: skip
+
+# Surnames written first in East Asian names that are also English words ("Chow Tsz-ching",
+# "Park Min-ho"): a surname when written with a capital straight before a name.
+SURNAMES_FIRST = frozenset(
+    {
+        "chow", "park", "song", "moon", "ho", "lam", "tang", "mak", "yip", "ma", "ng", "kwok",
+        "poon", "fong", "tam", "yu", "choi", "chung", "jung", "kang", "cho", "shin", "yoon",
+        "seo", "han", "kwan", "lau", "tse", "fung", "leung", "cheung", "mok", "chu", "ko", "lo"
+    }
+)  # fmt: skip
+# Syllables of Korean and Cantonese given names, which are written joined by a hyphen
+# ("Min-ho", "Ji-woo", "Tsz-ching", "Siu-ming"): two of them so joined make a given name.
+NAME_SYLLABLES = frozenset(
+    {
+        "min", "ho", "ji", "woo", "seo", "yeon", "hyun", "jin", "soo", "young", "jun", "hee",
+        "eun", "sung", "joon", "jae", "hye", "yoon", "kyung", "sang", "won", "seung", "dong",
+        "chul", "hwa", "mi", "na", "ra", "ha", "yu", "bin", "gyu", "hoon", "sook", "ja", "sun",
+        "suk", "hyo", "tae", "wook", "yong", "il", "ki", "su", "ah", "kyu", "ye", "tsz",
+        "ching", "siu", "ming", "wing", "yan", "kit", "man", "lok", "wai", "ka", "yee", "chi",
+        "kwan", "fung", "mei", "ling", "hei", "hin", "chun", "kin", "pui", "yuk", "sze", "hoi",
+        "ying", "shan", "lai", "oi", "wah", "kai", "tat", "yiu", "hung", "kwok", "shing", "fai",
+        "lun", "yin", "sum", "hang", "cheuk", "chak", "nok", "ngai", "yat", "wan", "kei"
     }
 )  # fmt: skip

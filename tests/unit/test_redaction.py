@@ -406,3 +406,24 @@ def test_names_that_are_also_months_or_words_where_a_person_is_meant(
 )
 def test_months_and_words_stay_where_no_person_is_meant(text: str) -> None:
     assert redact(text) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Lee Min-ho from the practice rang", "[NAME] from the practice rang"),
+        ("Chow Siu-ming was refused a flu jab", "[NAME] was refused a flu jab"),
+        ("Park Seo-yeon checked the dose", "[NAME] checked the dose"),
+        ("my friend ji-woo came too", "my friend [NAME] came too"),
+        ("I'm Priyanka and I care for my dad", "I'm [NAME] and I care for my dad"),
+    ],
+)
+def test_east_asian_names_surname_first_and_hyphenated(text: str, expected: str) -> None:
+    assert redact(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text", ["Hyde Park was lovely", "the man-made fibres itch", "a long-term plan at last"]
+)
+def test_hyphenated_words_and_parks_stay(text: str) -> None:
+    assert redact(text) == text
