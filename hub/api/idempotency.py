@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from hub.errors import ValidationFailed
-from hub.exchange.records.replies import find_reply, keep_reply
+from hub.exchange.records.replies import claim_reply, find_reply, keep_reply
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -74,7 +74,9 @@ def answer_once(
     key = check_key(key)
     if not replay:
         return answer()
-    stored = find_reply(session, organisation_id, key)
+    stored = find_reply(session, organisation_id, key) or claim_reply(
+        session, organisation_id, key, endpoint=endpoint, digest=digest, now=now
+    )
     if stored is not None:
         if stored.endpoint != endpoint or stored.request_digest != digest:
             raise ValidationFailed(
@@ -84,15 +86,7 @@ def answer_once(
                 errors={HEADER: ["Already used with a different request body or endpoint."]},
             )
         return Answer(stored.status_code, stored.body, {REPLAYED_HEADER: "true"})
+    # This request holds the key until it ends: concurrent ones with the key wait for it.
     given = answer()
-    keep_reply(
-        session,
-        organisation_id,
-        key,
-        endpoint=endpoint,
-        digest=digest,
-        status_code=given.status_code,
-        body=given.body,
-        now=now,
-    )
+    keep_reply(session, organisation_id, key, status_code=given.status_code, body=given.body)
     return given
