@@ -29,8 +29,8 @@ OUTCOME_EXAMPLE: dict[str, Any] = {
     "kind": "used-in-inspection",
     "summary": "People's accounts of how medicines were explained on the ward shaped the "
     "questions inspectors asked at the inspection in March.",
-    "location_id": "1-000000001",
-    "report_url": "https://www.example.org/location/1-000000001/reports",
+    "location_id": "1-545611283",
+    "report_url": "https://www.example.org/location/1-545611283/reports",
     "occurred_on": "2026-03-14",
     "record_ids": [_RECORD_ID],
     "created_at": "2026-03-20T09:30:00+00:00",

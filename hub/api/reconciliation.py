@@ -79,7 +79,7 @@ _EXAMPLE = {
                 {
                     "experience_id": "4a5b6c7d-8e9f-4a0b-9c1d-2e3f4a5b6c7d",
                     "partner_record_id": "mind-2026-00417",
-                    "candidates": [{"location_id": "1-000000042", "score": 0.81}],
+                    "candidates": [{"location_id": "1-118743215", "score": 0.81}],
                 }
             ],
         },

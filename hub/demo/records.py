@@ -38,6 +38,7 @@ CONCERNS = [
     "The carer shouted at my mum and threatened to lock her in her room.",
     "Staff left him in soiled sheets all day and he now has pressure sores.",
 ]
+FEATURED = ("1-545611283", "1-101693457", "1-118743215")
 AGE_BANDS = ["16-24", "25-34", "35-44", "45-54", "55-64", "65-74", "75-84", "85+"]
 
 
@@ -102,13 +103,16 @@ def load_demo_records(
 ) -> int:
     """Submit fictional records for each (actor, condition areas); returns how many were kept."""
     rng = random.Random(2026)
+    registered = Location.registration_status == "Registered"
+    # The locations the examples and the demo's outcomes name, when the registry has them.
     locations = list(
         session.scalars(
             sa.select(Location.id)
-            .where(Location.registration_status == "Registered")
+            .where(registered, Location.id.in_(FEATURED))
             .order_by(Location.id)
-            .limit(3)
         )
+    ) or list(
+        session.scalars(sa.select(Location.id).where(registered).order_by(Location.id).limit(3))
     )
     stored = 0
     for n, (actor, areas) in enumerate(partners):

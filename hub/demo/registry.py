@@ -301,9 +301,116 @@ def generate_locations(n: int = 300, seed: int = DEFAULT_SEED) -> list[dict[str,
     return out
 
 
+def _named(
+    location_id: str,
+    name: str,
+    provider: tuple[str, str],
+    postcode: str,
+    town: str,
+    region: str,
+    kind: _Kind,
+    *,
+    status: str = "Registered",
+    predecessor: str | None = None,
+) -> dict[str, Any]:
+    return {
+        "locationId": location_id,
+        "providerId": provider[0],
+        "providerName": provider[1],
+        "organisationType": "Location",
+        "name": name,
+        "registrationStatus": status,
+        "registrationDate": "2019-04-01" if status == "Registered" else "2012-06-01",
+        **({"deregistrationDate": "2019-03-31"} if status != "Registered" else {}),
+        "postalAddressLine1": "1 Example Road",
+        "postalAddressTownCity": town,
+        "postalCode": postcode,
+        "region": region,
+        "localAuthority": town,
+        "inspectionDirectorate": kind.directorate,
+        "careHome": "Y" if kind.service_type.startswith("Care home") else "N",
+        "gacServiceTypes": [{"name": kind.service_type, "description": kind.service_type}],
+        "regulatedActivities": [_RA[a] for a in kind.activities],
+        "inspectionCategories": [
+            {"code": kind.category[0], "primary": "true", "name": kind.category[1]}
+        ],
+        "currentRatings": None,
+        "relationships": [
+            {
+                "relatedLocationId": predecessor,
+                "relatedLocationName": name,
+                "type": PREDECESSOR,
+                "reason": "Change of provider",
+            }
+        ]
+        if predecessor
+        else [],
+    }
+
+
+def example_locations() -> list[dict[str, Any]]:
+    """The locations the API reference, the CSV example and the docs name, so that every
+    example works against the demo as it is written."""
+    kinds = {k.service_type: k for k, _ in KINDS}
+    ward = next(k for k in kinds.values() if k.hospital)
+    gp = next(k for k in kinds.values() if k.directorate == "Primary medical services")
+    home = next(k for k in kinds.values() if k.service_type.startswith("Care home"))
+    return [
+        _named(
+            "1-545611283",
+            "Riverside Ward, St Elsewhere",
+            ("1-101641521", "St Elsewhere Mental Health Partnership (fictional)"),
+            "SW1A 1AA",
+            "London Borough of Elsewhere",
+            "London",
+            ward,
+        ),
+        _named(
+            "1-101693457",
+            "Brookside Medical Centre",
+            ("1-101693400", "Brookside Partnership (fictional)"),
+            "LS2 7EW",
+            "Sampleford Dale",
+            "Yorkshire and The Humber",
+            gp,
+        ),
+        _named(
+            "1-118743215",
+            "Meadow View Care Home",
+            ("1-118743200", "Meadow View Care Group Ltd (fictional)"),
+            "LS1 4AP",
+            "Sampleford Dale",
+            "Yorkshire and The Humber",
+            home,
+        ),
+        _named(
+            "1-011111111",
+            "Example Vale Surgery",
+            ("1-011111100", "Example Vale Practice (fictional)"),
+            "EX1 2AB",
+            "Exampleport",
+            "South West",
+            gp,
+            status="Deregistered",
+        ),
+        _named(
+            "1-012345678",
+            "Example Vale Surgery",
+            ("1-087654321", "Example Vale Partnership (fictional)"),
+            "EX1 2AB",
+            "Exampleport",
+            "South West",
+            gp,
+            predecessor="1-011111111",
+        ),
+    ]
+
+
 def load_demo_registry(
     session: Session, actor: Actor, n: int = 300, seed: int = DEFAULT_SEED
 ) -> ImportResult:
-    """Upsert the demo registry through the importer (one ``registry.imported`` audit event)."""
-    items = ((f"item {i}", loc) for i, loc in enumerate(generate_locations(n, seed), start=1))
+    """Upsert the demo registry through the importer (one ``registry.imported`` audit event):
+    ``n`` generated locations and the named ones the examples use."""
+    locations = [*generate_locations(n, seed), *example_locations()]
+    items = ((f"item {i}", loc) for i, loc in enumerate(locations, start=1))
     return import_items(session, actor, items, source="demo-registry")

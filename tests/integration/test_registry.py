@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from hub.actor import system
 from hub.audit.models import AuditEvent
-from hub.demo.registry import load_demo_registry
+from hub.demo.registry import example_locations, load_demo_registry
 from hub.errors import NotFound, ValidationFailed
 from hub.registry import services
 from hub.registry.importer import import_file, import_items
@@ -260,10 +260,12 @@ def test_pages_cover_every_location_once_in_name_order(db_session):
 
 def test_demo_registry_loads_through_the_importer(db_session):
     result = load_demo_registry(db_session, ACTOR, n=60, seed=11)
-    assert (result.inserted, result.skipped) == (60, 0)
+    # The generated locations and the named ones the examples use.
+    total = 60 + len(example_locations())
+    assert (result.inserted, result.skipped) == (total, 0)
     again = load_demo_registry(db_session, ACTOR, n=60, seed=11)
     db_session.commit()
-    assert (again.inserted, again.updated, again.unchanged) == (0, 0, 60)
+    assert (again.inserted, again.updated, again.unchanged) == (0, 0, total)
     assert _imported_events(db_session)[-1].details["file"] == "demo-registry"
     links = db_session.scalar(sa.select(sa.func.count()).select_from(LocationRelationship))
     assert links >= 2
