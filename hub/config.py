@@ -64,6 +64,13 @@ class Settings:
         default=12,
         metadata={"doc": "A portal session ends this many hours after sign-in, however used."},
     )
+    two_factor_required_kinds: str = field(
+        default="regulator,auditor",
+        metadata={
+            "doc": "Organisation kinds whose portal users must sign in with two factors "
+            "(comma-separated; every user may turn it on)."
+        },
+    )
     rate_limit_storage_url: str = field(
         default="memory://",
         metadata={"doc": "Where rate-limit counters live (`redis://...` with several workers)."},

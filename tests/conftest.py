@@ -141,6 +141,9 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         token_rate_limit="1000 per minute",
         # The suite's webhook receivers listen on loopback.
         webhook_allow_private=True,
+        # Pages are tested without the second sign-in step; tests/api/test_portal_two_factor.py
+        # tests it with the hub's default (regulator and auditor staff must use it).
+        two_factor_required_kinds="",
     )
 
 

@@ -163,8 +163,17 @@ class PortalUser(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # A deactivated user cannot sign in and every session of theirs has ended; kept for the log.
     deactivated_at: Mapped[datetime | None]
+    # Two-factor sign-in (hub.identity.two_factor): the TOTP secret, encrypted; when it was
+    # turned on; the last 30-second step a code was accepted for (no code works twice).
+    totp_secret_encrypted: Mapped[str | None] = mapped_column(sa.Text)
+    totp_enabled_at: Mapped[datetime | None]
+    totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
 
     organisation: Mapped[Organisation] = relationship()
+
+    @property
+    def has_two_factor(self) -> bool:
+        return self.totp_enabled_at is not None
 
     @property
     def is_active(self) -> bool:
@@ -235,3 +244,17 @@ class AccountLink(Base):
     __table_args__ = (
         sa.CheckConstraint("purpose IN ('invitation','password-reset')", name="purpose"),
     )
+
+
+class RecoveryCode(Base):
+    """A single-use code that stands in for the authenticator app, kept as its sha256."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[uuid_pk]
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("portal_users.id", ondelete="CASCADE"), index=True
+    )
+    code_hash: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]

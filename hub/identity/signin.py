@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from hub.actor import Actor
 from hub.audit.services import record
 from hub.clock import utcnow
-from hub.identity import sessions, throttle
+from hub.identity import sessions, throttle, two_factor
 from hub.identity.models import SCOPES_BY_KIND, Organisation, PortalUser
 from hub.identity.passwords import verify_secret
 
@@ -29,7 +29,7 @@ ROLE_SCOPES: dict[str, frozenset[str]] = {
     "auditor": frozenset({"audit:read"}),
 }
 
-Outcome = Literal["signed-in", "invalid"]
+Outcome = Literal["signed-in", "second-factor", "invalid"]
 
 
 @dataclass(frozen=True)
@@ -156,7 +156,20 @@ def sign_in(
             )
         failures = found.rows[keys.account].failures
         return _failed(session, actor, user, reason, now, {"attempt": failures})
+    if user.has_two_factor:
+        # The password was right; the session starts once the second factor is too.
+        return SignInResult("second-factor", user)
     throttle.clear(session, keys.account, now)
+    return _signed_in(session, actor, user, now)
+
+
+def _signed_in(
+    session: Session,
+    actor: Actor,
+    user: PortalUser,
+    now: datetime,
+    details: dict[str, object] | None = None,
+) -> SignInResult:
     user.last_signed_in_at = now
     kind = session.scalar(
         sa.select(Organisation.kind).where(Organisation.id == user.organisation_id)
@@ -168,9 +181,40 @@ def sign_in(
         object_type="user",
         object_id=user.id,
         organisation_id=user.organisation_id,
+        details=details,
         now=now,
     )
     return SignInResult("signed-in", user)
+
+
+def second_factor(
+    session: Session,
+    actor: Actor,
+    user_id: uuid.UUID,
+    code: str,
+    *,
+    hub_secret: str,
+    now: datetime | None = None,
+) -> SignInResult:
+    """Finish a sign-in whose password was right with a code from the app or a recovery code.
+
+    Wrong codes count against the account's and the client address's throttle like wrong
+    passwords do, so six digits cannot be guessed at speed.
+    """
+    now = now or utcnow()
+    user = session.get(PortalUser, user_id)
+    if user is None or not user.is_active or not user.has_two_factor:
+        return _failed(session, actor, user, "second-factor-unavailable", now)
+    keys = throttle.Keys.of(user.email, actor.ip)
+    found = throttle.check(session, keys, now)
+    if not found.allowed:
+        return _failed(session, actor, user, "throttled", now)
+    kind = two_factor.verify(session, user, code, hub_secret=hub_secret, now=now)
+    if kind is None:
+        throttle.fail(found, now)
+        return _failed(session, actor, user, "wrong-code", now)
+    throttle.clear(session, keys.account, now)
+    return _signed_in(session, actor, user, now, {"second_factor": kind})
 
 
 def sign_out(

@@ -40,6 +40,7 @@ from hub.portal import (  # noqa: F401
     releases,
     safeguarding,
     spreadsheet_help,
+    two_factor,
     upload,
     views,
     withdraw,

@@ -19,7 +19,7 @@ from flask import Flask, abort, g, redirect, request, session, url_for
 from werkzeug.wrappers import Response
 
 from hub.actor import Actor
-from hub.identity import sessions, signin
+from hub.identity import sessions, signin, two_factor
 from hub.identity.models import PORTAL_ROLES, PortalUser
 from hub.portal.blueprint import bp, csrf
 from hub.portal.pages import role_opens
@@ -40,6 +40,10 @@ class SignedInUser:
     organisation_id: uuid.UUID
     organisation_name: str
     organisation_kind: str
+    has_two_factor: bool = False
+    # The role must sign in with two factors and has not set them up yet: until it does, every
+    # page but setting them up sends it there.
+    must_set_up_two_factor: bool = False
 
     @property
     def is_regulator(self) -> bool:
@@ -74,6 +78,12 @@ def current_portal_actor() -> Actor:
     return portal_actor(user)
 
 
+def two_factor_required(organisation_kind: str | None) -> bool:
+    return two_factor.required_for(
+        organisation_kind, hub_context().settings.two_factor_required_kinds
+    )
+
+
 def _snapshot(user: PortalUser) -> SignedInUser:
     return SignedInUser(
         id=user.id,
@@ -82,6 +92,10 @@ def _snapshot(user: PortalUser) -> SignedInUser:
         organisation_id=user.organisation_id,
         organisation_name=user.organisation.name,
         organisation_kind=user.organisation.kind,
+        has_two_factor=user.has_two_factor,
+        must_set_up_two_factor=(
+            not user.has_two_factor and two_factor_required(user.organisation.kind)
+        ),
     )
 
 
@@ -108,6 +122,19 @@ def current_session_id() -> uuid.UUID | None:
     return found
 
 
+def restart_session(user_id: uuid.UUID) -> None:
+    """A fresh session for this browser after its old one was ended with all the others (the
+    user just proved both factors)."""
+    start_session(accounts_user(user_id))
+
+
+def accounts_user(user_id: uuid.UUID) -> PortalUser:
+    user = db().get(PortalUser, user_id)
+    if user is None:
+        abort(404)
+    return user
+
+
 def end_session() -> None:
     """Forget the session in this browser (the caller ends it on the server)."""
     session.clear()
@@ -128,12 +155,13 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
-def role_required(*roles: str) -> Callable[[F], F]:
+def role_required(*roles: str, enrolling: bool = False) -> Callable[[F], F]:
     """Open a portal view to signed-in users with one of ``roles`` (no roles: any signed-in user).
 
     An anonymous visitor is sent to sign in and brought back; a signed-in user whose role is not
     listed, or whose organisation is not of a kind that role belongs to (a regulator's ``admin``
-    on a partner page), gets the 403 page.
+    on a partner page), gets the 403 page. A user who must set up two-factor sign-in and has not
+    is sent to do so, except on the pages that do it (``enrolling``).
     """
     unknown = set(roles) - set(PORTAL_ROLES)
     if unknown:
@@ -146,6 +174,8 @@ def role_required(*roles: str) -> Callable[[F], F]:
             if user is None:
                 here = request.full_path if request.query_string else request.path
                 return redirect(url_for("portal.sign_in", next=here))
+            if user.must_set_up_two_factor and not enrolling:
+                return redirect(url_for("portal.two_factor"))
             if roles and (
                 user.role not in roles or not role_opens(user.role, user.organisation_kind)
             ):

@@ -139,6 +139,23 @@ TABLE: dict[str, Entry] = {
         SIGNED_IN,
         fixed={"anonymous": 404, **dict.fromkeys(ROLES, 404)},
     ),
+    # Without a right password first there is no code to enter: back to sign in.
+    "portal.sign_in_code": Entry(
+        _const("/portal/sign-in/code"),
+        SIGNED_IN,
+        fixed={"anonymous": 302, **dict.fromkeys(ROLES, 302)},
+    ),
+    "portal.two_factor": Entry(_const("/portal/account/two-factor"), SIGNED_IN),
+    # Without a code the forms are answered again with their errors.
+    "portal.enable_two_factor": Entry(
+        _const("/portal/account/two-factor"), SIGNED_IN, method="POST", allowed=400
+    ),
+    "portal.new_recovery_codes": Entry(
+        _const("/portal/account/two-factor/recovery-codes"), SIGNED_IN, method="POST", allowed=400
+    ),
+    "portal.disable_two_factor": Entry(
+        _const("/portal/account/two-factor/disable"), SIGNED_IN, method="POST", allowed=400
+    ),
     "portal.invite_user": Entry(
         _const("/portal/users/invite"), frozenset({"admin", "regulator-admin"})
     ),
