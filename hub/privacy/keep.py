@@ -41,7 +41,23 @@ SERVICES = (
     "practice nurse", "community nurse", "school nurse", "specialist nurse", "diabetes nurse",
     "respiratory nurse", "continence nurse", "breast care nurse", "heart failure nurse",
     "discharge lounge", "virtual ward", "hospital at home", "reablement team", "falls team",
-    "eConsult", "Patchs", "Accurx", "SystmOnline", "Patient Access", "Airmid",
+    "eConsult", "Patchs", "Accurx", "SystmOnline", "Patient Access", "Airmid", "AskMyGP",
+    "askmygp", "Ask My GP", "DNACPR", "DNAR", "ReSPECT form", "sats", "obs", "bloods", "HbA1c",
+    "PICC line", "TIA", "COPD", "UTI", "MRSA", "C diff", "sepsis",
+)  # fmt: skip
+# Places people come from, named in accounts of interpreting and care far from family: weak
+# single words (they yield to a sign of a person) and protected phrases.
+ORIGINS = (
+    "Sylhet", "Mirpur", "Kashmir", "Azad Kashmir", "Punjab", "Gujarat", "Kerala", "Tamil Nadu",
+    "Goa", "Lagos", "Abuja", "Accra", "Kumasi", "Harare", "Bulawayo", "Nairobi", "Mombasa",
+    "Kampala", "Mogadishu", "Hargeisa", "Somaliland", "Asmara", "Addis Ababa", "Khartoum",
+    "Kabul", "Tehran", "Baghdad", "Erbil", "Aleppo", "Damascus", "Kharkiv", "Kyiv", "Kiev",
+    "Lviv", "Odesa", "Odessa", "Mariupol", "Warsaw", "Krakow", "Kraków", "Gdansk", "Wroclaw",
+    "Vilnius", "Kaunas", "Riga", "Bucharest", "Sofia", "Tirana", "Lahore", "Karachi",
+    "Islamabad", "Rawalpindi", "Dhaka", "Chittagong", "Colombo", "Jaffna", "Manila",
+    "Hong Kong", "Kowloon", "Guangzhou", "Beijing", "Shanghai", "Hanoi", "Ho Chi Minh City",
+    "Saigon", "Seoul", "Kathmandu", "Delhi", "New Delhi", "Mumbai", "Kolkata", "Chennai",
+    "Amritsar", "Jalandhar", "Ludhiana", "Ahmedabad", "Surat", "Kingston", "Port of Spain",
 )  # fmt: skip
 # Hospitals and NHS services people call by a short name, several after people ("James Paget",
 # "Addenbrooke's"). One that is also a given name is kept only with a place word before it
@@ -259,8 +275,13 @@ def default_keep_list() -> KeepList:
             *EPONYMS,
             *lex.drugs,
             *(p for p in places if _several(p)),
+            *(p for p in ORIGINS if _several(p)),
         ),
-        (*named, *(p for p in places if not _several(p))),
+        (
+            *named,
+            *(p for p in places if not _several(p)),
+            *(p for p in ORIGINS if not _several(p)),
+        ),
     )
 
 

@@ -88,7 +88,8 @@ class Lexicon:
         return out
 
     def misspelt(self, key: str) -> bool:
-        """Whether a word unknown to the lists is one slip from an everyday word ("apointment").
+        """Whether a word unknown to the lists is one slip from an everyday word or a drug
+        ("apointment", "amlodipene").
 
         Only words of five letters or more: shorter ones are one slip from too much.
         """
@@ -108,7 +109,7 @@ class Lexicon:
         return any(key[:n] in ordinary and key[n:] in ordinary for n in range(3, len(key) - 2))
 
     def _one_slip(self, key: str) -> bool:
-        ordinary = self.ordinary
+        ordinary = _Either(self.ordinary, self.drugs)  # "apointment", "amlodipene"
         splits = [(key[:i], key[i:]) for i in range(len(key) + 1)]
         for a, b in splits:
             if b and a + b[1:] in ordinary:  # a letter too many
@@ -119,6 +120,18 @@ class Lexicon:
                 if (b and a + c + b[1:] in ordinary) or a + c + b in ordinary:
                     return True  # a wrong letter, or one missing
         return False
+
+
+class _Either:
+    """Membership in either of two sets, without building their union."""
+
+    __slots__ = ("a", "b")
+
+    def __init__(self, a: frozenset[str], b: frozenset[str]) -> None:
+        self.a, self.b = a, b
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.a or key in self.b
 
 
 def read_list(name: str) -> list[str]:

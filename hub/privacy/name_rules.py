@@ -28,6 +28,7 @@ from hub.privacy.name_words import (
     FAMILY_WORDS,
     FOLLOWERS,
     FUNCTION_WORDS,
+    LANGUAGES,
     NOT_NAMES,
     PERSON_VERBS,
     PLACE_SUFFIXES,
@@ -84,7 +85,9 @@ class Labeller(Spreader):
             if named and ordinary:  # "thanks to dee at the desk", not "thanks to will power"
                 return self._person_follows(i) or self._placed(i)
             return named or (self.unknownish(i) and not self._numbered(i))
-        if key in CALENDAR or key in CALENDAR_SHORT or key in NOT_NAMES or self._acronym(i):
+        if key in CALENDAR or key in CALENDAR_SHORT or key in NOT_NAMES or key in LANGUAGES:
+            return False
+        if self._acronym(i):
             return False
         if self.weak_place[i]:  # a known place, unless a person is plainly meant
             nxt = self._next(i)

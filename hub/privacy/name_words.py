@@ -235,3 +235,20 @@ NAME_SYLLABLES = frozenset(
         "lun", "yin", "sum", "hang", "cheuk", "chak", "nok", "ngai", "yat", "wan", "kei"
     }
 )  # fmt: skip
+
+# Languages people need interpreting in, as spoken in England: never a name on their own
+# ("speaks tigrinya", "a Malayalam interpreter"), though some are names too ("Shona Kerr",
+# "my carer Shona"), so a person word or a name beside one still makes it a name.
+LANGUAGES = frozenset(
+    {
+        "malayalam", "tamil", "telugu", "kannada", "gujarati", "punjabi", "urdu", "hindi",
+        "bengali", "bangla", "sylheti", "pashto", "dari", "farsi", "persian", "kurdish", "sorani",
+        "kurmanji", "arabic", "somali", "tigrinya", "amharic", "oromo", "swahili", "yoruba",
+        "igbo", "hausa", "twi", "akan", "shona", "ndebele", "zulu", "xhosa", "lingala",
+        "romanian", "bulgarian", "lithuanian", "latvian", "czech", "slovak", "hungarian",
+        "portuguese", "spanish", "italian", "french", "german", "greek", "turkish", "albanian",
+        "russian", "ukrainian", "mandarin", "cantonese", "vietnamese", "tagalog", "filipino",
+        "nepali", "sinhala", "thai", "korean", "japanese", "hebrew", "yiddish", "gaelic",
+        "cornish", "makaton", "patois", "creole", "tetum", "krio", "mirpuri", "pahari"
+    }
+)  # fmt: skip

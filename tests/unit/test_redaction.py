@@ -427,3 +427,23 @@ def test_east_asian_names_surname_first_and_hyphenated(text: str, expected: str)
 )
 def test_hyphenated_words_and_parks_stay(text: str) -> None:
     assert redact(text) == text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "amlodipene was changed to ramiprill",
+        "i had to use askmygp, then her sats were 88",
+        "he speaks tigrinya and amharic, and we need a Malayalam interpreter",
+        "we are from sylhet and my uncle came over from Kharkiv",
+        "they put a DNACPR on mum without asking us",
+    ],
+)
+def test_misspelt_drugs_languages_origins_and_clinical_words_stay(text: str) -> None:
+    assert redact(text) == text
+
+
+def test_a_language_that_is_also_a_name_is_a_name_beside_a_person_word() -> None:
+    assert redact("Shona Kerr was kind") == "[NAME] was kind"
+    assert redact("my carer Shona helped") == "my carer [NAME] helped"
+    assert redact("she speaks Shona and English") == "she speaks Shona and English"
