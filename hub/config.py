@@ -87,6 +87,9 @@ class Settings:
     )
     csv_max_bytes: int = field(default=50 * 1024 * 1024, metadata={"doc": "Largest CSV upload."})
     csv_max_rows: int = field(default=200_000, metadata={"doc": "Most data rows in one CSV."})
+    csv_chunk_rows: int = field(
+        default=500, metadata={"doc": "Rows of an uploaded CSV processed (and committed) together."}
+    )
     max_request_bytes: int = field(
         default=60 * 1024 * 1024,
         metadata={
@@ -170,6 +173,44 @@ class Settings:
     public_url: str = field(
         default="http://127.0.0.1:8000",
         metadata={"doc": "The hub's address as people reach it: links in e-mails start with it."},
+        },
+    )
+    schedule_process_uploads: str = field(
+        default="*/10 * * * *",
+        metadata={"doc": "Cron schedule of the sweep that re-queues unfinished CSV files."},
+    )
+    task_broker_url: str = field(
+        default="",
+        metadata={
+            "doc": "Broker of the task engine (Celery): `redis://host:6379/0`, "
+            "`amqp://user:pass@host//` (RabbitMQ), `sqs://` (Amazon SQS, with the `sqs` extra). "
+            "Empty: the embedded broker, an SQLite file in the instance folder (one machine)."
+        },
+    )
+    task_queue: str = field(
+        default="hub",
+        metadata={"doc": "Queue the hub's tasks go to (hubs sharing one broker use their own)."},
+    )
+    task_eager: bool = field(
+        default=False,
+        metadata={
+            "doc": "Run background tasks in the caller instead of a worker (tests and tools; "
+            "also whenever `HUB_TESTING` is set and no broker is named)."
+        },
+    )
+    task_max_retries: int = field(
+        default=5, metadata={"doc": "Retries of a failing background task before it fails."}
+    )
+    task_retry_backoff_s: int = field(
+        default=2,
+        metadata={"doc": "First retry delay in seconds; each later retry waits twice as long."},
+    )
+    task_visibility_timeout_s: int = field(
+        default=3600,
+        metadata={
+            "doc": "Redis/SQS: seconds before a task taken by a worker that vanished is "
+            "delivered again (longer than the longest task)."
+        },
     )
     webhook_allow_private: bool = field(
         default=False,

@@ -19,8 +19,8 @@ from hub.errors import UnsupportedMediaType, ValidationFailed
 from hub.exchange.records.models import Submission
 from hub.exchange.records.submissions import describe as submission_body
 from hub.exchange.records.submissions import get_submission, submissions_query
-from hub.jobs.uploads import receive_upload, worker_for
 from hub.keyset import keyset_page
+from hub.tasks.uploads import receive_upload
 from hub.web import after_commit, current_actor, db, hub_context
 
 blp = Blueprint(
@@ -106,12 +106,6 @@ _UPLOAD_BODY = {
         }
     },
 }
-
-
-@blp.before_app_request
-def _start_worker() -> None:
-    # Made on the first request rather than at start-up, so CLI commands start no threads.
-    worker_for(hub_context())
 
 
 @blp.route("/submissions/csv")

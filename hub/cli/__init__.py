@@ -16,7 +16,7 @@ from hub.cli.database import db
 from hub.cli.datasets import datasets
 from hub.cli.demo import demo
 from hub.cli.identity import clients, orgs, users
-from hub.cli.jobs import jobs, scheduler
+from hub.cli.jobs import jobs, scheduler, worker
 from hub.cli.privacy import privacy
 from hub.cli.registry import registry
 from hub.cli.safeguarding import safeguarding
@@ -73,6 +73,7 @@ for command in (
     main.add_command(command)
 main.add_command(users)
 main.add_command(vocab)
+main.add_command(worker)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,4 +1,5 @@
-"""``hub jobs`` and ``hub scheduler``: running the scheduled jobs by hand or on their schedules."""
+"""``hub jobs``, ``hub scheduler`` and ``hub worker``: running the scheduled jobs by hand, queueing
+them on their schedules, and running the task engine's workers."""
 
 from __future__ import annotations
 
@@ -89,7 +90,7 @@ def jobs_run(name: str, as_json: bool) -> None:
 @click.command("scheduler")
 def scheduler() -> None:
     """Run the job scheduler in this process until stopped (one per deployment)."""
-    from hub.jobs.scheduler import build_scheduler
+    from hub.tasks.scheduler import build_scheduler
 
     try:
         sched = build_scheduler(hub_context(), blocking=True)
@@ -110,3 +111,29 @@ def scheduler() -> None:
         sched.start()
     except KeyboardInterrupt:
         sched.shutdown(wait=True)
+
+
+@click.command("worker")
+@click.option(
+    "--concurrency",
+    "-c",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Task processes in this worker (default: one per core).",
+)
+def worker(concurrency: int | None) -> None:
+    """Run a worker of the task engine (CSV files, jobs, deliveries) until stopped."""
+    from hub.tasks.engine import broker_url, is_eager
+    from hub.tasks.worker import run_worker
+
+    ctx = hub_context()
+    if is_eager(ctx.settings):
+        raise click.ClickException("tasks run eagerly here (HUB_TASK_EAGER): no worker is needed")
+    click.echo(f"Worker taking tasks from {_safe_url(broker_url(ctx.settings))}")
+    sys.exit(run_worker(ctx, concurrency=concurrency, loglevel=ctx.settings.log_level))
+
+
+def _safe_url(url: str) -> str:
+    # A broker URL may hold a password: show the scheme and host only.
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://{rest.rpartition('@')[2]}"

@@ -44,9 +44,9 @@ JOB_MODULES: dict[str, str] = {
     "anonymise": "hub.jobs.anonymise",
     "audit-seal": "hub.jobs.seal",
     "webhooks": "hub.jobs.webhooks",
-    "process-uploads": "hub.jobs.uploads",
     "rescan": "hub.jobs.rescan",
     "mail": "hub.jobs.mail",
+    "process-uploads": "hub.tasks.uploads",
 }
 
 

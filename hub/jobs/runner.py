@@ -15,26 +15,16 @@ the new run simply finishes the work. Run a job again at any time: that is alway
 from __future__ import annotations
 
 import logging
-import os
-import socket
-import uuid
 from datetime import datetime
-from typing import Any
 
-import sqlalchemy as sa
-
-from hub.actor import Actor, system
-from hub.audit.services import record
 from hub.clock import utcnow
 from hub.context import HubContext
-from hub.db import transaction
 from hub.jobs.catalogue import JOBS
 from hub.jobs.locks import job_lock
 from hub.jobs.models import JobRun
+from hub.jobs.record import describe_error, finish_run, record_skipped, start_run
 
 log = logging.getLogger(__name__)
-
-ERROR_MAX_CHARS = 2000
 
 
 class UnknownJob(LookupError):
@@ -55,102 +45,13 @@ def run_job(ctx: HubContext, name: str, *, now: datetime | None = None) -> JobRu
     with job_lock(ctx.engine, name) as taken:
         if not taken:
             log.info("job %s is running elsewhere; skipped", name)
-            return _record_skipped(ctx, name)
-        run_id = _start(ctx, name)
+            return record_skipped(ctx, name)
+        run_id = start_run(ctx, name)
         log.info("job %s started (run %s)", name, run_id)
         try:
             stats = fn(ctx, ctx.session_factory, now=now)
         except Exception as exc:
             log.exception("job %s failed (run %s)", name, run_id)
-            return _finish(ctx, run_id, name, status="failed", error=_describe(exc))
+            return finish_run(ctx, run_id, name, status="failed", error=describe_error(exc))
         log.info("job %s succeeded (run %s): %s", name, run_id, stats)
-        return _finish(ctx, run_id, name, status="succeeded", stats=stats)
-
-
-def _actor(name: str) -> Actor:
-    return system(f"job:{name}")
-
-
-def _host() -> tuple[str, int]:
-    return socket.gethostname()[:255], os.getpid()
-
-
-def _record_skipped(ctx: HubContext, name: str) -> JobRun:
-    host, pid = _host()
-    at = utcnow()
-    run = JobRun(
-        job=name,
-        started_at=at,
-        finished_at=at,
-        status="skipped",
-        stats={"reason": "already running elsewhere"},
-        host=host,
-        pid=pid,
-    )
-    with transaction(ctx.session_factory) as session:
-        session.add(run)
-    return run
-
-
-def _start(ctx: HubContext, name: str) -> uuid.UUID:
-    host, pid = _host()
-    with transaction(ctx.session_factory) as session:
-        # We hold the lock, so any run of this job still "running" was killed mid-way.
-        session.execute(
-            sa.update(JobRun)
-            .where(JobRun.job == name, JobRun.status == "running")
-            .values(status="failed", finished_at=utcnow(), error="interrupted: the process ended")
-            .execution_options(synchronize_session=False)
-        )
-        run = JobRun(job=name, started_at=utcnow(), status="running", stats={}, host=host, pid=pid)
-        session.add(run)
-        session.flush()
-        return run.id
-
-
-def _finish(
-    ctx: HubContext,
-    run_id: uuid.UUID,
-    name: str,
-    *,
-    status: str,
-    stats: dict[str, Any] | None = None,
-    error: str | None = None,
-) -> JobRun:
-    with transaction(ctx.session_factory) as session:
-        run = session.get_one(JobRun, run_id)
-        run.status = status
-        run.finished_at = utcnow()
-        run.stats = stats or {}
-        run.error = error
-        details: dict[str, Any] = {"job": name, "run_id": str(run_id)}
-        if status == "succeeded":
-            details["stats"] = run.stats
-            record(
-                session,
-                _actor(name),
-                "job.completed",
-                object_type="job_run",
-                object_id=run_id,
-                details=details,
-                organisation_id=None,
-            )
-        else:
-            # The message may quote data; the audit keeps only the kind of error.
-            details["error_type"] = (error or "").partition(":")[0]
-            record(
-                session,
-                _actor(name),
-                "job.failed",
-                object_type="job_run",
-                object_id=run_id,
-                outcome="failure",
-                details=details,
-                organisation_id=None,
-            )
-    return run
-
-
-def _describe(exc: Exception) -> str:
-    text = f"{type(exc).__name__}: {exc}"
-    return text if len(text) <= ERROR_MAX_CHARS else text[: ERROR_MAX_CHARS - 1] + "…"
+        return finish_run(ctx, run_id, name, status="succeeded", stats=stats)

@@ -18,10 +18,10 @@ from hub.exchange.csv.template import COLUMNS, example_csv, template_csv
 from hub.exchange.records.models import Submission
 from hub.exchange.records.submissions import describe as submission_body
 from hub.exchange.records.submissions import get_submission, submissions_query
-from hub.jobs.uploads import receive_upload
 from hub.portal.auth import current_portal_actor, role_required
 from hub.portal.blueprint import bp
 from hub.portal.pages import PARTNER_ROLES
+from hub.tasks.uploads import receive_upload
 from hub.web import after_commit, csv_download, db, hub_context
 
 LIST_LIMIT = 100

@@ -233,12 +233,12 @@ def test_the_annotated_file_is_formula_safe(db_session, session_factory, actor, 
     assert lines[2][-1].startswith("narrative: ")
 
 
-def test_the_process_uploads_job_finishes_pending_files(
+def test_the_process_uploads_job_queues_pending_files_which_the_task_finishes(
     db_session, session_factory, actor, storage, settings, engine
 ):
     from hub.context import HubContext
-    from hub.jobs import uploads
     from hub.jobs.catalogue import JOBS
+    from hub.tasks import uploads
 
     assert JOBS["process-uploads"] is uploads.run
     ctx = HubContext(settings=settings, engine=engine, session_factory=session_factory)
@@ -247,49 +247,8 @@ def test_the_process_uploads_job_finishes_pending_files(
     )
     db_session.commit()
     stats = uploads.run(ctx, session_factory, now=NOW)
-    assert stats == {"pending": 1, "processed": 1}
+    # Tests run tasks in the caller (eager): queued, and done by the time the job returns.
+    assert stats == {"pending": 1, "queued": 1}
     db_session.expire_all()
     assert db_session.get(Submission, submission.id).status == "completed"
-    assert uploads.run(ctx, session_factory, now=NOW) == {"pending": 0, "processed": 0}
-
-
-def test_a_restarted_web_process_resumes_unfinished_files_in_its_threads(
-    fresh_database_url, tmp_path
-):
-    from datetime import date
-
-    from hub.config import Settings
-    from hub.context import HubContext
-    from hub.db import transaction
-    from hub.identity import services as identity
-    from hub.jobs.uploads import UploadWorker
-    from tests.factories import ACTOR
-
-    settings = Settings(
-        database_url=fresh_database_url,
-        storage_url=f"file://{tmp_path / 'storage'}",
-        instance_path=str(tmp_path / "instance"),
-        secret_key="worker-test-secret",
-    )
-    ctx = HubContext.from_settings(settings)
-    try:
-        with transaction(ctx.session_factory) as session:
-            org = identity.create_organisation(
-                session, ACTOR, name="Threads", kind="charity", valid_from=date(2020, 1, 1)
-            )
-            owner = Actor(
-                kind="client", id="c", organisation_id=org.id, organisation_kind="charity"
-            )
-            left = accept_upload(
-                session, owner, ctx.storage, io.BytesIO(make_csv([row(0)]).encode()), "a.csv"
-            )
-        # A new process: its worker finds the file left in ``processing`` and finishes it.
-        worker = UploadWorker(ctx, threads=1)
-        futures = worker.resume_pending()
-        assert [f.result(timeout=120) for f in futures] == [True]
-        with ctx.session_factory() as session:
-            done = session.get(Submission, left.id)
-            assert done is not None
-            assert (done.status, done.accepted_count) == ("completed", 1)
-    finally:
-        ctx.engine.dispose()
+    assert uploads.run(ctx, session_factory, now=NOW) == {"pending": 0, "queued": 0}

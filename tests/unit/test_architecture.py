@@ -141,7 +141,20 @@ def test_features_import_no_entry_point_job_or_demo():
         f"{i.source}:{i.line} imports {i.target}"
         for i in ALL_IMPORTS
         if _within(i.source, FEATURES)
-        and _within(i.target, (*ENTRY_POINTS, "hub.jobs", "hub.demo", "hub.web", "hub.app"))
+        and _within(
+            i.target, (*ENTRY_POINTS, "hub.jobs", "hub.tasks", "hub.demo", "hub.web", "hub.app")
+        )
+    ]
+    assert wrong == []
+
+
+def test_only_entry_points_queue_background_work():
+    """The task engine sits above the jobs: the API, the portal and the commands queue tasks;
+    jobs and features never reach up to it."""
+    wrong = [
+        f"{i.source}:{i.line} imports {i.target}"
+        for i in ALL_IMPORTS
+        if _within(i.target, "hub.tasks") and not _within(i.source, (*ENTRY_POINTS, "hub.tasks"))
     ]
     assert wrong == []
 

@@ -211,7 +211,7 @@ def process_submission(
             _, _, header = next(rows)
             problems = check_header(header)
             if not problems.ok:
-                return _fail(session_factory, submission_id, problems.errors, now)
+                return fail_submission(session_factory, submission_id, problems.errors, now)
             chunk: list[tuple[int, dict[str, str]]] = []
             seen = 0
             for number, cells, _ in rows:
@@ -227,7 +227,7 @@ def process_submission(
                 _process_chunk(session_factory, submission_id, chunk, config, now)
     except csv.Error as exc:
         message = f"The file could not be read as CSV: {exc}."
-        return _fail(
+        return fail_submission(
             session_factory, submission_id, [{"row": 0, "column": "", "message": message}], now
         )
     return _complete(session_factory, submission_id, now)
@@ -321,15 +321,17 @@ def _warnings(
     ]
 
 
-def _fail(
+def fail_submission(
     session_factory: sessionmaker[Session],
     submission_id: uuid.UUID,
     errors: list[dict[str, Any]],
     now: datetime,
-) -> Submission:
+) -> Submission | None:
+    """Close a submission still processing as ``failed``, adding ``errors`` to its report."""
     with transaction(session_factory) as session:
         submission = session.get(Submission, submission_id)
-        assert submission is not None
+        if submission is None or submission.status != "processing":
+            return submission
         # Rows of chunks already committed stay kept, and so do their reported errors.
         submission.errors = [*submission.errors, *errors][:MAX_STORED_ERRORS]
         close_submission(session, submitted_by(submission), submission, now=now, status=FAILED)

@@ -1,7 +1,7 @@
-"""The scheduler (``hub scheduler``, its own process): it fires each job on its crontab from
-settings, in UTC (five fields, or six with seconds first), through the runner. Missed firings
-collapse into one (``coalesce``), a job never overlaps itself in one scheduler
-(``max_instances=1``), and the job's lock keeps a second scheduler from overlapping it.
+"""The scheduler (``hub scheduler``, its own process): it only *queues* each job on its
+crontab from settings, in UTC (five fields, or six with seconds first); a worker of the task
+engine runs it through the runner. Missed firings collapse into one (``coalesce``), and the
+job's lock keeps two workers (or a second scheduler's firings) from running a job twice at once.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from apscheduler.triggers.cron import CronTrigger
 
 from hub.context import HubContext
 from hub.jobs.catalogue import JOBS, schedule_of, schedule_setting
-from hub.jobs.runner import run_job
+from hub.tasks.jobs import enqueue_job
 
 log = logging.getLogger(__name__)
 
@@ -25,10 +25,10 @@ MISFIRE_GRACE_S = 15 * 60
 
 def _scheduled(ctx: HubContext, name: str) -> None:
     try:
-        run_job(ctx, name)
+        enqueue_job(ctx, name)
     except Exception:
-        # Recording the run itself failed (the database is down, say): log, and try next time.
-        log.exception("job %s could not be run", name)
+        # The broker is unreachable, say: log, and try at the next firing.
+        log.exception("job %s could not be queued", name)
 
 
 _WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
