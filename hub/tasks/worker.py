@@ -2,7 +2,7 @@
 
 A worker is a parent process taking messages from the broker and a pool of child processes
 running the tasks (``--concurrency``, one per core by default). Connections opened before the
-fork are dropped in each child; when the worker is ready it queues the sweep of unfinished
+fork are dropped in each child, the models are loaded once before it; when the worker is ready it queues the sweep of unfinished
 uploads, so a worker started after another was killed finishes the other's files.
 """
 
@@ -18,6 +18,8 @@ from typing import Any
 from celery.signals import worker_process_init, worker_ready
 
 from hub.context import HubContext
+from hub.privacy.redaction import redact_many
+from hub.safeguarding.classifier import classify
 from hub.tasks import jobs as _jobs  # noqa: F401  (registers the job task)
 from hub.tasks import uploads as _uploads  # noqa: F401  (registers the CSV tasks)
 from hub.tasks.engine import celery_app, enqueue
@@ -28,9 +30,17 @@ log = logging.getLogger(__name__)
 SWEEP_JOB = "process-uploads"
 
 
+def warm_up() -> None:
+    """Load the redaction stack and the classifier before the pool forks: the children share
+    them, and no task holds a transaction open while a model loads."""
+    redact_many(["Warm-up."])
+    classify("Warm-up.")
+
+
 def run_worker(ctx: HubContext, *, concurrency: int | None = None, loglevel: str = "INFO") -> int:
     """Run a worker in this process until it is stopped; its exit code."""
     app = celery_app(ctx)
+    warm_up()
 
     def child_started(**_: Any) -> None:
         # Pooled connections belong to the parent: a child opens its own.
