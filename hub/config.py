@@ -173,7 +173,6 @@ class Settings:
     public_url: str = field(
         default="http://127.0.0.1:8000",
         metadata={"doc": "The hub's address as people reach it: links in e-mails start with it."},
-        },
     )
     schedule_process_uploads: str = field(
         default="*/10 * * * *",

@@ -2,8 +2,9 @@
 
 A worker is a parent process taking messages from the broker and a pool of child processes
 running the tasks (``--concurrency``, one per core by default). Connections opened before the
-fork are dropped in each child, the models are loaded once before it; when the worker is ready it queues the sweep of unfinished
-uploads, so a worker started after another was killed finishes the other's files.
+fork are dropped in each child, and the models are loaded once before it. When the worker is
+ready it queues the sweep of unfinished uploads, so a worker started after another was killed
+finishes the other's files.
 """
 
 from __future__ import annotations

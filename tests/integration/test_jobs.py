@@ -232,6 +232,7 @@ def test_two_schedulers_and_two_workers_never_run_the_same_job_at_once(
         "HUB_SCHEDULE_WEBHOOKS": "",
         "HUB_SCHEDULE_RESCAN": "",
         "HUB_SCHEDULE_PROCESS_UPLOADS": "",
+        "HUB_SCHEDULE_MAIL": "",
     }
     commands = [["scheduler"], ["scheduler"], ["worker", "-c", "1"], ["worker", "-c", "1"]]
     logs = [tmp_path / f"process-{i}.log" for i in range(len(commands))]
