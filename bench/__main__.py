@@ -14,7 +14,7 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import audit_verify, csv_upload, ingest, latency, redaction, scale
+from bench import audit_verify, classifier, csv_upload, ingest, latency, redaction, scale
 from bench.context import Run, Sizes
 from bench.data import seed_locations
 from bench.report import Figure, as_json, as_table, failed
@@ -38,6 +38,7 @@ GROUPS: dict[str, tuple[Callable[[Run], list[Figure]], str]] = {
     "ingest": (ingest.measure, "batch ingest"),
     "latency": (latency.measure, "single POST latency"),
     "redaction": (redaction.measure, "redaction"),
+    "classifier": (classifier.measure, "safeguarding classifier"),
     "audit": (audit_verify.measure, "hub audit verify"),
 }
 INGEST_LOCATIONS = 200

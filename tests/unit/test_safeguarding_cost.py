@@ -15,7 +15,7 @@ import random
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bench.hostile import WORST_CASES
+from bench.hostile import SAFEGUARDING_CASES, WORST_CASES
 from hub.safeguarding.classifier import default_classifier
 from hub.safeguarding.features import char_features, word_features
 from hub.safeguarding.text import token_texts, tokens
@@ -24,24 +24,12 @@ from hub.safeguarding.text import token_texts, tokens
 PER_CHARACTER = 20
 OVERHEAD = 500
 
-_rng = random.Random(19)
+# The crafted shapes every text step is measured and guarded on (bench/hostile.py): the
+# classifier's worst-case figure in bench/run times the same ones.
 WORST = {
-    "punctuation run": "".join(_rng.choice(".!?") for _ in range(10_000)),
-    "'a a a' x 5,000": "a a a" * 5_000,
-    "one long word": "".join(_rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(10_000)),
+    "punctuation run": "".join(random.Random(19).choice(".!?") for _ in range(10_000)),
     "one letter repeated": "a" * 10_000,
-    "deep brackets": "(" * 5_000 + ")" * 5_000,
-    "deep quotes": '"' * 5_000 + "'" * 5_000,
-    "nested quoting": "she said 'he said \"they said (" * 300 + ")\"'" * 300,
-    "negations": "not " * 2_500,
-    "conditionals": "if she hit her " * 700,
-    "worries": "I was worried they would not feed her but they did " * 200,
-    "signs everywhere": "the carer hit her and nobody came, bruises nobody could explain " * 160,
-    "masked words": "n*** " * 2_000,
-    "pound signs": "£" * 10_000,
-    "numbers": "5.30.12.99/" * 1_000,
-    "apostrophes": "didn't'n't's" * 800,
-    # And the crafted shapes every text step is measured and guarded on (bench/hostile.py).
+    **{name: make(10_000) for name, make in SAFEGUARDING_CASES.items()},
     **{f"shared: {name}": make(10_000) for name, make in WORST_CASES.items()},
 }
 
