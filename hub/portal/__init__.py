@@ -35,6 +35,7 @@ from hub.portal import (  # noqa: F401
     front,
     inspector,
     links,
+    organisation,
     outcomes,
     records,
     releases,

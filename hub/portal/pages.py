@@ -80,6 +80,12 @@ PAGES: tuple[PortalPage, ...] = (
         PARTNER_ROLES,
     ),
     PortalPage(
+        "portal.organisation",
+        "Your organisation",
+        "Your agreement, users, API clients and webhooks.",
+        ("admin",),
+    ),
+    PortalPage(
         "portal.locations",
         "Care locations",
         "Look up a care location and what people have said about it.",

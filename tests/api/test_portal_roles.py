@@ -94,6 +94,49 @@ TABLE: dict[str, Entry] = {
     "portal.dataset_file": Entry(_const("/portal/datasets/mh-survey/releases/1/file"), PARTNER),
     "portal.new_outcome": Entry(_const("/portal/outcomes/new"), frozenset({"engagement"})),
     "portal.new_release": Entry(_const("/portal/releases/new"), frozenset({"engagement"})),
+    "portal.organisation": Entry(_const("/portal/organisation"), frozenset({"admin"})),
+    "portal.change_user_role": Entry(
+        lambda w: f"/portal/organisation/users/{w['users']['uploader'].id}/role",
+        frozenset({"admin"}),
+        method="POST",
+        allowed=302,
+        data=lambda _w: {"role": "uploader"},
+    ),
+    "portal.deactivate_user": Entry(
+        lambda w: f"/portal/organisation/users/{w['users']['uploader'].id}/deactivate",
+        frozenset({"admin"}),
+        method="POST",
+        allowed=302,
+    ),
+    "portal.create_api_client": Entry(
+        _const("/portal/organisation/clients"),
+        frozenset({"admin"}),
+        method="POST",
+        data=lambda _w: {"scopes": "experiences:read"},
+    ),
+    "portal.rotate_api_client": Entry(
+        lambda w: f"/portal/organisation/clients/{w['client_id']}/rotate",
+        frozenset({"admin"}),
+        method="POST",
+    ),
+    "portal.revoke_api_client": Entry(
+        lambda w: f"/portal/organisation/clients/{w['client_id']}/revoke",
+        frozenset({"admin"}),
+        method="POST",
+        allowed=302,
+    ),
+    "portal.register_webhook": Entry(
+        _const("/portal/organisation/webhooks"),
+        frozenset({"admin"}),
+        method="POST",
+        data=lambda _w: {"url": "https://hooks.example.org/hub", "events": "outcome.created"},
+    ),
+    "portal.test_webhook": Entry(
+        lambda w: f"/portal/organisation/webhooks/{w['endpoint']}/test",
+        frozenset({"admin"}),
+        method="POST",
+        allowed=302,
+    ),
     "portal.locations": Entry(_const("/portal/locations"), REGULATOR),
     "portal.location": Entry(_const(f"/portal/locations/{LOC}"), REGULATOR),
     "portal.safeguarding": Entry(_const("/portal/safeguarding"), REGULATOR),
@@ -228,6 +271,12 @@ def world(app, client, db_session, make_org, make_location, make_party, auth_hea
         headers=auth_headers(partner),
     )
     assert concern.status_code == 201, concern.get_json()
+    hook = client.post(
+        "/api/v1/webhooks",
+        json={"url": "https://hooks.example.org/world", "events": ["outcome.created"]},
+        headers=auth_headers(partner),
+    )
+    assert hook.status_code == 201, hook.get_json()
     gone = client.post(
         "/api/v1/experiences", json=make_record(), headers=auth_headers(partner)
     ).get_json()["id"]
@@ -239,6 +288,8 @@ def world(app, client, db_session, make_org, make_location, make_party, auth_hea
         "partner": partner.id,
         "alert": concern.get_json()["safeguarding"]["alert"]["id"],
         "record": concern.get_json()["id"],
+        "client_id": partner.client_id,
+        "endpoint": hook.get_json()["id"],
         "withdrawn": gone,
     }
 

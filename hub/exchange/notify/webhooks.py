@@ -42,6 +42,7 @@ __all__ = [
     "list_endpoints",
     "post_json",
     "register_endpoint",
+    "send_test",
     "sign",
 ]
 
@@ -184,6 +185,52 @@ def list_deliveries(
     stmt = sa.select(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint.id)
     keys: list[Any] = [WebhookDelivery.created_at, WebhookDelivery.id]
     return keyset_page(session, stmt, keys, limit=limit, after=after, descending=True)
+
+
+TEST_EVENT = "webhook.test"
+
+
+def send_test(
+    session: Session, actor: Actor, endpoint_id: uuid.UUID, *, now: datetime | None = None
+) -> WebhookDelivery:
+    """Queue a ``webhook.test`` event to one of the actor's endpoints; the webhooks job sends it
+    (signed, with retries) as it sends every event, so it tests the whole path."""
+    endpoint = get_endpoint(session, actor, endpoint_id)
+    now = now or utcnow()
+    event_id = uuid.uuid4()
+    body = json.dumps(
+        {
+            "id": str(event_id),
+            "event": TEST_EVENT,
+            "occurred_at": now.astimezone(UTC).isoformat(),
+            "data": {"message": "A test event sent from the exchange hub's portal."},
+        },
+        separators=(",", ":"),
+        sort_keys=True,
+    )
+    delivery = WebhookDelivery(
+        id=uuid.uuid4(),
+        endpoint_id=endpoint.id,
+        event_id=event_id,
+        event=TEST_EVENT,
+        body=body,
+        status="pending",
+        attempts=0,
+        created_at=now,
+        next_attempt_at=now,
+    )
+    session.add(delivery)
+    session.flush()
+    record(
+        session,
+        actor,
+        "webhook.test_sent",
+        object_type="webhook_endpoint",
+        object_id=endpoint.id,
+        details={"delivery_id": str(delivery.id)},
+        now=now,
+    )
+    return delivery
 
 
 def enqueue(
