@@ -24,6 +24,9 @@ from werkzeug.exceptions import BadRequest
 from werkzeug.routing import IntegerConverter, Map
 
 from hub.actor import Actor
+from hub.audit.checkpoints import take_receipts_given, write_checkpoint
+from hub.audit.keys import signing_key
+from hub.clock import utcnow
 from hub.context import HubContext
 from hub.errors import BAD_TEXT
 from hub.storage import attachment_disposition
@@ -55,10 +58,23 @@ def after_commit(callback: Callable[[], None]) -> None:
 def finish_request() -> None:
     """Commit the request's transaction, then run what waited for it."""
     session: Session | None = g.get("_db_session")
+    given = None
     if session is not None:
+        given = take_receipts_given(session)
         session.commit()
+    if given is not None:
+        _checkpoint(*given)
     for callback in g.pop("_after_commit", []):
         callback()
+
+
+def _checkpoint(seq: int, hash_: str) -> None:
+    """A receipt was given: a signed checkpoint of the chain up to it, outside the database."""
+    ctx = hub_context()
+    try:
+        write_checkpoint(ctx.storage, signing_key(ctx.settings), seq, hash_, utcnow())
+    except Exception:  # the answer is committed already; the next seal covers the event
+        log.exception("could not store the audit checkpoint of seq %s", seq)
 
 
 class Int64Converter(IntegerConverter):

@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from hub.audit.checkpoints import check_checkpoints, stored_checkpoints
 from hub.audit.keys import key_id, verification_keys
 from hub.audit.models import AuditSeal
 from hub.audit.seals import (
@@ -154,6 +155,15 @@ def verify_all(ctx: HubContext) -> tuple[Verification, SealCheck]:
     with consistent_read(ctx.session_factory) as session:
         chain = verify(session)
         seals = check_seals(session, ctx.storage, lambda: verification_keys(ctx.settings))
+        if stored_checkpoints(ctx.storage):
+            seals.problems.extend(
+                check_checkpoints(
+                    session,
+                    ctx.storage,
+                    verification_keys(ctx.settings),
+                    above=seals.latest_upto_seq,
+                )
+            )
     return chain, seals
 
 

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 from hub.actor import Actor
 from hub.audit import tree_nodes
 from hub.audit.chain import event_body
+from hub.audit.checkpoints import note_receipt
 from hub.audit.merkle import inclusion_path, verify_inclusion
 from hub.audit.models import AuditEvent, AuditSeal, chained_columns
 from hub.audit.seals import event_hashes, signed_from_row
@@ -155,6 +156,7 @@ def submission_receipts(
     for object_id, seq, hash_ in rows:
         if object_id is not None:
             found[object_id] = {"audit_seq": seq, "hash": hash_}  # the later event wins
+            note_receipt(session, seq, hash_)
     return found
 
 
@@ -166,4 +168,5 @@ def receipt_header(session: Session, event: AuditEvent) -> str:
     """The ``Hub-Receipt`` header of an event (chained now if it is still pending)."""
     if event.seq is None:
         chain_pending(session)
+    note_receipt(session, event.seq, event.hash)
     return f"seq={event.seq}, hash={event.hash}"

@@ -26,6 +26,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
 from hub.actor import Actor, system
+from hub.audit.checkpoints import prune_checkpoints
 from hub.audit.checks import check_seals, consistent_read
 from hub.audit.keys import key_id, signing_key, verification_keys
 from hub.audit.models import AuditSeal
@@ -102,6 +103,7 @@ def seal_chain(
         _index(session, signed, actor, adopted=False)
     log.info("sealed the audit chain up to seq %s", seal.upto_seq)
     stats["sealed_upto_seq"] = seal.upto_seq
+    stats["checkpoints_removed"] = prune_checkpoints(ctx.storage, seal.upto_seq)
     return stats
 
 
