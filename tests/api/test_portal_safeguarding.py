@@ -149,3 +149,25 @@ def test_an_alert_found_late_says_when_the_record_came_in(
     assert f"came in on {alert.received_at:%-d %b %Y}" in page
     api = client.get(f"/api/v1/safeguarding/alerts/{alert_id}", headers=reg_headers).get_json()
     assert api["found_late"] is True
+
+
+def test_an_alert_found_by_a_later_rescan_says_so_with_when_the_record_came_in(
+    app, client, ward, partner, officer, make_record, db_session
+):
+    import sqlalchemy as sa
+
+    from hub.exchange.records.models import ExperienceRecord
+    from hub.jobs.runner import run_job
+    from hub.web import hub_context
+
+    send(client, partner, [make_record(location_id=LOC, narrative=NAMED, safeguarding=...)])
+    # As if the record had come in before the engines knew this concern.
+    db_session.execute(sa.delete(SafeguardingAlert))
+    db_session.execute(sa.update(ExperienceRecord).values(scanned_with=None))
+    db_session.commit()
+    assert "Found late" not in officer.get(PAGE).get_data(as_text=True)
+
+    assert run_job(hub_context(app), "rescan").stats["alerts_raised"] == 1
+
+    page = officer.get(PAGE).get_data(as_text=True)
+    assert "Found late" in page and "a later re-check found this concern" in page

@@ -9,7 +9,10 @@ import sqlalchemy as sa
 
 from hub.audit.models import AuditEvent
 from hub.exchange.notify.models import OutboxNotice
+from hub.exchange.records.models import ExperienceRecord
+from hub.jobs.runner import run_job
 from hub.safeguarding.models import SafeguardingAlert
+from hub.web import hub_context
 
 RECORDS = "/api/v1/experiences"
 ALERTS = "/api/v1/safeguarding/alerts"
@@ -258,3 +261,34 @@ def test_the_batch_answer_gives_each_alert_its_categories_and_reasons(client, pa
     assert any(r["category"] == "immediate" for r in plan["safeguarding"]["reasons"])
     assert when(plan["safeguarding"]["due_at"])
     assert plan["safeguarding"]["alert_id"]
+
+
+def test_a_concern_found_by_a_later_rescan_is_queued_marked_found_late(
+    app, client, partner, reg, make_record, db_session
+):
+    words = (
+        "When I visited, a carer slapped my mother across the face and she now has "
+        "bruises on her arms."
+    )
+    created = submit(client, partner, make_record(narrative=words, safeguarding=...))
+    # As if the record had come in before the engines knew this concern.
+    db_session.execute(sa.delete(SafeguardingAlert))
+    db_session.execute(sa.update(ExperienceRecord).values(scanned_with=None))
+    db_session.commit()
+
+    assert run_job(hub_context(app), "rescan").stats["alerts_raised"] == 1
+
+    [alert] = client.get(ALERTS, headers=reg).get_json()["items"]
+    assert alert["experience_id"] == created["id"]
+    assert alert["found_late"] is True
+    assert when(alert["received_at"]) < when(alert["raised_at"])
+    record = client.get(f"{RECORDS}/{created['id']}", headers=reg).get_json()
+    assert when(alert["received_at"]) == when(record["received_at"])
+
+
+def test_an_alert_raised_at_intake_is_not_found_late(client, partner, reg, make_record):
+    created = submit(client, partner, make_record(safeguarding=CONCERN))
+    queued = client.get(f"{ALERTS}/{created['safeguarding']['alert']['id']}", headers=reg)
+    alert = queued.get_json()
+    assert alert["found_late"] is False
+    assert alert["received_at"] == alert["raised_at"]
