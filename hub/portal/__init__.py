@@ -32,6 +32,7 @@ from hub.portal import (  # noqa: F401
     coverage,
     datasets,
     errors,
+    find_location,
     front,
     inspector,
     links,

@@ -50,6 +50,12 @@ PAGES: tuple[PortalPage, ...] = (
         PARTNER_ROLES,
     ),
     PortalPage(
+        "portal.find_location",
+        "Find a location",
+        "Look up a care location's registry id by its name, town or postcode.",
+        PARTNER_ROLES,
+    ),
+    PortalPage(
         "portal.submissions",
         "Your uploads",
         "Check the progress of each file you sent and download its report.",

@@ -4,12 +4,13 @@ the locations worth scoring for a service's name and postcode."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from hub.privacy.generalise import postcode_district
-from hub.registry.matching_rules import Candidate, normalise_name
+from hub.registry.matching_rules import Candidate, decide, normalise_name
 from hub.registry.models import Location, LocationRelationship
 from hub.registry.services import PREDECESSOR, resolve_current
 
@@ -65,3 +66,19 @@ def registry_candidates(
         .limit(_MAX_REGISTRY_ROWS)
     )
     return [Candidate(location_id=r[0], name=r[1], postcode=r[2]) for r in rows]
+
+
+@dataclass(frozen=True)
+class ServiceMatch:
+    """What the registry makes of a service's name and postcode: the one location that fits
+    (by the rule the reconcile job links by), else the candidates worth a look, best first."""
+
+    location_id: str | None
+    candidates: list[Candidate]
+
+
+def match_service(session: Session, name: str | None, postcode: str | None) -> ServiceMatch:
+    found = registry_candidates(session, name, postcode)
+    decision = decide(found, name, postcode)
+    by_id = {c.location_id: c for c in found}
+    return ServiceMatch(decision.location_id, [by_id[s.location_id] for s in decision.candidates])

@@ -286,6 +286,38 @@ def search_locations(
     return rows, next_key
 
 
+def find_locations(
+    session: Session, *, words: str = "", postcode: str = "", limit: int
+) -> list[Location]:
+    """Locations for someone looking up an id: every word of ``words`` begins a word of the
+    name, the address or the local authority (a name, a town or both); and, if given, in the
+    postcode, district or sector. Registered ones first, then by name."""
+    stmt = sa.select(Location)
+    haystack = (
+        sa.literal(" ")
+        + Location.name_search
+        + sa.literal(" ")
+        + sa.func.lower(sa.func.coalesce(Location.address, ""))
+        + sa.literal(" ")
+        + sa.func.lower(sa.func.coalesce(Location.local_authority, ""))
+    )
+    searched = False
+    for word in search_text(words).split():
+        stmt = stmt.where(haystack.like(f"% {word}%"))
+        searched = True
+    if postcode.strip():
+        stmt = stmt.where(_postcode_filter(postcode))
+        searched = True
+    if not searched:
+        return []
+    registered_first = sa.case((Location.registration_status == "Registered", 0), else_=1)
+    return list(
+        session.scalars(
+            stmt.order_by(registered_first, Location.name_search, Location.id).limit(limit)
+        )
+    )
+
+
 def get_location(session: Session, location_id: str) -> Location:
     """The location with this id, or ``NotFound``."""
     loc = session.get(Location, location_id) if is_location_id(location_id) else None

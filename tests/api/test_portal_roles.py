@@ -81,6 +81,7 @@ TABLE: dict[str, Entry] = {
     ),
     "portal.template_download": Entry(_const("/portal/template.csv"), PARTNER),
     "portal.spreadsheet_help": Entry(_const("/portal/help/spreadsheet"), PARTNER),
+    "portal.find_location": Entry(_const("/portal/find-location?q=riverside"), PARTNER),
     "portal.example_download": Entry(_const("/portal/example.csv"), PARTNER),
     "portal.outcomes": Entry(_const("/portal/outcomes"), PARTNER),
     "portal.records": Entry(_const("/portal/records"), PARTNER),

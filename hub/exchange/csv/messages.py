@@ -12,6 +12,7 @@ import difflib
 import re
 from collections.abc import Mapping
 
+from hub.registry.matching_rules import Candidate
 from hub.vocab.services import Vocabularies
 
 # Column → (vocabulary kind, what its values are called).
@@ -148,3 +149,21 @@ def _column_messages(column: str, cell: str, messages: list[str], vocab: Vocabul
         else:
             out.append(message)
     return out
+
+
+def unmatched_service(name: str, postcode: str, candidates: list[Candidate]) -> str:
+    """Why a row's service was not matched to one registry location, naming the candidates."""
+    where = f"{quoted(name)} at {postcode}"
+    if not candidates:
+        return (
+            f"No location in the registry fits {where}. The record was taken and will be matched "
+            "later. Next time, give the location's id in location_id (find it with 'Find a "
+            "location')."
+        )
+    listed = "; ".join(
+        f"{c.location_id} {c.name}" + (f" ({c.postcode})" if c.postcode else "") for c in candidates
+    )
+    return (
+        f"More than one location could be {where}: {listed}. The record was taken and will be "
+        "matched later. Next time, give the right one's id in location_id."
+    )

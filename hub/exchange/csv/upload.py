@@ -27,7 +27,7 @@ from hub.actor import Actor
 from hub.clock import utcnow
 from hub.db import transaction, xact_lock
 from hub.errors import PayloadTooLarge
-from hub.exchange.csv.messages import EQUALITY_DROPPED, explain
+from hub.exchange.csv.messages import EQUALITY_DROPPED, explain, unmatched_service
 from hub.exchange.csv.template import check_header, column_of, is_blank, row_to_record
 from hub.exchange.records import intake
 from hub.exchange.records.config import IntakeConfig
@@ -44,6 +44,7 @@ from hub.exchange.records.submissions import (
     submitter,
 )
 from hub.exchange.records.validation import Rejection, validate_record
+from hub.registry.lookup import match_service
 from hub.storage import Storage
 from hub.vocab.services import Vocabularies, load_vocabularies
 
@@ -255,9 +256,11 @@ def _process_chunk(
                 loaded.append(load_vocabularies(session))
             return loaded[0]
 
+        notes: dict[int, list[dict[str, Any]]] = {}
         for number, cells in chunk:
             raw, problems = row_to_record(cells)
             if not problems:
+                notes[number] = _find_location(session, raw, number)
                 clean.append(raw)
                 clean_rows.append((number, cells))
                 continue
@@ -277,8 +280,29 @@ def _process_chunk(
             results,
             errors=errors,
             also_rejected=rejected,
-            warnings=_warnings(results, clean_rows),
+            warnings=_warnings(results, clean_rows, notes),
         )
+
+
+def _find_location(session: Session, raw: dict[str, Any], row: int) -> list[dict[str, Any]]:
+    """A row naming its service (name and postcode) but no location id: the registry's one
+    location that fits becomes its ``location_id``; otherwise the row is taken to be matched
+    later, with a note naming the candidates."""
+    service = raw.get("service") or {}
+    name, postcode = service.get("name"), service.get("postcode")
+    if raw.get("location_id") or not name or not postcode:
+        return []
+    match = match_service(session, name, postcode)
+    if match.location_id is not None:
+        raw["location_id"] = match.location_id
+        return []
+    return [
+        {
+            "row": row,
+            "column": "service_name",
+            "message": unmatched_service(name, postcode, match.candidates),
+        }
+    ]
 
 
 def _row_errors(row: int, found: dict[str, list[str]]) -> list[dict[str, Any]]:
@@ -307,18 +331,26 @@ def _result_errors(
 
 
 def _warnings(
-    results: list[ItemResult], rows: list[tuple[int, dict[str, str]]]
+    results: list[ItemResult],
+    rows: list[tuple[int, dict[str, str]]],
+    notes: dict[int, list[dict[str, Any]]],
 ) -> list[dict[str, Any]]:
-    """Rows taken with something left out that the sender should know of."""
-    return [
-        {
-            "row": rows[result.index][0],
-            "column": "consent_equality_monitoring",
-            "message": EQUALITY_DROPPED,
-        }
-        for result in results
-        if result.status != REJECTED and result.equality_dropped
-    ]
+    """Rows taken with something left out or still to settle that the sender should know of."""
+    out: list[dict[str, Any]] = []
+    for result in results:
+        if result.status == REJECTED:
+            continue
+        number = rows[result.index][0]
+        out.extend(notes.get(number, []))
+        if result.equality_dropped:
+            out.append(
+                {
+                    "row": number,
+                    "column": "consent_equality_monitoring",
+                    "message": EQUALITY_DROPPED,
+                }
+            )
+    return out
 
 
 def fail_submission(
