@@ -32,6 +32,7 @@ from hub.privacy.name_words import (
     NOT_NAMES,
     PERSON_VERBS,
     PLACE_SUFFIXES,
+    RELATIONS,
     ROLES,
     STRICT_FOLLOWERS,
 )
@@ -41,6 +42,7 @@ Span = tuple[int, int]
 __all__ = ["KEEP", "NAME", "Labeller"]
 
 _ARTICLES = frozenset({"a", "an", "the"})
+_DETERMINERS = _ARTICLES | {"my", "his", "her", "our", "their", "your", "me", "ma", "mi"}
 _SPEECH = frozenset({"said", "says", "told", "tells", "asked", "rang", "phoned", "explained"})
 
 
@@ -165,8 +167,17 @@ class Labeller(Spreader):
         if named and not self.ordinary(i):
             return True
         if named:  # "my son will." but not "my carer will come"
+            if self._bare_relation(i - 1) and self._ends_phrase(i) and not w.possessive:
+                return False  # "helped mum wash."
             return self._person_follows(i)
         return self.unknownish(i)
+
+    def _bare_relation(self, j: int) -> bool:
+        """ "helped mum wash": a relation with no "my", "her", "the" before it, used as a noun."""
+        ws = self.ws
+        if ws[j].key not in RELATIONS or ws[j].sentence_start or j == 0:
+            return False
+        return ws[j - 1].key not in _DETERMINERS
 
     def _capital_after_role(self, i: int) -> bool:
         """ "Receptionist Pinky is lovely", "Mum Hero Salih": an everyday word with a capital
@@ -194,6 +205,8 @@ class Labeller(Spreader):
             return False
         if nxt.key in FOLLOWERS or nxt.comma_before or nxt.key in {"at", "from", "on"}:
             return True
+        if nxt.lower and len(nxt.key) > 4 and nxt.key.endswith("ed"):
+            return True  # "Precious fed", "Daisy cleaned the room"
         if nxt.key == "the":  # apposition: "Hope the night nurse"
             return any(self.ws[j].key in ROLES for j in range(i + 2, min(i + 4, len(self.ws))))
         return False

@@ -29,6 +29,8 @@ from hub.privacy.text import SENTENCE_END
 Span = tuple[int, int]
 
 MAX_SIGNOFF_WORDS = 4
+# What follows two people named together: "sandra and grace were lovely".
+_BOTH = frozenset({"were", "are", "have", "both", "came", "come", "helped", "did", "do", "said"})
 
 
 class Spreader(WordView):
@@ -121,12 +123,30 @@ class Spreader(WordView):
                 if self.label[i] != 0 or self.context_word(i):
                     continue
                 if self.name(i):
-                    if self.ordinary(i) and not (ws[i].capitalised or ws[i].shouted):
+                    if (
+                        self.ordinary(i)
+                        and not (ws[i].capitalised or ws[i].shouted)
+                        and not self._pair_of_people(i)
+                    ):
                         continue
                 elif not self.unknownish(i) or self.lex.misspelt(ws[i].key):
                     continue
                 if self._listed_with_name(i, -1) or self._listed_with_name(i, 1):
                     self.label[i] = NAME
+
+    def _pair_of_people(self, i: int) -> bool:
+        """ "sandra and grace were lovely": a name in lower case that is also a word, paired
+        by "and" with a name found, where what follows speaks of both."""
+        ws = self.ws
+        for step in (-1, 1):
+            j, k = i + step, i + 2 * step
+            if not (0 <= k < len(ws)) or ws[j].key != "and" or self.label[k] != NAME:
+                continue
+            after = max(i, k) + 1
+            if after >= len(ws) or ws[after].sentence_start or ws[after].comma_before:
+                return True
+            return ws[after].key in _BOTH
+        return False
 
     def _listed_with_name(self, i: int, step: int) -> bool:
         ws = self.ws

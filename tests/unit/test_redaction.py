@@ -447,3 +447,22 @@ def test_a_language_that_is_also_a_name_is_a_name_beside_a_person_word() -> None
     assert redact("Shona Kerr was kind") == "[NAME] was kind"
     assert redact("my carer Shona helped") == "my carer [NAME] helped"
     assert redact("she speaks Shona and English") == "she speaks Shona and English"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("sandra and grace were lovely", "[NAME] and [NAME] were lovely"),
+        ("Daisy cleaned the room", "[NAME] cleaned the room"),
+        ("I asked for my son Will.", "I asked for my son [NAME]."),
+    ],
+)
+def test_names_that_are_words_paired_with_a_name_or_doing_something(
+    text: str, expected: str
+) -> None:
+    assert redact(text) == expected
+
+
+@pytest.mark.parametrize("text", ["she helped mum wash.", "grace and will power got us through"])
+def test_words_after_a_bare_relation_or_beside_a_word_stay(text: str) -> None:
+    assert redact(text) == text
