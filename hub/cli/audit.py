@@ -7,6 +7,8 @@ import sys
 import click
 
 from hub.cli.common import emit, hub_context, json_option
+from hub.context import HubContext
+from hub.exchange.records.integrity import ContentProblem
 
 
 @click.group()
@@ -20,8 +22,15 @@ def audit_verify(as_json: bool) -> None:
     """Verify the audit chain and check it against every signed seal; exit 1 on any problem."""
     from hub.audit.checks import verify_all
 
-    result, seals = verify_all(hub_context())
-    payload = {**result.to_dict(), "ok": result.ok and seals.ok, "seals": seals.to_dict()}
+    ctx = hub_context()
+    result, seals = verify_all(ctx)
+    content = stored_content_problems(ctx)
+    payload = {
+        **result.to_dict(),
+        "ok": result.ok and seals.ok and not content,
+        "seals": seals.to_dict(),
+        "content": {"ok": not content, "problems": [p.to_dict() for p in content]},
+    }
     if not result.ok:
         emit(
             as_json,
@@ -38,9 +47,33 @@ def audit_verify(as_json: bool) -> None:
             + "".join(f"\n  upto_seq {p.upto_seq}: {p.reason}" for p in seals.problems),
         )
         sys.exit(1)
+    if content:
+        emit(
+            as_json,
+            payload,
+            "STORED CONTENT DISAGREES with its audit events:"
+            + "".join(f"\n  seq {p.seq}, record {p.experience_id}: {p.reason}" for p in content),
+        )
+        sys.exit(1)
     emit(
         as_json,
         payload,
         f"OK: {result.events} events, head seq {result.head_seq} hash {result.head_hash}; "
-        f"{seals.checked} seals agree",
+        f"{seals.checked} seals agree; every record's stored content matches its event",
     )
+
+
+MAX_CONTENT_PROBLEMS = 100
+
+
+def stored_content_problems(ctx: HubContext) -> list[ContentProblem]:
+    """Records whose stored content or consent differs from what their audit event pinned."""
+    from itertools import islice
+
+    from hub.db import transaction
+    from hub.exchange.records.config import IntakeConfig
+    from hub.exchange.records.integrity import check_stored_content
+
+    key = IntakeConfig.from_settings(ctx.settings, ctx.secret_key).digest_key
+    with transaction(ctx.session_factory) as session:
+        return list(islice(check_stored_content(session, key), MAX_CONTENT_PROBLEMS))

@@ -15,6 +15,7 @@ from hub.consent.services import add_consents, consent_row
 from hub.exchange.notify.outbox import SAFEGUARDING_ALERT, notice, queue, regulator_ids
 from hub.exchange.records.config import IntakeConfig
 from hub.exchange.records.enrich import Row
+from hub.exchange.records.integrity import record_digests
 from hub.exchange.records.items import CREATED, ItemResult, Prepared
 from hub.safeguarding.rules import Deadlines
 from hub.safeguarding.services import AlertTarget, raise_alerts
@@ -31,18 +32,20 @@ def write_dependants(
 ) -> None:
     if not rows:
         return
-    add_consents(
-        session,
-        [
-            consent_row(
-                experience_id=r.record["id"],
-                organisation_id=prepared.organisation_id,
-                terms=r.item.candidate.consent,
-                now=now,
-            )
-            for r in rows
-        ],
-    )
+    consents = [
+        consent_row(
+            experience_id=r.record["id"],
+            organisation_id=prepared.organisation_id,
+            terms=r.item.candidate.consent,
+            now=now,
+        )
+        for r in rows
+    ]
+    add_consents(session, consents)
+    digests = {
+        r.record["id"]: record_digests(config.digest_key, r.record, c)
+        for r, c in zip(rows, consents, strict=True)
+    }
     targets = [
         AlertTarget(r.record["id"], prepared.organisation_id, r.record["location_id"], r.assessment)
         for r in rows
@@ -82,6 +85,8 @@ def write_dependants(
                 "equality_dropped": cand.equality_dropped,
                 "safeguarding_alert": alert is not None,
                 "possible_duplicate": rec["possible_duplicate_of"] is not None,
+                # What was stored, pinned so that an edit is found (hub audit verify).
+                **digests[rec["id"]],
             },
         )
 
