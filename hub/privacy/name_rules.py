@@ -95,6 +95,8 @@ class Labeller(Spreader):
             nxt = self._next(i)
             if self.given(i) and w.capitalised and self.sentence_start(i):
                 return self._named_at_start(i)  # "Mark at the pharmacy told me"
+            if self.given(i) and w.capitalised and i > 0 and self.ws[i - 1].key == "by":
+                return True  # "written by Hope", "seen by Ashley"
             return (
                 named
                 and nxt is not None
@@ -158,6 +160,8 @@ class Labeller(Spreader):
         """After a role, a relation or "called": "my carer sandra", "her grandson Paddy"."""
         w = self.ws[i]
         named = self.name(i)
+        if (w.capitalised or w.shouted) and w.key not in FUNCTION_WORDS and self._introduced(i):
+            return True  # "known as Bunny", "a porter called Frank"
         if w.capitalised or w.shouted:
             if named or not self.everyday(i) or self.unknownish(i):
                 return True

@@ -11,6 +11,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Iterable
 
+from hub.privacy.lexicon import SURNAME
 from hub.privacy.name_view import NAME, WordView
 from hub.privacy.name_words import (
     _LIST_GAP,
@@ -62,8 +63,19 @@ class Spreader(WordView):
                 return w.key not in PLACE_SUFFIXES or not self.ordinary(i)
             return self.name(i) or not self.ordinary(i) or w.key in SURNAMES_FIRST
         if self.name(i) and self.ordinary(i):  # "darren holt said", not "darren will come"
-            return after and self._ends_phrase(i)
+            if not after:  # "grace okafor": a given name before a surname no word shares
+                return self.given(i) and self._plain_surname(i + 1)
+            return self._ends_phrase(i)
         return self.name(i) or not self.everyday(i)
+
+    def _plain_surname(self, i: int) -> bool:
+        return (
+            i < len(self.ws)
+            and self.label[i] == NAME
+            and bool(self.flags[i] & SURNAME)
+            and not self.given(i)
+            and not self.ordinary(i)
+        )
 
     def _month_name(self, i: int, after: bool) -> bool:
         """ "Mum (June Ellis)": a month that is a given name, before a name, not after "in"."""

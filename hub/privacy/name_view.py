@@ -152,6 +152,7 @@ class WordView:
             (prev == "you" and before == "thank")
             or (prev == "to" and before in {"thanks", "out", "shoutout"})
             or (prev == "up" and before == "big")
+            or (prev == "again" and before in {"thanks", "you"})  # "thanks again, amber"
         )
 
     def _next(self, i: int) -> Word | None:

@@ -176,7 +176,7 @@ NOT_NAMES = frozenset(
     {
         "christian", "jesus", "christ", "god", "allah", "buddha", "muslim", "hindu", "sikh",
         "jewish", "catholic", "english", "british", "welsh", "scottish", "irish", "polish",
-        "nurse", "doctor", "i"
+        "nurse", "doctor", "i", "love"
     }
 )  # fmt: skip
 # A short number, or what redaction left of a date or number (so redacting twice changes nothing).

@@ -466,3 +466,19 @@ def test_names_that_are_words_paired_with_a_name_or_doing_something(
 @pytest.mark.parametrize("text", ["she helped mum wash.", "grace and will power got us through"])
 def test_words_after_a_bare_relation_or_beside_a_word_stay(text: str) -> None:
     assert redact(text) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Love from Grace x", "Love from [NAME] x"),
+        ("Written by Hope on behalf of her dad", "Written by [NAME] on behalf of her dad"),
+        ("Patient name - grace okafor", "Patient name - [NAME]"),
+        ("thanks again, amber", "thanks again, [NAME]"),
+        ("known as Bunny to everyone", "known as [NAME] to everyone"),
+    ],
+)
+def test_names_in_sign_offs_introductions_and_full_names_in_lower_case(
+    text: str, expected: str
+) -> None:
+    assert redact(text) == expected
