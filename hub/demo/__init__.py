@@ -52,7 +52,11 @@ DEMO_ORGANISATIONS: list[tuple[str, str, list[str], list[tuple[str, str]]]] = [
         "Care Regulator (demo)",
         "regulator",
         ALL_CONDITIONS,
-        [("inspector", "inspector@regulator.demo"), ("engagement", "engagement@regulator.demo")],
+        [
+            ("inspector", "inspector@regulator.demo"),
+            ("engagement", "engagement@regulator.demo"),
+            ("admin", "admin@regulator.demo"),
+        ],
     ),
     ("Internal Audit (demo)", "auditor", [], [("auditor", "auditor@audit.demo")]),
     (

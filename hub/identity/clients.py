@@ -7,7 +7,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -15,16 +15,27 @@ from sqlalchemy.orm import Session
 from hub.actor import Actor
 from hub.audit.services import record
 from hub.clock import utcnow
-from hub.errors import NotFound
-from hub.identity.models import OAuthClient, OAuthToken, Organisation, PortalUser
+from hub.errors import Forbidden, NotFound, ValidationFailed
+from hub.identity.models import (
+    PARTNER_KINDS,
+    Agreement,
+    OAuthClient,
+    OAuthToken,
+    Organisation,
+    PortalUser,
+)
 from hub.identity.passwords import hash_secret
 from hub.identity.services import (
     NewClient,
+    add_agreement,
     create_client,
+    create_organisation,
     disable_client,
     find_client_any_state,
     get_organisation,
+    set_suspended,
 )
+from hub.vocab.models import VocabularyTerm
 
 
 def may_administer(actor: Actor, organisation_id: uuid.UUID) -> bool:
@@ -140,3 +151,116 @@ def rotate_secret(
         now=now,
     )
     return NewClient(client, secret)
+
+
+# --- the regulator's admin runs the partners ---------------------------------------------------
+
+
+def may_run_partners(actor: Actor) -> bool:
+    """The hub's commands and the regulator's ``admin`` run the partners."""
+    return actor.kind == "system" or (
+        actor.kind == "user" and actor.role == "admin" and actor.organisation_kind == "regulator"
+    )
+
+
+def require_partner_admin(actor: Actor) -> None:
+    if not may_run_partners(actor):
+        raise Forbidden("Only the regulator's administrators run the partners.")
+
+
+def partner(session: Session, actor: Actor, organisation_id: uuid.UUID) -> Organisation:
+    """A partner organisation, for the regulator's admin; NotFound for any other kind."""
+    require_partner_admin(actor)
+    org = session.get(Organisation, organisation_id)
+    if org is None or org.kind not in PARTNER_KINDS:
+        raise NotFound("No such partner organisation.")
+    return org
+
+
+def create_partner(
+    session: Session,
+    actor: Actor,
+    *,
+    name: str,
+    kind: str,
+    condition_areas: list[str],
+    valid_from: date,
+    valid_to: date | None,
+    lawful_basis_note: str,
+    now: datetime | None = None,
+) -> Organisation:
+    """A new partner organisation with its first data-sharing agreement."""
+    require_partner_admin(actor)
+    if kind not in PARTNER_KINDS:
+        raise ValidationFailed(
+            "A partner is a charity, a local Healthwatch or a community group.",
+            errors={"kind": [f"Choose from: {', '.join(PARTNER_KINDS)}."]},
+        )
+    _check_agreement(session, condition_areas, valid_from, valid_to)
+    return create_organisation(
+        session,
+        actor,
+        name=name,
+        kind=kind,
+        condition_areas=condition_areas,
+        purposes=["improving-care", "regulation"],
+        valid_from=valid_from,
+        valid_to=valid_to,
+        lawful_basis_note=lawful_basis_note,
+        now=now,
+    )
+
+
+def new_agreement(
+    session: Session,
+    actor: Actor,
+    organisation_id: uuid.UUID,
+    *,
+    condition_areas: list[str],
+    valid_from: date,
+    valid_to: date | None,
+    lawful_basis_note: str,
+    now: datetime | None = None,
+) -> Agreement:
+    """Another data-sharing agreement for a partner (the newest in force is the one that counts)."""
+    org = partner(session, actor, organisation_id)
+    _check_agreement(session, condition_areas, valid_from, valid_to)
+    return add_agreement(
+        session,
+        actor,
+        org,
+        condition_areas=condition_areas,
+        purposes=["improving-care", "regulation"],
+        valid_from=valid_from,
+        valid_to=valid_to,
+        lawful_basis_note=lawful_basis_note,
+        now=now,
+    )
+
+
+def suspend_partner(
+    session: Session, actor: Actor, organisation_id: uuid.UUID, suspended: bool
+) -> Organisation:
+    """Suspend a partner (none of its tokens work) or lift the suspension."""
+    partner(session, actor, organisation_id)
+    return set_suspended(session, actor, organisation_id, suspended)
+
+
+def _check_agreement(
+    session: Session, condition_areas: list[str], valid_from: date, valid_to: date | None
+) -> None:
+    errors: dict[str, list[str]] = {}
+    if not condition_areas:
+        errors["condition_areas"] = ["Choose at least one condition area."]
+    else:
+        known = set(
+            session.scalars(
+                sa.select(VocabularyTerm.value).where(VocabularyTerm.kind == "condition_area")
+            )
+        )
+        if unknown := sorted(set(condition_areas) - known):
+            errors["condition_areas"] = [f"Not condition areas: {', '.join(unknown)}."]
+    if valid_to is not None and valid_to < valid_from:
+        errors["valid_to"] = ["The agreement cannot end before it starts."]
+    if errors:
+        raise ValidationFailed("The agreement is not valid.", errors=errors)

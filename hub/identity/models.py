@@ -78,6 +78,8 @@ class Agreement(Base):
     purposes: Mapped[json_list]
     valid_from: Mapped[date] = mapped_column(sa.Date)
     valid_to: Mapped[date | None] = mapped_column(sa.Date)
+    # The lawful basis the exchange rests on, in the regulator's words (UK GDPR articles).
+    lawful_basis_note: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     organisation: Mapped[Organisation] = relationship(back_populates="agreements")

@@ -46,6 +46,7 @@ def create_organisation(
     purposes: list[str] | None = None,
     valid_from: date | None = None,
     valid_to: date | None = None,
+    lawful_basis_note: str = "",
     now: datetime | None = None,
 ) -> Organisation:
     """Register an organisation and, for partners and the regulator, its data-sharing agreement."""
@@ -82,6 +83,7 @@ def create_organisation(
             purposes=purposes or ["improving-care"],
             valid_from=valid_from or now.date(),
             valid_to=valid_to,
+            lawful_basis_note=lawful_basis_note,
             now=now,
         )
     return org
@@ -97,6 +99,7 @@ def add_agreement(
     valid_from: date,
     valid_to: date | None = None,
     reference: str | None = None,
+    lawful_basis_note: str = "",
     now: datetime | None = None,
 ) -> Agreement:
     """Record a data-sharing agreement for an organisation."""
@@ -113,6 +116,7 @@ def add_agreement(
         purposes=sorted(set(purposes)),
         valid_from=valid_from,
         valid_to=valid_to,
+        lawful_basis_note=lawful_basis_note.strip(),
         created_at=now or utcnow(),
     )
     session.add(agreement)

@@ -38,6 +38,7 @@ from hub.portal import (  # noqa: F401
     links,
     organisation,
     outcomes,
+    partners,
     records,
     releases,
     safeguarding,

@@ -155,13 +155,16 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
-def role_required(*roles: str, enrolling: bool = False) -> Callable[[F], F]:
+def role_required(
+    *roles: str, enrolling: bool = False, kinds: tuple[str, ...] | None = None
+) -> Callable[[F], F]:
     """Open a portal view to signed-in users with one of ``roles`` (no roles: any signed-in user).
 
     An anonymous visitor is sent to sign in and brought back; a signed-in user whose role is not
     listed, or whose organisation is not of a kind that role belongs to (a regulator's ``admin``
     on a partner page), gets the 403 page. A user who must set up two-factor sign-in and has not
-    is sent to do so, except on the pages that do it (``enrolling``).
+    is sent to do so, except on the pages that do it (``enrolling``). ``kinds`` opens the view
+    to those roles in organisations of these kinds instead (the regulator's ``admin``).
     """
     unknown = set(roles) - set(PORTAL_ROLES)
     if unknown:
@@ -176,7 +179,10 @@ def role_required(*roles: str, enrolling: bool = False) -> Callable[[F], F]:
                 return redirect(url_for("portal.sign_in", next=here))
             if user.must_set_up_two_factor and not enrolling:
                 return redirect(url_for("portal.two_factor"))
-            if roles and (
+            if kinds is not None:
+                if user.role not in roles or user.organisation_kind not in kinds:
+                    abort(403)
+            elif roles and (
                 user.role not in roles or not role_opens(user.role, user.organisation_kind)
             ):
                 abort(403)

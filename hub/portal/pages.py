@@ -33,6 +33,9 @@ class PortalPage:
     roles: tuple[str, ...]
     # Open to every signed-in user, whatever the role and the organisation's kind.
     everyone: bool = False
+    # The organisation kinds the page opens to, where not those of its roles (the regulator's
+    # admin runs the partners; a partner's admin has no such page).
+    kinds: tuple[str, ...] | None = None
 
 
 PAGES: tuple[PortalPage, ...] = (
@@ -90,6 +93,13 @@ PAGES: tuple[PortalPage, ...] = (
         "Your organisation",
         "Your agreement, users, API clients and webhooks.",
         ("admin",),
+    ),
+    PortalPage(
+        "portal.partners",
+        "Partners",
+        "Create and suspend partner organisations, their agreements, clients and users.",
+        ("admin",),
+        kinds=("regulator",),
     ),
     PortalPage(
         "portal.locations",
@@ -153,6 +163,14 @@ def pages_for(role: str, organisation_kind: str | None = None) -> list[PortalPag
 
     Without ``organisation_kind`` the role alone decides.
     """
-    if organisation_kind is not None and not role_opens(role, organisation_kind):
-        return [page for page in PAGES if page.everyone]
-    return [page for page in PAGES if page.everyone or role in page.roles]
+    return [page for page in PAGES if page.everyone or _opens(page, role, organisation_kind)]
+
+
+def _opens(page: PortalPage, role: str, organisation_kind: str | None) -> bool:
+    if role not in page.roles:
+        return False
+    if organisation_kind is None:
+        return True
+    if page.kinds is not None:
+        return organisation_kind in page.kinds
+    return role_opens(role, organisation_kind)

@@ -36,6 +36,7 @@ ROLES: dict[str, tuple[str, str]] = {
 PARTNER = frozenset({"uploader", "admin"})
 REGULATOR = frozenset({"inspector", "engagement"})
 AUDITOR = frozenset({"auditor"})
+REGULATOR_ADMIN = frozenset({"regulator-admin"})
 SIGNED_IN = frozenset(ROLES)
 
 
@@ -49,7 +50,7 @@ class Entry:
     allowed: int = 200
     # For pages with a rule of their own: what each asker gets, overriding the above.
     fixed: dict[str, int] | None = None
-    data: Callable[[dict[str, Any]], dict[str, str]] | None = None
+    data: Callable[[dict[str, Any]], dict[str, Any]] | None = None
 
 
 def _const(path: str) -> Callable[[dict[str, Any]], str]:
@@ -135,6 +136,44 @@ TABLE: dict[str, Entry] = {
     "portal.test_webhook": Entry(
         lambda w: f"/portal/organisation/webhooks/{w['endpoint']}/test",
         frozenset({"admin"}),
+        method="POST",
+        allowed=302,
+    ),
+    "portal.partners": Entry(_const("/portal/partners"), REGULATOR_ADMIN),
+    "portal.partner": Entry(lambda w: f"/portal/partners/{w['partner']}", REGULATOR_ADMIN),
+    "portal.partner_agreement": Entry(
+        lambda w: f"/portal/partners/{w['partner']}/agreements",
+        REGULATOR_ADMIN,
+        method="POST",
+        allowed=302,
+        data=lambda _w: {
+            "condition_areas": "mental-health",
+            "valid_from": ["1", "4", "2026"],
+            "lawful_basis_note": "UK GDPR Article 6(1)(e).",
+        },
+    ),
+    "portal.partner_suspension": Entry(
+        lambda w: f"/portal/partners/{w['partner']}/suspension",
+        REGULATOR_ADMIN,
+        method="POST",
+        allowed=302,
+        data=lambda _w: {"suspend": "no"},
+    ),
+    "portal.partner_client": Entry(
+        lambda w: f"/portal/partners/{w['partner']}/clients",
+        REGULATOR_ADMIN,
+        method="POST",
+        data=lambda _w: {"scopes": "experiences:read"},
+    ),
+    "portal.partner_client_revoke": Entry(
+        lambda w: f"/portal/partners/{w['partner']}/clients/{w['client_id']}/revoke",
+        REGULATOR_ADMIN,
+        method="POST",
+        allowed=302,
+    ),
+    "portal.partner_user_deactivate": Entry(
+        lambda w: f"/portal/partners/{w['partner']}/users/{w['users']['uploader'].id}/deactivate",
+        REGULATOR_ADMIN,
         method="POST",
         allowed=302,
     ),

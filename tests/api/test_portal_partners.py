@@ -1,0 +1,179 @@
+"""Partners (the regulator's admin): create a partner with its agreement, record another,
+suspend and reinstate, its clients and users, and every partner at a glance; audited, and
+closed to everyone else (a partner's admin included)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+
+from hub.audit.models import AuditEvent
+from hub.identity.models import Agreement, Organisation, PortalUser
+from tests.api.test_portal_upload import signed_in, token
+
+PAGE = "/portal/partners"
+SECRET = re.compile(r'<dd class="govuk-summary-list__value hub-code hub-break">([^<]+)</dd>')
+
+
+@pytest.fixture
+def reg_admin(make_user):
+    return make_user("admin", kind="regulator")
+
+
+def create_form(portal, **changes):
+    data = {
+        "csrf_token": token(portal, PAGE),
+        "name": "Hillside Carers",
+        "kind": "community_group",
+        "condition_areas": ["dementia", "mental-health"],
+        "valid_from": ["1", "4", "2026"],
+        "valid_to": ["31", "3", "2029"],
+        "lawful_basis_note": "UK GDPR Article 6(1)(e) and 9(2)(h).",
+    }
+    data.update(changes)
+    return data
+
+
+def events(db_session, action):
+    return db_session.scalars(sa.select(AuditEvent).where(AuditEvent.action == action)).all()
+
+
+def test_create_a_partner_with_its_agreement_then_suspend_and_reinstate(app, reg_admin, db_session):
+    portal = signed_in(app, reg_admin)
+
+    made = portal.post(PAGE, data=create_form(portal))
+
+    assert made.status_code == 302, made.get_data(as_text=True)
+    org = db_session.scalars(
+        sa.select(Organisation).where(Organisation.name == "Hillside Carers")
+    ).one()
+    assert org.kind == "community_group"
+    [agreement] = db_session.scalars(
+        sa.select(Agreement).where(Agreement.organisation_id == org.id)
+    ).all()
+    assert agreement.condition_areas == ["dementia", "mental-health"]
+    assert (agreement.valid_from, agreement.valid_to) == (date(2026, 4, 1), date(2029, 3, 31))
+    assert agreement.lawful_basis_note == "UK GDPR Article 6(1)(e) and 9(2)(h)."
+    [created] = [
+        e for e in events(db_session, "organisation.created") if e.object_id == str(org.id)
+    ]
+    assert created.actor == f"user:{reg_admin.id}"
+    detail = portal.get(made.headers["Location"]).get_data(as_text=True)
+    assert "UK GDPR Article 6(1)(e) and 9(2)(h)." in detail
+    assert "Hillside Carers" in portal.get(PAGE).get_data(as_text=True)
+
+    path = f"/portal/partners/{org.id}/suspension"
+    assert (
+        portal.post(path, data={"csrf_token": token(portal, PAGE), "suspend": "yes"}).status_code
+        == 302
+    )
+    db_session.refresh(org)
+    assert org.suspended_at is not None
+    assert "Suspended" in portal.get(PAGE).get_data(as_text=True)
+    assert (
+        portal.post(path, data={"csrf_token": token(portal, PAGE), "suspend": "no"}).status_code
+        == 302
+    )
+    db_session.refresh(org)
+    assert org.suspended_at is None
+    assert len(events(db_session, "organisation.suspended")) == 1
+    assert len(events(db_session, "organisation.reinstated")) == 1
+
+
+def test_mistakes_are_said_in_plain_english(app, reg_admin, make_org, db_session):
+    make_org("charity", name="Taken Name")
+    portal = signed_in(app, reg_admin)
+    cases = [
+        ({"name": ""}, "Enter the organisation&#39;s name"),
+        ({"name": "Taken Name"}, "already exists"),
+        ({"condition_areas": []}, "Choose at least one condition area"),
+        ({"condition_areas": ["astrology"]}, "Not condition areas: astrology"),
+        ({"valid_to": ["1", "1", "2020"]}, "The agreement cannot end before it starts"),
+        ({"valid_from": ["30", "2", "2026"]}, "Enter a real date"),
+        ({"lawful_basis_note": ""}, "Enter the lawful basis"),
+        ({"kind": "regulator"}, "Not a valid choice"),
+    ]
+    before = db_session.scalar(sa.select(sa.func.count()).select_from(Organisation))
+    for changes, message in cases:
+        answer = portal.post(PAGE, data=create_form(portal, **changes))
+        html = answer.get_data(as_text=True)
+        assert answer.status_code == 400, changes
+        assert "There is a problem" in html, changes
+        assert message in html, (changes, message)
+    assert db_session.scalar(sa.select(sa.func.count()).select_from(Organisation)) == before
+
+
+def test_a_new_agreement_clients_and_users_of_a_partner(
+    app, client, reg_admin, make_org, make_user, db_session
+):
+    org = make_org("charity", name="Riverside Mind", conditions=["mental-health"])
+    volunteer = make_user("uploader", org=org)
+    portal = signed_in(app, reg_admin)
+    base = f"/portal/partners/{org.id}"
+
+    agreed = portal.post(
+        f"{base}/agreements",
+        data={
+            "csrf_token": token(portal, base),
+            "condition_areas": ["cancer"],
+            "valid_from": ["1", "1", "2026"],
+            "lawful_basis_note": "Renewed.",
+        },
+    )
+    assert agreed.status_code == 302
+    assert "Renewed." in portal.get(base).get_data(as_text=True)
+
+    refused = portal.post(
+        f"{base}/clients", data={"csrf_token": token(portal, base), "scopes": "audit:read"}
+    )
+    assert refused.status_code == 400
+    assert "cannot hold: audit:read" in refused.get_data(as_text=True)
+    made = portal.post(
+        f"{base}/clients",
+        data={"csrf_token": token(portal, base), "scopes": "experiences:write"},
+    )
+    client_id, secret = SECRET.findall(made.get_data(as_text=True))
+    got = client.post(
+        "/oauth/token", data={"grant_type": "client_credentials"}, auth=(client_id, secret)
+    )
+    assert got.status_code == 200
+    revoked = portal.post(
+        f"{base}/clients/{client_id}/revoke", data={"csrf_token": token(portal, base)}
+    )
+    assert revoked.status_code == 302
+
+    gone = portal.post(
+        f"{base}/users/{volunteer.id}/deactivate", data={"csrf_token": token(portal, base)}
+    )
+    assert gone.status_code == 302
+    db_session.expire_all()
+    assert db_session.get(PortalUser, volunteer.id).deactivated_at is not None
+    assert [len(events(db_session, a)) for a in ("client.disabled", "user.deactivated")] == [1, 1]
+
+
+def test_a_partners_admin_runs_no_partners_and_the_regulator_is_no_partner(
+    app, reg_admin, make_user, make_org
+):
+    partner_admin = signed_in(app, make_user("admin"))
+    assert partner_admin.get(PAGE).status_code == 403
+    assert "Partners" not in partner_admin.get("/portal").get_data(as_text=True)
+    regulator = make_org("regulator")
+    portal = signed_in(app, reg_admin)
+    assert portal.get(f"/portal/partners/{regulator.id}").status_code == 404
+    assert 'href="/portal/partners"' in portal.get("/portal").get_data(as_text=True)
+
+
+def test_a_post_without_its_csrf_token_creates_nothing(app, reg_admin, db_session):
+    portal = signed_in(app, reg_admin)
+    data = create_form(portal)
+    del data["csrf_token"]
+    assert portal.post(PAGE, data=data).status_code == 400
+    assert (
+        db_session.scalars(
+            sa.select(Organisation).where(Organisation.name == "Hillside Carers")
+        ).all()
+        == []
+    )
