@@ -170,6 +170,13 @@ class Settings:
         default="Exchange hub <exchange-hub@localhost>",
         metadata={"doc": "The `From` of every message the hub sends."},
     )
+    safeguarding_email: str = field(
+        default="",
+        metadata={
+            "doc": "The regulator's safeguarding duty inbox: each immediate-risk alert is mailed "
+            "there (a link, never the narrative). Empty: such mails fail, visibly, in the job."
+        },
+    )
     public_url: str = field(
         default="http://127.0.0.1:8000",
         metadata={"doc": "The hub's address as people reach it: links in e-mails start with it."},

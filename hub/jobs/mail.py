@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from hub.context import HubContext
 from hub.mail.delivery import deliver_pending
+from hub.mail.outbox import SAFEGUARDING_INBOX
 from hub.mail.transport import transport_from_settings
 
 
@@ -25,5 +26,7 @@ def run(
         transport_from_settings(ctx.settings),
         mail_from=ctx.settings.mail_from,
         now=now,
+        public_url=ctx.settings.public_url,
+        inboxes={SAFEGUARDING_INBOX: ctx.settings.safeguarding_email},
     )
     return report.to_dict()

@@ -9,8 +9,10 @@ to be tried again once the claim's lease runs out.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email.message import EmailMessage
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
@@ -19,6 +21,7 @@ from hub.actor import Actor, system
 from hub.audit.services import record
 from hub.db import transaction
 from hub.mail.models import MailMessage
+from hub.mail.outbox import INBOXES
 from hub.mail.transport import Transport, build
 
 BACKOFF_BASE = timedelta(minutes=1)
@@ -53,21 +56,37 @@ def deliver_pending(
     now: datetime,
     limit: int = 100,
     actor: Actor | None = None,
+    public_url: str = "",
+    inboxes: Mapping[str, str] | None = None,
 ) -> MailReport:
-    """Send every message due at ``now``; audit each one sent or given up."""
+    """Send every message due at ``now``; audit each one sent or given up.
+
+    ``public_url`` starts the links in bodies; ``inboxes`` gives the address of each inbox a
+    message may be written to (``inbox:safeguarding``). A message to an inbox with no address
+    is given up at once, and so shows as failed.
+    """
     actor = actor or system("mail")
+    inboxes = inboxes or {}
     with transaction(session_factory) as session:
         claimed = _claim(session, now, limit)
-        messages = [(row.id, build(row, mail_from)) for row in claimed]
+        messages: list[tuple[uuid.UUID, EmailMessage | None]] = []
+        for row in claimed:
+            to = inboxes.get(row.to_address) if row.to_address in INBOXES else row.to_address
+            messages.append(
+                (row.id, build(row, mail_from, to=to, hub_url=public_url) if to else None)
+            )
     report = MailReport()
     for message_id, message in messages:
         error = None
-        try:
-            transport.send(message)
-        except (OSError, ValueError) as exc:
-            error = f"{type(exc).__name__}: {exc}"
+        if message is None:
+            error = "the inbox has no address (HUB_SAFEGUARDING_EMAIL is empty)"
+        else:
+            try:
+                transport.send(message)
+            except (OSError, ValueError) as exc:
+                error = f"{type(exc).__name__}: {exc}"
         with transaction(session_factory) as session:
-            outcome = _settle(session, actor, message_id, now, error)
+            outcome = _settle(session, actor, message_id, now, error, give_up=message is None)
         setattr(report, outcome, getattr(report, outcome) + 1)
     return report
 
@@ -88,7 +107,13 @@ def _claim(session: Session, now: datetime, limit: int) -> list[MailMessage]:
 
 
 def _settle(
-    session: Session, actor: Actor, message_id: uuid.UUID, now: datetime, error: str | None
+    session: Session,
+    actor: Actor,
+    message_id: uuid.UUID,
+    now: datetime,
+    error: str | None,
+    *,
+    give_up: bool = False,
 ) -> str:
     row = session.get(MailMessage, message_id, with_for_update=True)
     if row is None or row.status != "pending":
@@ -98,7 +123,7 @@ def _settle(
     row.last_error = error[:500] if error else None
     if error is None:
         row.status, row.sent_at, outcome = "sent", now, "sent"
-    elif row.attempts >= MAX_ATTEMPTS:
+    elif give_up or row.attempts >= MAX_ATTEMPTS:
         row.status, outcome = "failed", "failed"
     else:
         row.next_attempt_at = now + backoff(row.attempts)

@@ -38,3 +38,16 @@ class MailMessage(Base):
     last_error: Mapped[str | None] = mapped_column(sa.String(500))
 
     __table_args__ = (sa.CheckConstraint("status IN ('pending','sent','failed')", name="status"),)
+
+
+class MailOptOut(Base):
+    """A kind of notification an organisation has turned off (absent: it is on)."""
+
+    __tablename__ = "mail_opt_outs"
+
+    organisation_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(sa.String(60), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[str] = mapped_column(sa.String(120))

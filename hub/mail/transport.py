@@ -35,18 +35,20 @@ class Transport(Protocol):
     def describe(self) -> str: ...
 
 
-def build(row: MailMessage, mail_from: str) -> EmailMessage:
+def build(
+    row: MailMessage, mail_from: str, *, to: str | None = None, hub_url: str = ""
+) -> EmailMessage:
     """The message a row stands for, with a Message-ID derived from its id (a resend is the same
-    message to the receiver)."""
+    message to the receiver); ``to`` replaces an inbox name, ``hub_url`` the body's link base."""
     message = EmailMessage()
     message["From"] = mail_from
-    message["To"] = row.to_address
+    message["To"] = to or row.to_address
     message["Subject"] = row.subject
     message["Date"] = format_datetime(row.created_at)
     domain = mail_from.rpartition("@")[2].strip(" >") or "localhost"
     message["Message-ID"] = f"<{row.id.hex}@{domain}>"
     message["Auto-Submitted"] = "auto-generated"
-    message.set_content(row.body)
+    message.set_content(row.body.replace("{hub_url}", hub_url.rstrip("/")))
     return message
 
 

@@ -36,6 +36,7 @@ from hub.portal import (  # noqa: F401
     front,
     inspector,
     links,
+    notifications,
     organisation,
     outcomes,
     partners,

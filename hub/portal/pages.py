@@ -144,6 +144,12 @@ PAGES: tuple[PortalPage, ...] = (
         ("admin",),
     ),
     PortalPage(
+        "portal.notifications",
+        "Notification emails",
+        "Choose which emails the hub sends your organisation.",
+        ("admin",),
+    ),
+    PortalPage(
         "portal.account",
         "Your account",
         "Change your password, set up two-factor sign-in, sign out everywhere.",

@@ -239,6 +239,9 @@ TABLE: dict[str, Entry] = {
     "portal.disable_two_factor": Entry(
         _const("/portal/account/two-factor/disable"), SIGNED_IN, method="POST", allowed=400
     ),
+    "portal.notifications": Entry(
+        _const("/portal/notifications"), frozenset({"admin", "regulator-admin"})
+    ),
     "portal.invite_user": Entry(
         _const("/portal/users/invite"), frozenset({"admin", "regulator-admin"})
     ),

@@ -168,3 +168,14 @@ def test_only_an_admin_of_the_users_organisation_manages_it(make_user, db_sessio
         accounts.deactivate(db_session, user_actor(outsider, "charity"), user.id)
     with pytest.raises(NotFound):
         accounts.change_role(db_session, user_actor(colleague, "charity"), user.id, "admin")
+
+
+def test_the_account_page_has_the_password_two_factor_and_sign_out_everywhere(app, make_user):
+    client = signed_in_client(app, make_user("auditor", kind="auditor"))
+    page = client.get("/portal/account")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert 'action="/portal/account/password"' in html
+    assert 'href="/portal/account/two-factor"' in html
+    assert 'action="/portal/account/sign-out-everywhere"' in html
+    assert 'href="/portal/account"' in client.get("/portal").get_data(as_text=True)

@@ -25,6 +25,7 @@ from hub.exchange.datasets.rules import (
     safe_filename,
     slug_problem,
 )
+from hub.exchange.notify import mail as notify_mail
 from hub.exchange.notify import webhooks
 from hub.storage import Storage, StorageError
 from hub.vocab.models import VocabularyTerm
@@ -107,11 +108,22 @@ def publish_release(
         },
         now=release.published_at,
     )
+    entitled = entitled_organisation_ids(
+        session, dataset.condition_area, release.published_at.date()
+    )
     webhooks.enqueue(
         session,
         "dataset.released",
         release_event(release, dataset),
-        entitled_organisation_ids(session, dataset.condition_area, release.published_at.date()),
+        entitled,
+        now=release.published_at,
+    )
+    notify_mail.release_published(
+        session,
+        slug=dataset.slug,
+        title=dataset.title,
+        version=release.version,
+        organisation_ids=entitled,
         now=release.published_at,
     )
     return release

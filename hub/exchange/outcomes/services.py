@@ -18,6 +18,7 @@ from hub.audit.services import record
 from hub.clock import utcnow
 from hub.consent.models import ConsentRecord
 from hub.errors import NotFound, ValidationFailed
+from hub.exchange.notify import mail as notify_mail
 from hub.exchange.notify import webhooks
 from hub.exchange.outcomes.models import OUTCOME_KINDS, Outcome, OutcomeRecord
 from hub.exchange.records.models import WITHDRAWN, ExperienceRecord
@@ -270,6 +271,13 @@ def _notify(
         webhooks.enqueue(
             session, OUTCOME_CREATED, _event_data(outcome, own), [organisation_id], now=now
         )
+    notify_mail.outcome_recorded(
+        session,
+        outcome_id=outcome.id,
+        kind=outcome.kind,
+        records_by_partner={org: len(own) for org, own in by_partner.items()},
+        now=now,
+    )
 
 
 def _visible_outcomes(actor: Actor) -> sa.Select[Any]:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from hub.actor import Actor
 from hub.audit.services import record
 from hub.consent.services import add_consents, consent_row
+from hub.exchange.notify import mail as notify_mail
 from hub.exchange.notify.outbox import SAFEGUARDING_ALERT, notice, queue, regulator_ids
 from hub.exchange.records.config import IntakeConfig
 from hub.exchange.records.enrich import Row
@@ -125,4 +126,5 @@ def raise_and_notify(
                 for regulator in regulators
             ],
         )
+        notify_mail.safeguarding_alerts(session, alerts, regulators, now=now)
     return alerts

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from hub.actor import Actor
 from hub.audit.services import record
 from hub.errors import Forbidden, NotFound
+from hub.exchange.notify import mail as notify_mail
 from hub.exchange.notify.webhooks import enqueue
 from hub.exchange.records.items import CREATED, REJECTED, REPLAYED, ItemResult
 from hub.exchange.records.models import Submission
@@ -144,6 +145,18 @@ def close_submission(
         [submission.organisation_id],
         now=now,
     )
+    if submission.channel == "csv":
+        notify_mail.upload_finished(
+            session,
+            submission_id=submission.id,
+            organisation_id=submission.organisation_id,
+            submitted_by=submission.submitted_by,
+            filename=submission.filename,
+            status=submission.status,
+            accepted=submission.accepted_count,
+            rejected=submission.rejected_count,
+            now=now,
+        )
     return submission
 
 
