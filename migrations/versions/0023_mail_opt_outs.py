@@ -1,7 +1,7 @@
 """mail: the notification e-mails each organisation has turned off
 
-Revision ID: 0022
-Revises: 0021
+Revision ID: 0023
+Revises: 0022
 Create Date: 2026-12-07 15:45:00.000000
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import hub.db
 
-revision: str = '0022'
-down_revision: str | None = '0021'
+revision: str = '0023'
+down_revision: str | None = '0022'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
