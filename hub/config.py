@@ -51,7 +51,10 @@ class Settings:
     token_ttl_s: int = field(default=3600, metadata={"doc": "Access-token lifetime in seconds."})
     token_rate_limit: str = field(
         default="30 per minute",
-        metadata={"doc": "Rate limit on `/oauth/token` per client address."},
+        metadata={
+            "doc": "Rate limit on `/oauth/token`, `/oauth/introspect` and `/oauth/revoke` "
+            "together (each checks a client secret), per client address."
+        },
     )
     sign_in_rate_limit: str = field(
         default="20 per minute", metadata={"doc": "Rate limit on portal sign-in per address."}

@@ -156,7 +156,12 @@ class Introspection(IntrospectionEndpoint):
 
 def _query_client(client_id: str) -> ClientAdapter | None:
     client = identity.find_client(db(), client_id)
-    return ClientAdapter(client) if client else None
+    if client is None:
+        # authlib checks no secret for an unknown client: spend the same work as a wrong secret
+        # for a known one, so the time of the answer does not tell which ids exist.
+        identity.check_client_secret(None, "")
+        return None
+    return ClientAdapter(client)
 
 
 def _save_token(token: dict[str, Any], oauth_request: Any) -> None:

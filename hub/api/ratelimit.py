@@ -1,4 +1,5 @@
-"""Rate limits (flask-limiter): the token endpoint first, answered with a 429 problem."""
+"""Rate limits (flask-limiter): the endpoints that check a client secret, answered with a 429
+problem."""
 
 from __future__ import annotations
 
@@ -20,8 +21,11 @@ def init_rate_limits(app: Flask) -> Limiter:
         default_limits=[],
         headers_enabled=True,
     )
-    limited = limiter.limit(settings.token_rate_limit)(app.view_functions["oauth.token"])
-    app.view_functions["oauth.token"] = limited  # type: ignore[assignment]
+    # Every endpoint that checks a client secret, counted together per address: guessing spread
+    # over the three gets no more tries than at one.
+    secret_checks = limiter.shared_limit(settings.token_rate_limit, scope="client-secret")
+    for endpoint in ("oauth.token", "oauth.introspect", "oauth.revoke"):
+        app.view_functions[endpoint] = secret_checks(app.view_functions[endpoint])  # type: ignore[assignment]
     app.extensions["hub_limiter"] = limiter
 
     @app.errorhandler(RateLimitExceeded)
