@@ -11,7 +11,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Iterable
 
-from hub.privacy.lexicon import SURNAME
+from hub.privacy.lexicon import DRUG, FREQUENT, SURNAME, WORDLIKE
 from hub.privacy.name_view import NAME, WordView
 from hub.privacy.name_words import (
     _LIST_GAP,
@@ -108,6 +108,20 @@ class Spreader(WordView):
                     changed = True
                 if i > 0 and ws[i].gap in {". ", "."} and self._initial(i - 1):
                     self.label[i - 1] = NAME  # "J. Patel"
+                first = i
+                while (
+                    first > 0
+                    and i - first < 2
+                    and self.label[first - 1] == 0
+                    and ws[first - 1].lower
+                    and ws[first - 1].key in PARTICLES
+                    and ws[first].tight_before
+                ):
+                    first -= 1  # "Dr van der Merwe", "Mr de Souza": particles after a title
+                if first < i and first > 0 and ws[first - 1].key in TITLES:
+                    for k in range(first, i):
+                        self.label[k] = NAME
+                    changed = True
 
     def _particle(self, i: int) -> bool:
         w = self.ws[i]
@@ -141,10 +155,24 @@ class Spreader(WordView):
                         and not self._pair_of_people(i)
                     ):
                         continue
-                elif not self.unknownish(i) or self.lex.misspelt(ws[i].key):
+                elif not (self.unknownish(i) or self._capital_word(i)) or self.lex.misspelt(
+                    ws[i].key
+                ):
                     continue
                 if self._listed_with_name(i, -1) or self._listed_with_name(i, 1):
                     self.label[i] = NAME
+
+    def _capital_word(self, i: int) -> bool:
+        """ "Staff: Bola, Ife, Tunde": a word with a capital inside a sentence, which a list of
+        names takes for one more name."""
+        w = self.ws[i]
+        return (
+            w.capitalised
+            and (not self.sentence_start(i) or w.gap.strip() == ":")
+            and w.key not in FUNCTION_WORDS
+            and w.key not in PLACE_SUFFIXES
+            and not self.flags[i] & (DRUG | WORDLIKE | FREQUENT)
+        )
 
     def _pair_of_people(self, i: int) -> bool:
         """ "sandra and grace were lovely": a name in lower case that is also a word, paired

@@ -115,11 +115,10 @@ class WordView:
         return not (w.gap in {". ", "."} and self.ws[i - 1].key in TITLES)
 
     def titled(self, i: int) -> bool:
-        return (
-            i > 0
-            and self.ws[i - 1].key in TITLES
-            and _TITLE_GAP.fullmatch(self.ws[i].gap) is not None
-        )
+        ws = self.ws
+        if i > 1 and len(ws[i - 1].text) == 1 and ws[i].gap in {".", ". "}:
+            i -= 1  # "dr a.patel", "Mr Y. Patel": an initial between the title and the name
+        return i > 0 and ws[i - 1].key in TITLES and _TITLE_GAP.fullmatch(ws[i].gap) is not None
 
     def after_role(self, i: int) -> bool:
         return (

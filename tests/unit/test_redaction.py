@@ -482,3 +482,16 @@ def test_names_in_sign_offs_introductions_and_full_names_in_lower_case(
     text: str, expected: str
 ) -> None:
     assert redact(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Dr van der Merwe saw him", "Dr [NAME] saw him"),
+        ("she went to Dr de la Cruz", "she went to Dr [NAME]"),
+        ("my gp is dr a.patel", "my gp is dr a.[NAME]"),
+        ("Staff: Bola, Ife, Tunde", "Staff: [NAME], [NAME], [NAME]"),
+    ],
+)
+def test_particles_initials_and_lists_of_names(text: str, expected: str) -> None:
+    assert redact(text) == expected
