@@ -51,7 +51,10 @@ def gunicorn_options(*, host: str, port: int, workers: int) -> dict[str, Any]:
         # Query strings can carry ids; keep the access log to method, path and status.
         "access_log_format": '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms',
         "logger_class": QuietLogger,
-        "forwarded_allow_ips": "127.0.0.1",
+        # Forwarded headers are the app's to trust (ProxyFix, only with HUB_TRUST_PROXY): gunicorn
+        # itself honours none, not even from loopback (its default trusts 127.0.0.1).
+        "forwarded_allow_ips": "",
+        "secure_scheme_headers": {},
         # No shared control socket, so several hubs can run on one machine.
         "control_socket_disable": True,
     }
