@@ -71,7 +71,9 @@ def test_find_by_reference_confirm_with_a_reason_and_keep_the_receipt(
     assert event.details["reason"] == "person-asked"
     receipt = portal.get(done.headers["Location"]).get_data(as_text=True)
     assert "Record withdrawn" in receipt
-    assert "RM-2025-0042" in receipt
+    # The confirmation panel shows the reference in bold, not the markup as text.
+    assert "Your reference<br><strong>RM-2025-0042</strong>" in receipt
+    assert "&lt;strong&gt;" not in receipt
     assert f"seq={event.seq}, hash={event.hash}" in receipt
     assert event.details["receipt_id"] in receipt
     assert "The person asked us to withdraw what they told us" in receipt
