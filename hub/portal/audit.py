@@ -16,12 +16,14 @@ from hub.audit.models import AuditEvent
 from hub.audit.queries import EventFilter, covering_seal, export_csv, list_events, sealed_upto_seqs
 from hub.errors import ValidationFailed
 from hub.exchange.ledger.timeline import get_partner, list_partners, partner_timeline
+from hub.identity.names import actor_names
 from hub.identity.services import list_organisations
 from hub.jobs.history import checked_upto, job_names, last_check, list_runs
 from hub.keyset import decode_cursor, encode_cursor
 from hub.portal.auth import current_portal_actor, role_required
 from hub.portal.blueprint import bp
 from hub.portal.pages import AUDITOR_ROLES
+from hub.registry.lookup import location_names
 from hub.web import csv_download, db, hub_context
 
 PAGE_SIZE = 50
@@ -76,17 +78,67 @@ def _filter_values() -> dict[str, str]:
     return {name: _text(name) for name in FILTERS}
 
 
-def _row(ev: AuditEvent, names: dict[uuid.UUID, str], seals: list[int]) -> dict[str, Any]:
+# Actions whose noun and verb alone would not say it plainly.
+ACTION_WORDS = {
+    "experience.read_raw": "Experience read with its raw words",
+    "auth.failed": "API sign-in failed",
+    "user.sign_in_failed": "Portal sign-in failed",
+    "user.signed_in": "Signed in to the portal",
+    "token.issued": "API token issued",
+    "token.revoked": "API token revoked",
+    "audit.exported": "Audit log downloaded",
+    "audit.sealed": "Audit log sealed",
+    "job.completed": "Scheduled job finished",
+    "job.failed": "Scheduled job failed",
+}
+OUTCOME_WORDS = {"success": "Done", "failure": "Failed", "replaced": "Replaced"}
+SHORT_ID = 8
+
+
+def action_words(action: str) -> str:
+    """``dataset.downloaded`` → "Dataset downloaded"."""
+    if action in ACTION_WORDS:
+        return ACTION_WORDS[action]
+    noun, _, verb = action.partition(".")
+    return " ".join(p for p in (noun.replace("_", " ").capitalize(), verb.replace("_", " ")) if p)
+
+
+def _object_words(ev: AuditEvent, names: dict[uuid.UUID, str], places: dict[str, str]) -> str:
+    kind = (ev.object_type or "").replace("_", " ").capitalize()
+    ident = ev.object_id or ""
+    try:
+        named = names.get(uuid.UUID(ident))
+    except ValueError:
+        named = None
+    named = named or places.get(ident)
+    if named:
+        return f"{kind}: {named}" if kind else named
+    if len(ident) > SHORT_ID + 4:
+        ident = ident[:SHORT_ID] + "…"
+    return f"{kind} {ident}".strip()
+
+
+def _row(
+    ev: AuditEvent,
+    names: dict[uuid.UUID, str],
+    seals: list[int],
+    actors: dict[str, str],
+    places: dict[str, str],
+) -> dict[str, Any]:
     return {
         "seq": ev.seq,
         "occurred_at": ev.occurred_at,
         "actor": ev.actor,
+        "actor_words": actors.get(ev.actor, ev.actor),
         "organisation": names.get(ev.organisation_id) if ev.organisation_id else None,
         "organisation_id": ev.organisation_id,
         "action": ev.action,
+        "action_words": action_words(ev.action),
         "object_type": ev.object_type,
         "object_id": ev.object_id,
+        "object_words": _object_words(ev, names, places),
         "outcome": ev.outcome,
+        "outcome_words": OUTCOME_WORDS.get(ev.outcome, ev.outcome),
         "hash_prefix": ev.hash[:HASH_PREFIX],
         "sealed_by": covering_seal(seals, ev.seq),
     }
@@ -124,7 +176,9 @@ def audit() -> str:
             descending=True,
         )
         seals = sealed_upto_seqs(session)
-        rows = [_row(ev, names, seals) for ev in events]
+        actors = actor_names(session, [ev.actor for ev in events])
+        places = location_names(session, [ev.object_id for ev in events if ev.object_id])
+        rows = [_row(ev, names, seals, actors, places) for ev in events]
         next_before = int(next_key[0]) if next_key else None
     filters: dict[str, Any] = {k: v for k, v in values.items() if v}
     return render_template(

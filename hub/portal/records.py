@@ -6,6 +6,7 @@ its tombstone (reference, dates) and nothing of what the person said.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from flask import render_template, request
@@ -17,6 +18,7 @@ from hub.keyset import decode_cursor, encode_cursor
 from hub.portal.auth import current_portal_actor, role_required
 from hub.portal.blueprint import bp
 from hub.portal.pages import PARTNER_ROLES
+from hub.registry.lookup import location_names
 from hub.web import db
 
 PAGE_SIZE = 50
@@ -26,6 +28,51 @@ STATUS_WORDS = {
     "needs_reconciliation": "Waiting for the care location to be confirmed",
     "withdrawn": "Consent withdrawn",
 }
+
+
+# What each consent scope means, in the words of the person who gave it.
+SCOPE_WORDS = {
+    "regulator_use": "Shared with the regulator",
+    "publish_anonymised": "May count in anonymised figures and be quoted without identifying "
+    "details",
+    "feedback": "Wants to hear what came of it",
+    "equality_monitoring": "Equality answers kept",
+}
+# The Friends and Family Test scale.
+OVERALL_WORDS = {1: "Very good", 2: "Good", 3: "Neither good nor poor", 4: "Poor", 5: "Very poor"}
+ALERT_WORDS = {
+    "open": "waiting for the regulator's safeguarding team",
+    "acknowledged": "seen by the regulator's safeguarding team",
+    "referred": "referred on by the regulator",
+}
+
+
+def _place(item: dict[str, Any], places: dict[str, str]) -> str:
+    location_id = item["location_id"] or item["submitted_location_id"]
+    if location_id and location_id in places:
+        return f"{places[location_id]} ({location_id})"
+    service = item.get("service") or {}
+    if service.get("name"):
+        return ", ".join(p for p in (service.get("name"), service.get("postcode")) if p)
+    return location_id or "Not given"
+
+
+def _alert_words(item: dict[str, Any]) -> str | None:
+    alert = (item.get("safeguarding") or {}).get("alert") or {}
+    return ALERT_WORDS.get(str(alert.get("status")))
+
+
+def _when(value: str | None) -> str:
+    """``2026-09-14`` → "14 September 2026"; ``2026-09`` → "September 2026"."""
+    if not value:
+        return "Not given"
+    try:
+        if len(value) == 7:
+            return date.fromisoformat(value + "-01").strftime("%B %Y")
+        day = date.fromisoformat(value)
+    except ValueError:
+        return value
+    return f"{day.day} {day:%B %Y}"
 
 
 @bp.route("/records", methods=["GET"])
@@ -46,11 +93,19 @@ def records() -> tuple[str, int] | str:
         )
     except ValidationFailed as exc:
         error = "Choose a status from the list." if "status" in (exc.errors or {}) else exc.detail
+    places = location_names(db(), [i["location_id"] or i["submitted_location_id"] for i in items])
     shown = [
         {
             **item,
             "received": item["received_at"],
             "status_words": STATUS_WORDS.get(item["status"], item["status"]),
+            "place_words": _place(item, places),
+            "when_words": _when(item["experience_date"]),
+            "overall_words": OVERALL_WORDS.get(item["overall_experience"]),
+            "consent_words": [
+                SCOPE_WORDS.get(s, s) for s in (item["consent"] or {}).get("scopes") or []
+            ],
+            "alert_words": _alert_words(item),
         }
         for item in items
     ]
@@ -60,6 +115,7 @@ def records() -> tuple[str, int] | str:
         status=status,
         statuses=[(value, STATUS_WORDS.get(value, value)) for value in RECORD_STATUSES],
         next_cursor=encode_cursor(next_key) if next_key else None,
+        paged=bool(request.args.get("cursor")),
         error=error,
     )
     return (page, 400) if error else page

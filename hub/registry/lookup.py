@@ -82,3 +82,12 @@ def match_service(session: Session, name: str | None, postcode: str | None) -> S
     decision = decide(found, name, postcode)
     by_id = {c.location_id: c for c in found}
     return ServiceMatch(decision.location_id, [by_id[s.location_id] for s in decision.candidates])
+
+
+def location_names(session: Session, location_ids: Iterable[str]) -> dict[str, str]:
+    """The registry's name for each id it knows (ids it does not know are left out)."""
+    wanted = {i for i in location_ids if i and len(i) <= 20}
+    if not wanted:
+        return {}
+    rows = session.execute(sa.select(Location.id, Location.name).where(Location.id.in_(wanted)))
+    return {location_id: name for location_id, name in rows}
