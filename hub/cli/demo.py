@@ -15,10 +15,11 @@ def demo(as_json: bool) -> None:
     """Load a small synthetic registry, organisations, clients and users; print credentials."""
     from hub.demo import load_demo
 
-    credentials = load_demo(hub_context())
+    ctx = hub_context()
+    credentials = load_demo(ctx)
     if as_json:
         click.echo(json.dumps(credentials, sort_keys=True))
     else:
         from hub.demo import describe
 
-        click.echo(describe(credentials))
+        click.echo(describe(credentials, ctx.settings.two_factor_required_kinds))

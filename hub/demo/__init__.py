@@ -26,6 +26,7 @@ from hub.demo.registry import load_demo_registry
 from hub.exchange.records.config import IntakeConfig
 from hub.identity import services as identity
 from hub.identity.models import SCOPES_BY_KIND, Organisation
+from hub.identity.two_factor import required_for
 
 ALL_CONDITIONS = [
     "cancer",
@@ -188,16 +189,29 @@ def _load_records(ctx: HubContext, session: Any, credentials: dict[str, Any]) ->
     )
 
 
-def describe(credentials: dict[str, Any]) -> str:
+def describe(credentials: dict[str, Any], two_factor_kinds: str = "") -> str:
+    """The credentials as printed; users who must set up two-factor sign-in at their first
+    sign-in (``two_factor_kinds``, as HUB_TWO_FACTOR_REQUIRED_KINDS) are marked and told how."""
     lines = ["Demo credentials (fictional organisations; for trying the hub only):", ""]
+    any_two_factor = False
     for org in credentials["organisations"]:
+        two_factor = required_for(org["kind"], two_factor_kinds)
+        any_two_factor = any_two_factor or (two_factor and bool(org["users"]))
         lines.append(f"{org['name']} [{org['kind']}]")
         lines.append(f"  API client_id:     {org['client_id']}")
         lines.append(f"  API client_secret: {org['client_secret']}")
         lines.append(f"  scopes:            {' '.join(org['scopes'])}")
         for user in org["users"]:
+            mark = " *" if two_factor else ""
             lines.append(
-                f"  portal user:       {user['email']} / {user['password']} ({user['role']})"
+                f"  portal user:       {user['email']} / {user['password']} ({user['role']}){mark}"
             )
+        lines.append("")
+    if any_two_factor:
+        lines.append(
+            "* must set up two-factor sign-in at the first sign-in: scan the QR code shown with "
+            "an authenticator app (or type its key into one, such as `oathtool --totp -b KEY`). "
+            "Set HUB_TWO_FACTOR_REQUIRED_KINDS= (empty) to try the demo without it."
+        )
         lines.append("")
     return "\n".join(lines)
