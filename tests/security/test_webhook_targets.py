@@ -244,7 +244,7 @@ def test_a_name_that_rebinds_to_loopback_never_reaches_it(
     assert (second.delivered, second.retrying) == (0, 1)
     assert connections == [(PUBLIC_IP, port)]
     assert receiver.received == []
-    assert "private or loopback" in (_last_delivery(db_session).last_error or "")
+    assert "no public address the hub may call" in (_last_delivery(db_session).last_error or "")
 
 
 def test_a_delivery_connects_to_the_address_it_resolved_and_names_the_host(
@@ -432,3 +432,83 @@ def test_over_tls_the_pinned_address_is_checked_against_the_name(tls_receiver, m
     with pytest.raises(ssl.SSLCertVerificationError):
         post_json(url, b"{}", {}, 5)
     assert tls_receiver.hosts == [f"{PARTNER_HOST}:{tls_receiver.port}"]
+
+
+# Spellings a browser's URL parser (WHATWG) reads as an internal address.
+DISGUISED = [
+    "2130706433",  # 127.0.0.1 as one number
+    "0x7f000001",
+    "0177.0.0.1",  # octal
+    "127.1",
+    "0",
+    "0x7f.1",
+    "127.0.0.1.",
+    "%31%32%37.0.0.1",
+    "[::127.0.0.1]",  # IPv4-compatible IPv6 (::/96)
+    "[::ffff:7f00:1]",
+    "[64:ff9b::a9fe:a9fe]",  # NAT64 of 169.254.169.254
+    "\uff11\uff12\uff17\uff0e\uff10\uff0e\uff10\uff0e\uff11",  # fullwidth digits and stops
+    "\u2460\u2461\u2466.\u24ea.\u24ea.\u2460",  # circled digits
+    "127\u30020\u30020\u30021",  # ideographic full stops
+    "0251.0376.0251.0376",  # 169.254.169.254 in octal
+    "LOCALHOST",
+]
+
+
+@pytest.mark.parametrize("host", DISGUISED)
+def test_an_internal_address_in_any_browser_spelling_is_refused(host):
+    assert url_problem(f"https://{host}/hooks", allow_private=False) == PRIVATE_TARGET
+
+
+@pytest.mark.parametrize("host", ["1.2.3.4.5", "a.1.2", "256.256.256.256", "0x1g.0.0.1"])
+def test_a_host_no_browser_would_parse_is_refused(host):
+    assert url_problem(f"https://{host}/hooks") == "Not a valid host name or address."
+
+
+@pytest.mark.parametrize(
+    "host", ["partner.example", "8.8.8.8", "134744072", "[2a00:1450:4009:81f::200e]", "bücher.de"]
+)
+def test_public_hosts_in_any_spelling_are_accepted(host):
+    assert url_problem(f"https://{host}/hooks", allow_private=False) is None
+
+
+def test_the_api_refuses_a_disguised_address_with_a_problem(make_app, make_party, get_token):
+    client = make_app(webhook_allow_private=False).test_client()
+    headers = {"Authorization": f"Bearer {get_token(make_party('charity'))}"}
+    for host in DISGUISED:
+        answer = client.post(
+            "/api/v1/webhooks",
+            json={"url": f"https://{host}/hooks", "events": ["dataset.released"]},
+            headers=headers,
+        )
+        assert answer.status_code == 422, host
+        assert answer.get_json()["errors"]["url"] == [PRIVATE_TARGET]
+
+
+def test_last_error_is_the_same_for_a_private_name_and_one_that_does_not_resolve(
+    make_org, db_session, session_factory, monkeypatch
+):
+    def fake_getaddrinfo(host, port, *args, **kwargs):
+        if host == "inside.partner.example":
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("10.0.0.5", port))]
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", fake_getaddrinfo)
+    org = make_org("charity")
+    for name in ("inside.partner.example", "nowhere.partner.example"):
+        register_endpoint(
+            db_session,
+            _actor(org),
+            url=f"https://{name}/hooks",
+            events=["outcome.created"],
+            hub_secret=HUB_SECRET,
+            allow_private=False,
+        )
+    enqueue(db_session, "outcome.created", {"n": 1}, [org.id], now=NOW)
+    db_session.commit()
+
+    report = deliver_pending(session_factory, hub_secret=HUB_SECRET, now=NOW, allow_private=False)
+    assert report.retrying == 2
+    errors = set(db_session.scalars(sa.select(WebhookDelivery.last_error)))
+    assert len(errors) == 1, errors
+    assert "10.0.0.5" not in errors.pop()

@@ -44,8 +44,14 @@ HttpPost = Callable[[str, bytes, Mapping[str, str], float], int]
 AddressInfo = tuple[socket.AddressFamily, socket.SocketKind, int, str, tuple[Any, ...]]
 
 
-class PrivateAddress(OSError):
-    """The endpoint's host resolves to an address the hub must not call."""
+class UnusableHost(OSError):
+    """The endpoint's host gives no address the hub may call: it does not resolve, or it
+    resolves to a private, loopback or link-local one. One message for both, so what a partner
+    reads in ``last_error`` does not map the hub's network (which internal names exist)."""
+
+
+PrivateAddress = UnusableHost
+UNUSABLE_HOST = "the endpoint's host has no public address the hub may call"
 
 
 class BadAnswer(OSError):
@@ -73,15 +79,18 @@ def resolve_target(url: str, *, allow_private: bool) -> Target:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError("the endpoint is not an http or https URL")
     host = parts.hostname
-    if not host.isascii():
-        host = host.encode("idna").decode("ascii")
     port = parts.port or (443 if parts.scheme == "https" else 80)
-    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
+    try:
+        if not host.isascii():
+            host = host.encode("idna").decode("ascii")
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise UnusableHost(UNUSABLE_HOST) from exc
     if not infos:
-        raise OSError("the endpoint's host has no address")
+        raise UnusableHost(UNUSABLE_HOST)
     if not allow_private and not all(is_public_address(str(info[4][0])) for info in infos):
-        # The addresses themselves stay out of the message: the partner reads it.
-        raise PrivateAddress("the endpoint's host resolves to a private or loopback address")
+        # The same words as for a name that does not resolve: the partner reads them.
+        raise UnusableHost(UNUSABLE_HOST)
     path = parts.path or "/"
     if parts.query:
         path = f"{path}?{parts.query}"
