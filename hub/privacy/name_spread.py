@@ -30,6 +30,8 @@ from hub.privacy.text import SENTENCE_END
 Span = tuple[int, int]
 
 MAX_SIGNOFF_WORDS = 4
+# After a name found, what makes its lower-case mention the name again: "will said".
+_SAID_OF = frozenset({"said", "says", "told", "tells", "asked", "asks", "who", "was", "is", "has"})
 # What follows two people named together: "sandra and grace were lovely".
 _BOTH = frozenset({"were", "are", "have", "both", "came", "come", "helped", "did", "do", "said"})
 
@@ -291,8 +293,19 @@ class Spreader(WordView):
             if self.label[i] == 0 and w.key in found and not self.context_word(i):
                 if self._numbered(i) or self._acronym(i):
                     continue
-                if not self.ordinary(i) or w.capitalised or w.shouted:
+                if not self.ordinary(i) or w.capitalised or w.shouted or self._said_of(i):
                     self.label[i] = NAME  # "Frank" and "FRANK", but "to be frank" stays
+
+    def _said_of(self, i: int) -> bool:
+        """ "grace's daughter", "will said": a found name in lower case that is also a word is
+        the name again when possessive or followed by what is said of a person."""
+        nxt = self.ws[i + 1] if i + 1 < len(self.ws) else None
+        return self.ws[i].possessive or (
+            nxt is not None
+            and not nxt.sentence_start
+            and not nxt.comma_before
+            and nxt.key in _SAID_OF
+        )
 
 
 MAX_ABBREVIATIONS = 8

@@ -495,3 +495,12 @@ def test_names_in_sign_offs_introductions_and_full_names_in_lower_case(
 )
 def test_particles_initials_and_lists_of_names(text: str, expected: str) -> None:
     assert redact(text) == expected
+
+
+def test_a_found_name_that_is_a_word_goes_again_in_lower_case_when_a_person_is_meant() -> None:
+    assert redact("My carer Grace is great. grace's daughter works there too.") == (
+        "My carer [NAME] is great. [NAME]'s daughter works there too."
+    )
+    assert redact("Our nurse was Will. will was kind. I will say so.") == (
+        "Our nurse was [NAME]. [NAME] was kind. I will say so."
+    )
