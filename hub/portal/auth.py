@@ -111,6 +111,9 @@ def start_session(user: PortalUser) -> None:
     """Begin a fresh session for ``user``; whatever the visitor's session held is dropped."""
     started = sessions.start(db(), user, policy=session_policy())
     session.clear()
+    # Flask-WTF keeps this request's CSRF token in ``g``: forget it with the old session, so a
+    # page rendered after this carries a token of the new one.
+    g.pop("csrf_token", None)
     session[_TOKEN_KEY] = started.token
     session.permanent = True
     g.portal_session_id = started.session_id

@@ -201,3 +201,17 @@ def test_the_code_step_expires(app, make_user, monkeypatch):
     monkeypatch.setattr(pages.time, "time", lambda: later)
     late = browser.get("/portal/sign-in/code")
     assert late.status_code == 302 and late.headers["Location"] == "/portal/sign-in"
+
+
+def test_the_page_after_turning_it_on_carries_a_working_form_token(app, make_user):
+    client = signed_in(app, make_user())
+    page = client.get("/portal/account/two-factor").get_data(as_text=True)
+    totp = pyotp.TOTP(KEY.search(page)[1].replace(" ", ""))
+    done = client.post(
+        "/portal/account/two-factor",
+        data={"code": totp.now(), "csrf_token": csrf_token(client, "/portal/account/two-factor")},
+    )
+    # The codes page was rendered in the request that started the new session: its forms
+    # (sign out, here) must carry that session's token.
+    token = re.search(r'name="csrf_token" value="([^"]+)"', done.get_data(as_text=True))[1]
+    assert client.post("/portal/sign-out", data={"csrf_token": token}).status_code == 302
