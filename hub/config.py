@@ -57,7 +57,8 @@ class Settings:
         },
     )
     sign_in_rate_limit: str = field(
-        default="20 per minute", metadata={"doc": "Rate limit on portal sign-in per address."}
+        default="20 per minute",
+        metadata={"doc": "Rate limit on portal sign-in and password-reset posts per address."},
     )
     session_idle_minutes: int = field(
         default=120,
@@ -154,6 +155,13 @@ class Settings:
     schedule_mail: str = field(
         default="*/30 * * * * *",
         metadata={"doc": "Cron schedule of the mail job (seconds first: every 30 seconds)."},
+    )
+    schedule_accounts_tidy: str = field(
+        default="15 3 * * *",
+        metadata={
+            "doc": "Cron schedule of the accounts-tidy job (ended sessions, spent links and "
+            "quiet sign-in counters forgotten)."
+        },
     )
     smtp_url: str = field(
         default="",

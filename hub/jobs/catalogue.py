@@ -46,6 +46,7 @@ JOB_MODULES: dict[str, str] = {
     "webhooks": "hub.jobs.webhooks",
     "rescan": "hub.jobs.rescan",
     "mail": "hub.jobs.mail",
+    "accounts-tidy": "hub.jobs.accounts",
     "process-uploads": "hub.tasks.uploads",
 }
 
