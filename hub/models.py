@@ -3,6 +3,7 @@
 from hub.audit import models as audit_models
 from hub.consent import models as consent_models
 from hub.db import Base
+from hub.exchange.csv import models as csv_models
 from hub.exchange.datasets import models as dataset_models
 from hub.exchange.insight import models as insight_models
 from hub.exchange.ledger import models as ledger_models
@@ -21,6 +22,7 @@ metadata = Base.metadata
 __all__ = [
     "audit_models",
     "consent_models",
+    "csv_models",
     "dataset_models",
     "identity_models",
     "insight_models",

@@ -1,11 +1,15 @@
 """Processing uploaded CSV files on the task engine: the hand-off from the API and the portal,
-the task that works through a file, and the ``process-uploads`` sweep.
+the tasks that work through a file in parallel chunks, and the sweep.
 
 The API and the portal store the file and open its submission; once their transaction has
-committed they queue ``hub.csv.advance`` for it. The sweep (on its schedule, and whenever a
-worker starts) queues the same task for every submission still ``processing``, so a message
-lost with a broker or a killed worker is made good. Processing resumes from the last committed
-chunk, and a per-submission lock keeps two workers from working on the same file at once.
+committed they queue ``hub.csv.advance``, which splits the file into chunks (first pass, see
+:mod:`hub.exchange.csv.chunks`) and queues one ``hub.csv.chunk`` per chunk, for any worker. The
+task that finds no chunk left finishes the file. Every task decides from the database what is
+left, so a repeated or redelivered message does nothing twice.
+
+The sweep (the ``process-uploads`` job) queues ``hub.csv.advance`` again for files where nothing
+has happened for a while; every worker queues it, with no wait, when it starts, so a file a
+killed worker was on is finished by the next.
 """
 
 from __future__ import annotations
@@ -20,25 +24,34 @@ from sqlalchemy.orm import Session, sessionmaker
 from hub.actor import Actor
 from hub.clock import utcnow
 from hub.context import HubContext
-from hub.exchange.csv.upload import (
-    accept_upload,
-    fail_submission,
-    pending_submissions,
-    process_submission,
+from hub.exchange.csv.chunks import (
+    finish,
+    give_up_chunk,
+    pending_chunks,
+    process_chunk,
+    quiet_submissions,
+    split,
 )
+from hub.exchange.csv.upload import accept_upload, fail_submission
 from hub.exchange.records.config import IntakeConfig
 from hub.exchange.records.models import Submission
-from hub.jobs.locks import job_lock
 from hub.tasks.engine import enqueue, task
 
 ADVANCE = "hub.csv.advance"
+CHUNK = "hub.csv.chunk"
+SWEEP = "hub.csv.sweep"
+QUIET_S = 300
 GAVE_UP = (
     "The file could not be processed to the end (the error was recorded for the hub's "
     "operators). Rows before this point were kept; upload the rest again in a new file."
 )
 
 
-def _gave_up(ctx: HubContext, _error: Exception, submission_id: str) -> None:
+def _config(ctx: HubContext) -> IntakeConfig:
+    return IntakeConfig.from_settings(ctx.settings, ctx.secret_key)
+
+
+def _advance_gave_up(ctx: HubContext, _error: Exception, submission_id: str) -> None:
     # The error may quote data: the submitter sees a plain sentence, operators the job run.
     fail_submission(
         ctx.session_factory,
@@ -48,33 +61,61 @@ def _gave_up(ctx: HubContext, _error: Exception, submission_id: str) -> None:
     )
 
 
-@task(ADVANCE, gave_up=_gave_up)
-def advance(ctx: HubContext, submission_id: str) -> bool:
-    """Process the submission's file unless another worker holds it; whether it was processed."""
+@task(ADVANCE, gave_up=_advance_gave_up)
+def advance(ctx: HubContext, submission_id: str) -> None:
+    """Split the file if need be, then queue its chunks still to do (or finish it)."""
     sid = uuid.UUID(submission_id)
-    config = IntakeConfig.from_settings(ctx.settings, ctx.secret_key)
-    with job_lock(ctx.engine, f"upload-{sid}") as taken:
-        if not taken:
-            return False
-        process_submission(
-            ctx.session_factory,
-            ctx.storage,
-            sid,
-            config=config,
-            chunk_rows=ctx.settings.csv_chunk_rows,
-        )
-        return True
+    pending = split(ctx.session_factory, ctx.storage, sid, chunk_rows=ctx.settings.csv_chunk_rows)
+    if pending is None:
+        return
+    for index in pending:
+        enqueue(ctx, CHUNK, submission_id, index)
+    if not pending:
+        finish(ctx.session_factory, ctx.storage, sid, config=_config(ctx))
+
+
+def _finish_if_last(ctx: HubContext, sid: uuid.UUID) -> None:
+    with ctx.session_factory() as session:
+        left = pending_chunks(session, sid)
+    if not left:
+        finish(ctx.session_factory, ctx.storage, sid, config=_config(ctx))
+
+
+def _chunk_gave_up(ctx: HubContext, _error: Exception, submission_id: str, index: int) -> None:
+    sid = uuid.UUID(submission_id)
+    give_up_chunk(ctx.session_factory, sid, int(index))
+    _finish_if_last(ctx, sid)
+
+
+@task(CHUNK, gave_up=_chunk_gave_up)
+def chunk(ctx: HubContext, submission_id: str, index: int) -> None:
+    """Process one chunk of the file (unless done); the last one finishes the file."""
+    sid = uuid.UUID(submission_id)
+    process_chunk(ctx.session_factory, ctx.storage, sid, int(index), config=_config(ctx))
+    _finish_if_last(ctx, sid)
+
+
+@task(SWEEP)
+def sweep(ctx: HubContext, quiet_s: int = QUIET_S) -> int:
+    """Queue ``advance`` for files quiet for ``quiet_s`` seconds; how many."""
+    with ctx.session_factory() as session:
+        quiet = quiet_submissions(session, quiet_s=quiet_s)
+    for sid in quiet:
+        enqueue(ctx, ADVANCE, str(sid))
+    return len(quiet)
 
 
 def run(
     ctx: HubContext, session_factory: sessionmaker[Session], *, now: datetime
 ) -> dict[str, Any]:
-    """The ``process-uploads`` job: queue every CSV submission still in ``processing``."""
+    """The ``process-uploads`` job: queue the CSV files still processing where nothing has
+    happened for five minutes."""
     with session_factory() as session:
-        pending = pending_submissions(session)
-    for sid in pending:
+        pending = quiet_submissions(session, quiet_s=0)
+        quiet = quiet_submissions(session, quiet_s=QUIET_S)
+    for sid in quiet:
         enqueue(ctx, ADVANCE, str(sid))
-    return {"pending": len(pending), "queued": len(pending)}
+    return {"pending": len(pending), "queued": len(quiet)}
 
 
 def receive_upload(

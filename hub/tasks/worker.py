@@ -24,11 +24,9 @@ from hub.safeguarding.classifier import classify
 from hub.tasks import jobs as _jobs  # noqa: F401  (registers the job task)
 from hub.tasks import uploads as _uploads  # noqa: F401  (registers the CSV tasks)
 from hub.tasks.engine import celery_app, enqueue
-from hub.tasks.jobs import RUN_JOB
+from hub.tasks.uploads import SWEEP
 
 log = logging.getLogger(__name__)
-
-SWEEP_JOB = "process-uploads"
 
 
 def warm_up() -> None:
@@ -49,7 +47,7 @@ def run_worker(ctx: HubContext, *, concurrency: int | None = None, loglevel: str
 
     def ready(**_: Any) -> None:
         try:
-            enqueue(ctx, RUN_JOB, SWEEP_JOB)
+            enqueue(ctx, SWEEP, 0)
         except Exception:
             log.exception("could not queue the sweep of unfinished uploads")
 

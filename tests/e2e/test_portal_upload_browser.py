@@ -18,8 +18,9 @@ from hub.actor import Actor
 from hub.app import build_app
 from hub.config import Settings
 from hub.db import transaction
+from hub.exchange.csv.chunks import process_submission
 from hub.exchange.csv.template import COLUMNS, EXAMPLE_ROWS, csv_line
-from hub.exchange.csv.upload import accept_upload, process_submission
+from hub.exchange.csv.upload import accept_upload
 from hub.exchange.records.config import IntakeConfig
 from hub.identity import services as identity
 from hub.identity.models import PortalUser

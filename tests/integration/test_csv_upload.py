@@ -12,12 +12,14 @@ import sqlalchemy as sa
 from hub.actor import Actor
 from hub.audit.models import AuditEvent
 from hub.errors import PayloadTooLarge
-from hub.exchange.csv import upload as csv_upload
+from hub.exchange.csv import chunks as csv_chunks
+from hub.exchange.csv.chunks import process_submission
 from hub.exchange.csv.report import annotated_csv
 from hub.exchange.csv.template import COLUMNS, EXAMPLE_ROWS, csv_line, row_to_record
-from hub.exchange.csv.upload import accept_upload, process_submission
+from hub.exchange.csv.upload import accept_upload
 from hub.exchange.records.config import IntakeConfig
 from hub.exchange.records.models import ExperienceRecord, Submission
+from hub.exchange.records.submissions import rows_done
 from hub.exchange.records.validation import Candidate, validate_record
 from hub.storage import FileStorage
 from hub.vocab.services import load_vocabularies
@@ -97,7 +99,7 @@ def test_valid_rows_are_kept_and_invalid_ones_reported_by_row_and_column(
     done = process(session_factory, storage, submission)
     assert done.status == "completed"
     assert (done.accepted_count, done.rejected_count) == (2, 2)
-    assert csv_upload.rows_done(done) == 4
+    assert rows_done(done) == 4
     assert {(e["row"], e["column"]) for e in done.errors} == {
         (3, "experience_date"),
         (5, "consent_feedback"),
@@ -194,7 +196,7 @@ def test_processing_resumes_after_a_crash_without_duplicating(
     rows = [row(n) for n in range(7)]
     rows[5]["overall_experience"] = "9"
     submission = upload(db_session, actor, storage, make_csv(rows))
-    real = csv_upload._process_chunk
+    real = csv_chunks._ingest
     calls = []
 
     def crash_on_second(*args, **kwargs):
@@ -203,14 +205,14 @@ def test_processing_resumes_after_a_crash_without_duplicating(
             raise RuntimeError("killed")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(csv_upload, "_process_chunk", crash_on_second)
+    monkeypatch.setattr(csv_chunks, "_ingest", crash_on_second)
     with pytest.raises(RuntimeError):
         process(session_factory, storage, submission, chunk_rows=3)
     db_session.expire_all()
     half = db_session.get(Submission, submission.id)
-    assert (half.status, csv_upload.rows_done(half), half.declared_count) == ("processing", 3, 7)
+    assert (half.status, rows_done(half), half.declared_count) == ("processing", 3, 7)
 
-    monkeypatch.setattr(csv_upload, "_process_chunk", real)
+    monkeypatch.setattr(csv_chunks, "_ingest", real)
     done = process(session_factory, storage, submission, chunk_rows=3)
     assert done.status == "completed"
     assert (done.accepted_count, done.replayed_count, done.rejected_count) == (6, 0, 1)
@@ -252,3 +254,50 @@ def test_the_process_uploads_job_queues_pending_files_which_the_task_finishes(
     db_session.expire_all()
     assert db_session.get(Submission, submission.id).status == "completed"
     assert uploads.run(ctx, session_factory, now=NOW) == {"pending": 0, "queued": 0}
+
+
+# --- chunks in parallel ---------------------------------------------------------------------------
+
+
+def test_chunks_done_in_any_order_give_the_file_read_top_to_bottom(
+    db_session, session_factory, actor, storage
+):
+    """Repeats of a partner_record_id are found in the first pass and settled last, in order:
+    an identical repeat is a replay, a different one a conflict, wherever their chunks fall."""
+    rows = [row(0), row(1), row(2), row(0), row(3), row(1, narrative="Changed my mind."), row(4)]
+    rows[4]["overall_experience"] = "9"
+    submission = upload(db_session, actor, storage, make_csv(rows))
+    pending = csv_chunks.split(session_factory, storage, submission.id, chunk_rows=2)
+    # Rows 2-3, 4-5... without the repeats (file rows 5 and 7), which wait for the end.
+    assert pending == [0, 1, 2]
+    for index in reversed(pending):  # the last chunk first, as a busy queue may hand them out
+        assert csv_chunks.process_chunk(
+            session_factory, storage, submission.id, index, config=CONFIG, now=NOW
+        )
+        # Done once: a redelivered message does nothing.
+        assert not csv_chunks.process_chunk(
+            session_factory, storage, submission.id, index, config=CONFIG, now=NOW
+        )
+    done = csv_chunks.finish(session_factory, storage, submission.id, config=CONFIG, now=NOW)
+    assert done is not None and done.status == "completed"
+    assert (done.accepted_count, done.replayed_count, done.rejected_count) == (4, 1, 2)
+    assert [(e["row"], e["column"]) for e in done.errors] == [
+        (6, "overall_experience"),
+        (7, "partner_record_id"),
+    ]
+    assert stored(db_session, actor) == 4
+    assert csv_chunks.finish(session_factory, storage, submission.id, config=CONFIG) is None
+
+
+def test_a_chunk_failed_for_good_fails_the_file_and_keeps_the_other_rows(
+    db_session, session_factory, actor, storage
+):
+    submission = upload(db_session, actor, storage, make_csv([row(n) for n in range(5)]))
+    assert csv_chunks.split(session_factory, storage, submission.id, chunk_rows=2) == [0, 1, 2]
+    for index in (0, 2):
+        csv_chunks.process_chunk(session_factory, storage, submission.id, index, config=CONFIG)
+    csv_chunks.give_up_chunk(session_factory, submission.id, 1)
+    done = csv_chunks.finish(session_factory, storage, submission.id, config=CONFIG, now=NOW)
+    assert done is not None and done.status == "failed"
+    assert done.accepted_count == 3
+    assert done.errors[-1]["message"].startswith("Rows 4 to 5 could not be processed")

@@ -11,18 +11,20 @@ import subprocess
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from hub.actor import Actor
 from hub.config import Settings
 from hub.context import HubContext
 from hub.db import transaction
+from hub.exchange.csv.models import CsvChunk
 from hub.exchange.csv.upload import accept_upload
 from hub.exchange.records.models import ExperienceRecord, Submission
 from hub.identity import services as identity
@@ -130,17 +132,22 @@ class Worker:
         return self.log.read_text(errors="replace")[-3000:]
 
 
-def _reader(ctx: HubContext) -> sessionmaker[Session]:
-    """Sessions that only read, beside the workers: plain transactions, which on SQLite (WAL) wait
-    for no writer, where the hub's own take the write lock up front."""
-    return sessionmaker(sa.create_engine(ctx.engine.url))
+@contextmanager
+def _reader(ctx: HubContext) -> Iterator[Session]:
+    """A session that only reads, beside the workers: a plain transaction, which on SQLite (WAL)
+    waits for no writer, where the hub's own take the write lock up front."""
+    engine = sa.create_engine(ctx.engine.url)
+    try:
+        with Session(engine) as session:
+            yield session
+    finally:
+        engine.dispose()
 
 
 def _wait_for(ctx: HubContext, sid: uuid.UUID, done: Any, workers: list[Worker]) -> Submission:
     deadline = time.monotonic() + DEADLINE_S
-    reader = _reader(ctx)
     while True:
-        with reader() as session:
+        with _reader(ctx) as session:
             submission = session.get(Submission, sid)
             assert submission is not None
             if done(submission):
@@ -156,7 +163,7 @@ def _progress(submission: Submission) -> int:
 
 
 def _assert_every_row_stored_once(ctx: HubContext, sid: uuid.UUID) -> None:
-    with _reader(ctx)() as session:
+    with _reader(ctx) as session:
         submission = session.get_one(Submission, sid)
         assert (submission.status, submission.accepted_count) == ("completed", ROWS)
         assert (submission.replayed_count, submission.rejected_count) == (0, 0)
@@ -202,7 +209,7 @@ def test_embedded_a_whole_worker_killed_mid_file_is_finished_by_the_next_worker(
     try:
         _wait_for(ctx, sid, lambda s: _progress(s) > 0, [first])
         first.kill()  # parent and pool at once: nobody is left to hand the message back
-        with _reader(ctx)() as session:
+        with _reader(ctx) as session:
             assert session.get_one(Submission, sid).status == "processing"
         second = Worker(env, tmp_path, "second")
         _wait_for(ctx, sid, lambda s: s.status != "processing", [first, second])
@@ -231,7 +238,7 @@ def test_a_task_failing_for_good_is_retried_then_recorded_and_its_file_closed(
         failed = _wait_for(ctx, sid, lambda s: s.status != "processing", [worker])
         assert failed.status == "failed"
         assert failed.errors[-1]["message"] == GAVE_UP
-        with _reader(ctx)() as session:
+        with _reader(ctx) as session:
             [run] = session.scalars(sa.select(JobRun).where(JobRun.job == ADVANCE)).all()
         assert run.status == "failed"
         # Retried twice (HUB_TASK_MAX_RETRIES=2) before it was given up.
@@ -239,4 +246,29 @@ def test_a_task_failing_for_good_is_retried_then_recorded_and_its_file_closed(
         assert run.error and run.error.startswith("ObjectNotFound")
     finally:
         worker.stop()
+        ctx.engine.dispose()
+
+
+@pytest.mark.parametrize("broker", ["redis", "embedded"])
+def test_two_workers_share_the_chunks_of_one_file(fresh_database_url, tmp_path, broker, request):
+    queue = request.getfixturevalue("redis_queue") if broker == "redis" else "hub"
+    env = _settings(fresh_database_url, tmp_path, REDIS_URL if broker == "redis" else "", queue)
+    ctx = _context(env)
+    sid = _pending_upload(ctx, ROWS)
+    workers = [Worker(env, tmp_path, f"worker-{n}") for n in (1, 2)]
+    try:
+        _wait_for(ctx, sid, lambda s: s.status != "processing", workers)
+        _assert_every_row_stored_once(ctx, sid)
+        with _reader(ctx) as session:
+            by = set(
+                session.scalars(
+                    sa.select(CsvChunk.done_by).where(
+                        CsvChunk.submission_id == sid, CsvChunk.kind == "rows"
+                    )
+                )
+            )
+        assert len(by) == 2, by  # both workers' processes took chunks of the same file
+    finally:
+        for worker in workers:
+            worker.stop()
         ctx.engine.dispose()

@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -24,10 +24,19 @@ from hub.exchange.records.config import IntakeConfig
 from hub.exchange.records.fingerprint import fingerprint, location_key
 from hub.exchange.records.items import Item, Prepared
 from hub.exchange.records.models import ExperienceRecord, status_for
-from hub.exchange.records.scan import assessment_of, engines_version, redact_narratives
-from hub.exchange.records.sentiment import score_many
+from hub.exchange.records.scan import (
+    assessment_of,
+    engines_version,
+    redact_keeping,
+    redact_narratives,
+)
+from hub.exchange.records.sentiment import score, score_many
 from hub.registry.lookup import current_locations
 from hub.safeguarding.rules import Assessment
+
+if TYPE_CHECKING:
+    from hub.privacy.keep import KeepList
+    from hub.privacy.redaction import RedactionResult
 
 
 @dataclass
@@ -37,6 +46,24 @@ class Row:
     assessment: Assessment | None
 
 
+@dataclass(frozen=True)
+class Precomputed:
+    """Redactions and sentiment scores of narratives, worked out before the transaction that
+    stores them (a CSV chunk's), so that transaction holds its locks only while it writes."""
+
+    redactions: dict[str, RedactionResult]
+    scores: dict[str, float]
+
+
+def precompute(narratives: Sequence[str], keep: KeepList) -> Precomputed:
+    """The CPU-heavy part of enrichment for ``narratives``, with no database at all."""
+    unique = list(dict.fromkeys(narratives))
+    redacted = redact_keeping(unique, keep)
+    return Precomputed(
+        dict(zip(unique, redacted, strict=True)), dict(zip(unique, score_many(unique), strict=True))
+    )
+
+
 def build_rows(
     session: Session,
     prepared: Prepared,
@@ -44,13 +71,17 @@ def build_rows(
     submission_id: uuid.UUID,
     config: IntakeConfig,
     now: datetime,
+    precomputed: Precomputed | None = None,
 ) -> list[Row]:
     items = prepared.new
     if not items:
         return []
     narratives = [i.candidate.narrative for i in items]
-    redacted = redact_narratives(session, narratives)
-    scores = score_many(narratives)
+    done = precomputed or Precomputed({}, {})
+    missing = [n for n in narratives if n not in done.redactions]
+    fresh = dict(zip(missing, redact_narratives(session, missing), strict=True)) if missing else {}
+    redacted = [done.redactions.get(n) or fresh[n] for n in narratives]
+    scores = [done.scores[n] if n in done.scores else score(n) for n in narratives]
     submitted = [i.candidate.fields["submitted_location_id"] for i in items]
     current = current_locations(session, [x for x in submitted if x])
     places: list[str | None] = [current.get(x) if x else None for x in submitted]

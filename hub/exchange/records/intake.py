@@ -30,6 +30,7 @@ from hub.errors import (
 from hub.exchange.records import pipeline
 from hub.exchange.records.access import intake_summary
 from hub.exchange.records.config import IntakeConfig
+from hub.exchange.records.enrich import Precomputed
 from hub.exchange.records.items import REJECTED, ItemResult
 from hub.exchange.records.models import Submission
 from hub.exchange.records.submissions import (
@@ -66,11 +67,19 @@ def ingest(
     *,
     config: IntakeConfig,
     now: datetime,
+    precomputed: Precomputed | None = None,
 ) -> list[ItemResult]:
-    """Run records through the pipeline under an open submission (the CSV path uses this)."""
+    """Run records through the pipeline under an open submission (the CSV path uses this, with
+    the heavy part of enrichment done before its transaction)."""
     prepared = pipeline.prepare(session, submission.organisation_id, raws, config=config, now=now)
     return pipeline.store(
-        session, actor, prepared, submission_id=submission.id, config=config, now=now
+        session,
+        actor,
+        prepared,
+        submission_id=submission.id,
+        config=config,
+        now=now,
+        precomputed=precomputed,
     )
 
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from hub.actor import Actor
 from hub.exchange.records.config import IntakeConfig
 from hub.exchange.records.dependants import write_dependants
-from hub.exchange.records.enrich import build_rows
+from hub.exchange.records.enrich import Precomputed, build_rows
 from hub.exchange.records.fingerprint import content_digest
 from hub.exchange.records.items import CREATED, REJECTED, REPLAYED, Item, ItemResult, Prepared
 from hub.exchange.records.models import WITHDRAWN, ExperienceRecord, status_for
@@ -142,9 +142,17 @@ def store(
     submission_id: uuid.UUID,
     config: IntakeConfig,
     now: datetime,
+    precomputed: Precomputed | None = None,
 ) -> list[ItemResult]:
     """Enrich and insert the new records with their consents, alerts, notices and audit events."""
-    rows = build_rows(session, prepared, submission_id=submission_id, config=config, now=now)
+    rows = build_rows(
+        session,
+        prepared,
+        submission_id=submission_id,
+        config=config,
+        now=now,
+        precomputed=precomputed,
+    )
     # One order for every writer: overlapping batches then wait on each other, never deadlock.
     rows.sort(key=lambda r: r.item.candidate.partner_record_id)
     for _attempt in range(_RETRIES):

@@ -28,6 +28,7 @@ from hub.safeguarding.findings import masked
 from hub.safeguarding.rules import Assessment, with_reasons
 
 if TYPE_CHECKING:
+    from hub.privacy.keep import KeepList
     from hub.privacy.redaction import RedactionResult
 
 ENGINE_PACKAGES = ("hub.privacy", "hub.safeguarding")
@@ -60,11 +61,17 @@ def engines_version() -> str:
 
 def redact_narratives(session: Session, narratives: Sequence[str]) -> list[RedactionResult]:
     """The redacted copies of ``narratives``, the registry's location names kept."""
+    # The registry's location names are kept ("Meadowbank Nursing Home" is no person).
+    return redact_keeping(narratives, registry_keep_list(session))
+
+
+def redact_keeping(narratives: Sequence[str], keep: KeepList) -> list[RedactionResult]:
+    """The redacted copies of ``narratives`` with ``keep`` kept; no database needed, so work
+    done ahead of a transaction (a CSV chunk's) can call it with no transaction open."""
     # Deliberate lazy import: the redaction stack loads only when a narrative is read.
     from hub.privacy.redaction import redact_many
 
-    # The registry's location names are kept ("Meadowbank Nursing Home" is no person).
-    return redact_many(narratives, keep=registry_keep_list(session))
+    return redact_many(narratives, keep=keep)
 
 
 def assessment_of(
