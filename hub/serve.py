@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from flask import Flask
+from gunicorn import util as gunicorn_util
 from gunicorn.app.base import BaseApplication
 from gunicorn.glogging import Logger
 
+from hub.api.problems import CATALOGUE, PROBLEM_BASE, PROBLEM_JSON
 from hub.logs import cut_query_strings
 from hub.web import hub_context
 
@@ -22,6 +25,37 @@ class QuietLogger(Logger):
         super().setup(cfg)
         cut_query_strings(self.error_log)
         cut_query_strings(self.access_log)
+
+
+def write_problem(sock: Any, status_int: int, reason: str, mesg: str) -> None:
+    """What gunicorn answers to a request it refuses itself (a request line over
+    ``limit_request_line``: 414; too many or too long headers: 431; a malformed request: 400),
+    as an RFC 9457 problem like every other error, instead of its HTML page. The refused request
+    line is not echoed (it may carry a query string)."""
+    code = {400: "bad-request", 403: "forbidden", 414: "uri-too-long"}.get(status_int)
+    code = code or {431: "header-fields-too-large"}.get(status_int, "bad-request")
+    if status_int >= 500:
+        code = "internal-error"
+    title = CATALOGUE.get(code, (status_int, reason))[1]
+    body = json.dumps(
+        {
+            "type": PROBLEM_BASE + code,
+            "title": title,
+            "status": status_int,
+            "code": code,
+            "detail": {
+                414: "The address is too long. Send long filters in fewer, shorter parameters.",
+                431: "The request's headers are too many or too long.",
+            }.get(status_int, "The request could not be read as HTTP."),
+        },
+        separators=(",", ":"),
+    ).encode()
+    head = (
+        f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\n"
+        f"Content-Type: {PROBLEM_JSON}\r\nContent-Length: {len(body)}\r\n"
+        "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n\r\n"
+    ).encode("latin-1")
+    gunicorn_util.write_nonblock(sock, head + body)
 
 
 class _Gunicorn(BaseApplication):
@@ -62,6 +96,8 @@ def gunicorn_options(*, host: str, port: int, workers: int) -> dict[str, Any]:
 
 def serve_app(app: Flask, options: dict[str, Any]) -> None:
     """Run ``app`` under gunicorn with ``options``."""
+    # gunicorn's workers answer the requests they refuse through this one function.
+    gunicorn_util.write_error = write_problem
     _Gunicorn(app, options).run()
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import abc
 import io
 import re
+import unicodedata
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
@@ -86,8 +87,23 @@ def check_prefix(prefix: str) -> str:
     return prefix
 
 
+def safe_filename(filename: str, default: str = "download") -> str:
+    """A file name fit to offer a browser: its last path segment only (no ``../``), without
+    control or format characters (NUL, right-to-left override and the other bidi controls),
+    leading dots or surrounding spaces, at most 150 characters."""
+    name = re.split(r"[/\\]", filename)[-1]
+    name = "".join(c for c in name if unicodedata.category(c) not in ("Cc", "Cf", "Cs", "Co"))
+    name = name.strip().lstrip(".").strip()
+    if len(name) > 150:
+        stem, dot, ext = name.rpartition(".")
+        name = (stem[: 150 - len(ext) - 1] + dot + ext) if dot and len(ext) <= 10 else name[:150]
+    return name or default
+
+
 def attachment_disposition(filename: str) -> str:
-    """Content-Disposition for a download named ``filename`` (RFC 6266, UTF-8 aware)."""
+    """Content-Disposition for a download named ``filename`` (RFC 6266, UTF-8 aware), the name
+    made safe first (``safe_filename``): an uploaded file's name is the sender's to choose."""
+    filename = safe_filename(filename)
     fallback = re.sub(r'[^\x20-\x7e]|["\\]', "_", filename) or "download"
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 

@@ -13,9 +13,18 @@ from hub.storage import Storage
 
 
 def annotated_csv(storage: Storage, submission: Submission) -> Iterator[str]:
-    """The uploaded file's rows, formula-safe, with an ``errors`` column from the report."""
+    """The uploaded file's rows, formula-safe, with an ``errors`` column from the report.
+
+    A submission without a file (sent through the API) is NotFound at once, before an answer
+    starts: the rows themselves are read as the answer is sent.
+    """
     if not submission.storage_key:
         raise NotFound("This submission has no file.")
+    return _annotated_rows(storage, submission)
+
+
+def _annotated_rows(storage: Storage, submission: Submission) -> Iterator[str]:
+    assert submission.storage_key is not None
     by_row: dict[int, list[str]] = {}
     for error in submission.errors:
         column = f"{error['column']}: " if error.get("column") else ""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import uuid
 from datetime import datetime
 from typing import Any, BinaryIO, cast
@@ -22,6 +23,7 @@ from hub.exchange.datasets.rules import (
     CountingReader,
     CsvRowCounter,
     format_from_filename,
+    formula_cells,
     safe_filename,
     slug_problem,
 )
@@ -78,6 +80,8 @@ def publish_release(
         stored_key = stored.key
         if stored.bytes == 0:
             raise ValidationFailed("The file is empty.", errors={"file": ["The file is empty."]})
+        if fmt == "csv":
+            _refuse_formula_cells(storage, stored.key)
         # Stamped after the upload, so the feed's order follows commits as closely as it can.
         release.published_at = now or utcnow()
         release.sha256 = stored.sha256
@@ -127,6 +131,21 @@ def publish_release(
         now=release.published_at,
     )
     return release
+
+
+def _refuse_formula_cells(storage: Storage, key: str) -> None:
+    """A release is served byte for byte to partners who open it in a spreadsheet: a cell that
+    would run as a formula (``=HYPERLINK(...)``) is refused at publish, naming where it is."""
+    with storage.open(key) as raw:
+        text = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="replace", newline="")
+        cells = formula_cells(text)
+    if cells:
+        where = ", ".join(f"row {r} column {c}" for r, c in cells)
+        raise ValidationFailed(
+            f"The file has cells a spreadsheet would run as formulas ({where}). Remove the "
+            "leading =, +, - or @, or put a ' before it, and publish again.",
+            errors={"file": [f"Formula cells at {where}."]},
+        )
 
 
 def _check_request(

@@ -5,8 +5,10 @@ No I/O beyond the stream a caller hands in; no Flask, no database, no boto3.
 
 from __future__ import annotations
 
+import csv
 import io
 import re
+from collections.abc import Iterable
 from typing import BinaryIO
 
 SLUG = re.compile(r"[a-z0-9-]{3,60}")
@@ -118,3 +120,33 @@ class CountingReader(io.RawIOBase):
         data = self.read(len(buffer))
         buffer[: len(data)] = data
         return len(data)
+
+
+# What a spreadsheet runs as a formula when a cell starts with it (CSV injection).
+_FORMULA_LEADS = ("=", "@", "\t", "\r", "+", "-")
+
+
+def _is_formula(cell: str) -> bool:
+    if not cell.startswith(_FORMULA_LEADS):
+        return False
+    if cell[0] in "+-":
+        # A signed number is data, not a formula.
+        try:
+            float(cell.replace(",", ""))
+        except ValueError:
+            return True
+        return False
+    return True
+
+
+def formula_cells(text: Iterable[str], *, limit: int = 5) -> list[tuple[int, int]]:
+    """(row, column) of the first ``limit`` cells a spreadsheet would run as formulas, counting
+    both from 1 (the header is row 1)."""
+    found: list[tuple[int, int]] = []
+    for row_number, row in enumerate(csv.reader(text), start=1):
+        for column, cell in enumerate(row, start=1):
+            if _is_formula(cell):
+                found.append((row_number, column))
+                if len(found) >= limit:
+                    return found
+    return found
