@@ -172,6 +172,7 @@ def test_a_volunteer_withdraws_a_record_without_javascript(
         page.get_by_label("The person asked us to withdraw what they told us").check()
         page.get_by_role("button", name="Withdraw this record").click()
         expect(page.get_by_role("heading", name="Record withdrawn")).to_be_visible()
+        expect(page.locator(".govuk-panel strong")).to_have_text("RM-1")
         expect(page.get_by_text("seq=")).to_be_visible()
         # The download is the API's: a file with its sha256 as ETag.
         page.goto(f"{base}/portal/datasets")
