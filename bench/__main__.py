@@ -14,7 +14,16 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import audit_verify, classifier, csv_upload, ingest, latency, redaction, scale
+from bench import (
+    audit_verify,
+    classifier,
+    csv_upload,
+    ingest,
+    latency,
+    redaction,
+    scale,
+    text_steps,
+)
 from bench.context import Run, Sizes
 from bench.data import seed_locations
 from bench.report import Figure, as_json, as_table, failed
@@ -39,6 +48,7 @@ GROUPS: dict[str, tuple[Callable[[Run], list[Figure]], str]] = {
     "latency": (latency.measure, "single POST latency"),
     "redaction": (redaction.measure, "redaction"),
     "classifier": (classifier.measure, "safeguarding classifier"),
+    "text": (text_steps.measure, "sentiment and CSV cells, worst cases"),
     "audit": (audit_verify.measure, "hub audit verify"),
 }
 INGEST_LOCATIONS = 200
