@@ -7,10 +7,12 @@ The database is created here (``hub_bench_<random>``) and only that database is 
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import re
 import secrets
+import signal
 import socket
 import subprocess
 import sys
@@ -184,7 +186,51 @@ def hub_env(database_url: str, folder: Path) -> dict[str, str]:
         # Many tokens are asked for in a few seconds; the default limit suits the internet.
         "HUB_TOKEN_RATE_LIMIT": "100000 per minute",
         "HUB_LOG_LEVEL": "WARNING",
+        # The task engine on the machine's Redis, on a queue of this run's own.
+        "HUB_TASK_BROKER_URL": os.environ.get("HUB_BENCH_BROKER_URL", "redis://127.0.0.1:6379/0"),
+        "HUB_TASK_QUEUE": "hub-bench-" + secrets.token_hex(4),
     }
+
+
+@contextmanager
+def hub_workers(
+    env: dict[str, str], folder: Path, count: int, extra: dict[str, str] | None = None
+) -> Iterator[list[subprocess.Popen[bytes]]]:
+    """``count`` ``hub worker --concurrency 1`` processes, each ready before this yields."""
+    processes: list[subprocess.Popen[bytes]] = []
+    logs: list[Path] = []
+    try:
+        for n in range(count):
+            log_path = folder / f"hub-worker-{count}-{n}.log"
+            with log_path.open("wb") as log:
+                processes.append(
+                    subprocess.Popen(
+                        [str(HUB), "worker", "--concurrency", "1"],
+                        cwd=REPO,
+                        env={**os.environ, **env, **(extra or {}), "HUB_LOG_LEVEL": "INFO"},
+                        stdout=log,
+                        stderr=subprocess.STDOUT,
+                        start_new_session=True,
+                    )
+                )
+            logs.append(log_path)
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        while not all(" ready." in p.read_text(errors="replace") for p in logs):
+            if any(p.poll() is not None for p in processes) or time.monotonic() > deadline:
+                tails = "\n".join(p.read_text(errors="replace")[-1500:] for p in logs)
+                raise BenchError(f"a worker did not start:\n{tails}")
+            time.sleep(0.25)
+        yield processes
+    finally:
+        for process in processes:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in processes:
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
 
 
 @contextmanager

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +26,7 @@ from hub.exchange.records.items import Item, Prepared
 from hub.exchange.records.models import ExperienceRecord, status_for
 from hub.exchange.records.scan import (
     assessment_of,
+    classify_many,
     engines_version,
     redact_keeping,
     redact_narratives,
@@ -37,6 +38,7 @@ from hub.safeguarding.rules import Assessment
 if TYPE_CHECKING:
     from hub.privacy.keep import KeepList
     from hub.privacy.redaction import RedactionResult
+    from hub.safeguarding.classifier import Classification
 
 
 @dataclass
@@ -53,6 +55,7 @@ class Precomputed:
 
     redactions: dict[str, RedactionResult]
     scores: dict[str, float]
+    classifications: dict[str, Classification] = field(default_factory=dict)
 
 
 def precompute(narratives: Sequence[str], keep: KeepList) -> Precomputed:
@@ -60,7 +63,9 @@ def precompute(narratives: Sequence[str], keep: KeepList) -> Precomputed:
     unique = list(dict.fromkeys(narratives))
     redacted = redact_keeping(unique, keep)
     return Precomputed(
-        dict(zip(unique, redacted, strict=True)), dict(zip(unique, score_many(unique), strict=True))
+        dict(zip(unique, redacted, strict=True)),
+        dict(zip(unique, score_many(unique), strict=True)),
+        classify_many(unique),
     )
 
 
@@ -108,6 +113,7 @@ def build_rows(
             concern=cand.concern,
             immediate_risk=cand.immediate_risk,
             categories=cand.categories,
+            classifications=done.classifications,
         )
         record_row = {
             **cand.fields,

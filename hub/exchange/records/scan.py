@@ -15,7 +15,7 @@ The engines themselves are imported when first used, not when this module is.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import cache
 from importlib import resources
 from importlib.resources.abc import Traversable
@@ -30,6 +30,7 @@ from hub.safeguarding.rules import Assessment, with_reasons
 if TYPE_CHECKING:
     from hub.privacy.keep import KeepList
     from hub.privacy.redaction import RedactionResult
+    from hub.safeguarding.classifier import Classification
 
 ENGINE_PACKAGES = ("hub.privacy", "hub.safeguarding")
 _ENGINE_SUFFIXES = (".py", ".json", ".txt")
@@ -74,6 +75,15 @@ def redact_keeping(narratives: Sequence[str], keep: KeepList) -> list[RedactionR
     return redact_many(narratives, keep=keep)
 
 
+def classify_many(narratives: Sequence[str]) -> dict[str, Classification]:
+    """The classifier's reading of each narrative, worked out with no database (see
+    :func:`redact_keeping`)."""
+    # Deliberate lazy import: the classifier's model loads only when a narrative is read.
+    from hub.safeguarding.classifier import classify
+
+    return {text: classify(text) for text in dict.fromkeys(narratives)}
+
+
 def assessment_of(
     narrative: str,
     redaction: RedactionResult,
@@ -81,6 +91,7 @@ def assessment_of(
     concern: bool,
     immediate_risk: bool,
     categories: Sequence[str],
+    classifications: Mapping[str, Classification] | None = None,
 ) -> Assessment | None:
     """Whether a narrative with the partner's flags needs the regulator, how soon and why.
 
@@ -88,10 +99,15 @@ def assessment_of(
     identifier of ``redaction`` (the narrative's) hidden, as in the redacted account.
     """
     # Deliberate lazy import: the classifier's model loads only when a narrative is read.
-    from hub.safeguarding.classifier import screen
+    from hub.safeguarding.classifier import classify, screen
 
+    ready = classifications or {}
     assessment = screen(
-        narrative, concern=concern, immediate_risk=immediate_risk, categories=categories
+        narrative,
+        concern=concern,
+        immediate_risk=immediate_risk,
+        categories=categories,
+        classify_text=lambda text: ready.get(text) or classify(text),
     )
     if assessment is None:
         return None
