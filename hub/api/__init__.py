@@ -38,6 +38,7 @@ from hub.api.problems import (
     wants_problem,
 )
 from hub.api.schemas import ProblemSchema
+from hub.api.spec_shapes import init_spec_shapes
 from hub.db import is_transient_failure
 from hub.errors import RETRY_AFTER_S, HubError
 from hub.identity.models import SCOPES
@@ -93,6 +94,7 @@ def init_api(app: Flask) -> Api:
         },
     )
     api = HubApi(app)
+    init_spec_shapes(api)
     api.spec.components.security_scheme(
         "oauth2",
         {

@@ -96,7 +96,11 @@ class ExperienceListArgs(PageArgs):
         default_timezone=UTC,
         metadata={"description": "Only records received at or after this time (ISO 8601)."},
     )
-    status = fields.String(load_default=None, validate=validate.OneOf(RECORD_STATUSES))
+    status = fields.String(
+        load_default=None,
+        validate=validate.OneOf(RECORD_STATUSES),
+        metadata={"enum_component": "RecordStatus"},
+    )
     location_id = fields.String(
         load_default=None,
         validate=validate.Length(1, 20),

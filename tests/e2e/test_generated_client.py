@@ -138,6 +138,31 @@ def parties(live_hub: LiveHub, tmp_path: Path) -> dict[str, LiveParty]:
         "Registered,Acute services with overnight beds,\n"
     )
     live_hub.cli("registry", "import", str(registry))
+    rated = tmp_path / "rated.json"
+    rated.write_text(
+        json.dumps(
+            [
+                {
+                    "locationId": "1-303030303",
+                    "providerId": "1-202020202",
+                    "name": "Example Hospice",
+                    "postalCode": "EX2 3CD",
+                    "registrationStatus": "Registered",
+                    "currentRatings": {
+                        "overall": {
+                            "rating": "Good",
+                            "reportDate": "2025-11-04",
+                            "keyQuestionRatings": [
+                                {"name": "Caring", "rating": "Outstanding"},
+                                {"name": "Safe", "rating": "Good"},
+                            ],
+                        }
+                    },
+                }
+            ]
+        )
+    )
+    live_hub.cli("registry", "import", str(rated))
     charity = live_hub.add_party("charity", name="Example Cancer Charity", conditions=["cancer"])
     regulator = live_hub.add_party("regulator", name="The Regulator", conditions=[])
     release = tmp_path / "cancer-waits.csv"
@@ -205,7 +230,7 @@ def test_a_partner_exchanges_data_through_the_generated_client(
     assert withdrawn.narrative is None
     assert withdrawn.equality is None
     still_given = operation(spec, "get", "/api/v1/experiences").sync(
-        client=client, status="withdrawn"
+        client=client, status=models.RecordStatus.WITHDRAWN
     )
     assert [item.partner_record_id for item in still_given.items] == ["ecc-2026-0001"]
 
@@ -252,3 +277,49 @@ def test_a_partner_reads_outcomes_through_the_generated_client(
         client=partner, experience_id=answer.id
     )
     assert [item.summary for item in linked.items] == [outcome["summary"]]
+
+
+def test_generated_models_are_typed_all_the_way_down(
+    generated: ModuleType, spec: dict[str, Any], client_for: Callable[[str], Any]
+) -> None:
+    """Nested objects come back as models with attributes, not dicts; the status filter is one
+    enum."""
+    partner = client_for("charity")
+    models = importlib.import_module(f"{PACKAGE}.models")
+    sent = record(
+        "ecc-2026-0200", service={"name": "Example General Hospital", "postcode": "EX1 2AB"}
+    )
+
+    answer = operation(spec, "post", "/api/v1/experiences").sync(
+        client=partner, body=models.ExperienceIn.from_dict(sent)
+    )
+    assert isinstance(answer, models.IntakeAnswer)
+    assert isinstance(answer.consent, models.ConsentOut)
+    assert "regulator_use" in answer.consent.scopes
+    assert isinstance(answer.service, models.ServiceOut)
+    assert (answer.service.name, answer.service.postcode) == ("Example General Hospital", "EX1 2AB")
+
+    got = operation(spec, "get", "/api/v1/experiences/{experience_id}").sync(
+        client=partner, experience_id=answer.id
+    )
+    assert isinstance(got, models.Experience)
+    assert got.consent.scopes == answer.consent.scopes
+    assert got.consent.method == "online"
+    assert got.service.postcode == "EX1 2AB"
+
+    listing = operation(spec, "get", "/api/v1/experiences")
+    accepted = listing.sync(client=partner, status=models.RecordStatus.ACCEPTED)
+    assert [item.partner_record_id for item in accepted.items] == ["ecc-2026-0200"]
+    assert all(isinstance(item.consent, models.ConsentOut) for item in accepted.items)
+    # One enum for the filter: the generated operation's parameter is that type, not a union.
+    assert list(models.RecordStatus) == [
+        models.RecordStatus(value) for value in ("accepted", "needs_reconciliation", "withdrawn")
+    ]
+    assert not [name for name in dir(models) if name.startswith("ListExperiencesStatus")]
+
+    place = operation(spec, "get", "/api/v1/locations/{location_id}").sync(
+        client=partner, location_id="1-303030303"
+    )
+    assert isinstance(place.ratings, models.Ratings)
+    assert place.ratings.overall == "Good"
+    assert place.ratings.report_date == "2025-11-04"
