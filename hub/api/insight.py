@@ -28,6 +28,7 @@ blp = Blueprint(
 
 class SentimentSplitSchema(Schema):
     positive = fields.Integer()
+    mixed = fields.Integer()
     neutral = fields.Integer()
     negative = fields.Integer()
 
@@ -103,14 +104,15 @@ _EXAMPLE: dict[str, Any] = {
         "report_date": "2025-11-02",
     },
     "total": 12,
-    "sentiment": {"positive": 3, "neutral": 1, "negative": 8},
+    "sentiment": {"positive": 3, "mixed": 1, "neutral": 1, "negative": 7},
     "key_questions": [
         {
             "key_question": "safe",
-            "count": 9,
+            "count": 8,
             "positive": 1,
+            "mixed": 0,
             "neutral": 0,
-            "negative": 8,
+            "negative": 7,
             "no_sentiment": 0,
         }
     ],
@@ -119,6 +121,7 @@ _EXAMPLE: dict[str, Any] = {
             "month": "2026-09",
             "count": 4,
             "positive": 1,
+            "mixed": 0,
             "neutral": 0,
             "negative": 3,
             "mean_sentiment_score": None,
@@ -127,8 +130,9 @@ _EXAMPLE: dict[str, Any] = {
             "month": "2026-10",
             "count": 8,
             "positive": 2,
+            "mixed": 1,
             "neutral": 1,
-            "negative": 5,
+            "negative": 4,
             "mean_sentiment_score": -0.3125,
         },
     ],

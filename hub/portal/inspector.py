@@ -19,7 +19,12 @@ from hub.web import db
 SEARCH_LIMIT = 50
 RANKED_LIMIT = 20
 # GOV.UK colour palette; the chart is drawn with SVG attributes because the CSP forbids style=.
-BAR_COLOURS = {"negative": "#d4351c", "neutral": "#b1b4b6", "positive": "#00703c"}
+BAR_COLOURS = {
+    "negative": "#d4351c",
+    "mixed": "#f47738",
+    "neutral": "#b1b4b6",
+    "positive": "#00703c",
+}
 CHART_WIDTH = 640
 CHART_HEIGHT = 240
 CHART_MARGIN = 32
@@ -36,7 +41,7 @@ def sentiment_chart(months: Sequence[dict[str, Any]]) -> dict[str, Any]:
         x = CHART_MARGIN + index * slot + (slot - bar_width) / 2
         base = float(CHART_HEIGHT - CHART_MARGIN)
         segments = []
-        for sentiment in ("negative", "neutral", "positive"):
+        for sentiment in BAR_COLOURS:
             height = plot_height * month[sentiment] / peak if peak else 0.0
             if height:
                 base -= height

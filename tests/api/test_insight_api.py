@@ -72,3 +72,20 @@ def test_partner_token_is_refused(client, ward, make_party, auth_headers):
 def test_unknown_location_is_404(client, reg):
     assert client.get(f"{INSIGHT}/1-999999999", headers=reg).status_code == 404
     assert client.get(f"{INSIGHT}/not..an-id", headers=reg).status_code == 404
+
+
+def test_mixed_accounts_are_counted_with_the_others(
+    client, ward, make_party, auth_headers, reg, make_record
+):
+    """Partners may call an account mixed (CONTRACT §4): it is counted, not lost between the
+    total and its parts."""
+    mind = make_party("charity", name="Riverside Mind")
+    for sentiment in ("mixed", "mixed", "negative"):
+        submit(client, auth_headers(mind), make_record(key_questions=["safe"], sentiment=sentiment))
+    body = client.get(f"{INSIGHT}/{LOC}", headers=reg).get_json()
+
+    assert body["sentiment"] == {"positive": 0, "mixed": 2, "neutral": 0, "negative": 1}
+    [month] = body["sentiment_over_time"]
+    assert (month["count"], month["mixed"], month["negative"]) == (3, 2, 1)
+    [safe] = body["key_questions"]
+    assert (safe["count"], safe["mixed"], safe["negative"]) == (3, 2, 1)

@@ -156,3 +156,19 @@ def test_overdue_alerts_are_tagged(app, concern, make_user, db_session):
     alert.due_at = alert.raised_at - timedelta(hours=1)
     db_session.commit()
     assert "Overdue</strong>" in client.get("/portal/safeguarding").get_data(as_text=True)
+
+
+def test_the_location_page_counts_mixed_accounts(
+    app, client, ward, make_party, auth_headers, make_record, make_user
+):
+    headers = auth_headers(make_party("charity", name="Riverside Mind"))
+    for sentiment in ("mixed", "positive"):
+        sent = client.post(
+            "/api/v1/experiences", json=make_record(sentiment=sentiment), headers=headers
+        )
+        assert sent.status_code == 201, sent.get_json()
+    page = signed_in(app, make_user("inspector", "regulator")).get(f"/portal/locations/{LOC}")
+
+    html = " ".join(page.get_data(as_text=True).split())
+    assert "2 experiences shared by partners: 0 negative, 1 mixed, 0 neutral, 1 positive." in html
+    assert "1 mixed" in html  # a segment of the month's bar

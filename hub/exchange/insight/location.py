@@ -23,7 +23,8 @@ from hub.safeguarding.models import SafeguardingAlert
 from hub.safeguarding.rules import OPEN
 from hub.safeguarding.services import describe as describe_alert
 
-SENTIMENTS = ("positive", "neutral", "negative")
+# CONTRACT §4: the partner's reading of an account's tone.
+SENTIMENTS = ("positive", "mixed", "neutral", "negative")
 QUOTE_LIMIT = 20
 THEME_LIMIT = 10
 RECENT_DAYS = 90
@@ -66,9 +67,7 @@ def _over_time(records: list[ExperienceRecord]) -> list[dict[str, Any]]:
             {
                 "month": month,
                 "count": len(group),
-                "positive": split.get("positive", 0),
-                "neutral": split.get("neutral", 0),
-                "negative": split.get("negative", 0),
+                **{s: split.get(s, 0) for s in SENTIMENTS},
                 "mean_sentiment_score": round(mean, 4) if mean is not None else None,
             }
         )
