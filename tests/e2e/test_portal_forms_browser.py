@@ -198,6 +198,7 @@ def test_partner_pages_have_no_serious_accessibility_problems(
             "/portal/find-location?postcode=zz",
             "/portal/account",
             "/portal/organisation",
+            "/portal/notifications",
         ):
             no_serious_violations(page, f"{base}{path}")
     context.close()
@@ -382,4 +383,26 @@ def test_without_javascript_a_wrong_current_password_is_said_in_plain_english(
         expect(page.locator(".govuk-error-summary")).to_be_visible()
         # Still signed in, on the account page.
         expect(page.get_by_role("heading", name="Your account")).to_be_visible()
+    context.close()
+
+
+def test_without_javascript_an_admin_turns_a_notification_email_off(
+    browser: Browser,  # noqa: F811
+    hub: dict[str, Any],
+    request: pytest.FixtureRequest,
+) -> None:
+    context, page = signed_in(browser, hub["base"], ADMIN, javascript=False)
+    with screenshot_on_failure(page, request.node.name):
+        page.goto(f"{hub['base']}/portal/notifications")
+        boxes = page.get_by_role("group", name="Emails your organisation receives").get_by_role(
+            "checkbox"
+        )
+        expect(boxes.first).to_be_checked()  # every kind is on until turned off
+        boxes.first.uncheck()
+        page.get_by_role("button", name="Save").click()
+
+        expect(page.locator(".govuk-notification-banner")).to_contain_text(
+            "Your notification settings have been saved"
+        )
+        expect(boxes.first).not_to_be_checked()
     context.close()
