@@ -72,8 +72,10 @@ def test_volunteer_uploads_a_file_and_reads_the_report(
 
         with page.expect_download() as template:
             page.get_by_role("link", name="Download the blank template (CSV)").click()
-        header = Path(template.value.path()).read_text().strip()
-        assert header == ",".join(COLUMNS)
+        # A byte-order mark first, so Excel reads the file as UTF-8.
+        data = Path(template.value.path()).read_bytes()
+        assert data.startswith(b"\xef\xbb\xbf")
+        assert data.decode("utf-8-sig").strip() == ",".join(COLUMNS)
 
         page.get_by_role("button", name="Upload file").click()
         expect(page.locator(".govuk-error-summary")).to_contain_text("Select a CSV file")
