@@ -29,6 +29,7 @@ from hub.audit.keys import signing_key
 from hub.clock import utcnow
 from hub.context import HubContext
 from hub.errors import BAD_TEXT
+from hub.jsonio import OrjsonProvider
 from hub.storage import attachment_disposition
 
 log = logging.getLogger(__name__)
@@ -87,7 +88,10 @@ class Int64Converter(IntegerConverter):
 
 
 class HubFlask(Flask):
-    """Flask, committing each request's transaction when its view returns (one per request)."""
+    """Flask, committing each request's transaction when its view returns (one per request);
+    JSON in and out through orjson."""
+
+    json_provider_class = OrjsonProvider
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
