@@ -219,3 +219,17 @@ def make_org_id(db_session) -> uuid.UUID:
     )
     db_session.commit()
     return org.id
+
+
+def test_an_outcome_cannot_have_been_done_in_the_future(client, a, regulator, make_record):
+    """ "What was done" is in the past: a date after today (in the UK) is a slip of the year."""
+    mine = submit(client, a, make_record())
+    tomorrow = date.fromordinal(date.today().toordinal() + 2).isoformat()
+
+    response = record_outcome(client, regulator, [mine], occurred_on=tomorrow)
+
+    assert response.status_code == 422, response.get_json()
+    assert response.get_json()["errors"] == {"occurred_on": ["Must not be in the future."]}
+    assert client.get(URL, headers=a).get_json()["items"] == []
+    today = record_outcome(client, regulator, [mine], occurred_on=date.today().isoformat())
+    assert today.status_code == 201, today.get_json()

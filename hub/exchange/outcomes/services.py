@@ -22,6 +22,7 @@ from hub.exchange.notify import mail as notify_mail
 from hub.exchange.notify import webhooks
 from hub.exchange.outcomes.models import OUTCOME_KINDS, Outcome, OutcomeRecord
 from hub.exchange.records.models import WITHDRAWN, ExperienceRecord
+from hub.exchange.records.validation import UK_AHEAD_OF_UTC
 from hub.keyset import keyset_page
 from hub.registry.models import Location
 
@@ -97,8 +98,13 @@ def _check(
     report_url: str | None,
     location_id: str | None,
     record_ids: Sequence[uuid.UUID],
+    occurred_on: date,
+    now: datetime,
 ) -> list[ExperienceRecord]:
     errors: dict[str, list[str]] = {}
+    # What was done is done: a date after today where the regulator works is a slip.
+    if occurred_on > (now + UK_AHEAD_OF_UTC).date():
+        errors["occurred_on"] = ["Must not be in the future."]
     if kind not in OUTCOME_KINDS:
         errors["kind"] = [f"Choose from: {', '.join(OUTCOME_KINDS)}."]
     if not summary.strip():
@@ -148,6 +154,7 @@ def create_outcome(
     now: datetime | None = None,
 ) -> dict[str, Any]:
     """Record an outcome against records; tell each partner whose person agreed to hear back."""
+    now = now or utcnow()
     rows = _check(
         session,
         kind=kind,
@@ -155,10 +162,11 @@ def create_outcome(
         report_url=report_url,
         location_id=location_id,
         record_ids=record_ids,
+        occurred_on=occurred_on,
+        now=now,
     )
     if actor.organisation_id is None:
         raise ValidationFailed("Outcomes are recorded by an organisation.")
-    now = now or utcnow()
     outcome = Outcome(
         id=uuid.uuid4(),
         kind=kind,
