@@ -62,7 +62,9 @@ class OutcomeInSchema(Schema):
         schemes={"https", "http"},
         validate=validate.Length(max=2000),
     )
-    occurred_on = fields.Date(required=True)
+    occurred_on = fields.Date(
+        required=True, metadata={"description": "The day it was done: today or before."}
+    )
 
 
 class OutcomeSchema(Schema):
