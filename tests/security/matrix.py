@@ -216,7 +216,7 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ),
     ("GET", "/api/v1/audit/public-key"): Entry((), at("/audit/public-key"), always(200)),
     ("GET", "/api/v1/webhooks"): Entry((), at("/webhooks"), always(200)),
-    ("POST", "/api/v1/webhooks"): Entry((), new_webhook, always(201)),
+    ("POST", "/api/v1/webhooks"): Entry((), new_webhook, in_force(201)),
     ("GET", "/api/v1/webhooks/<uuid:endpoint_id>"): Entry(
         (), at("/webhooks/{webhook_id}"), owner_only(200)
     ),
