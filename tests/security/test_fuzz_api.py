@@ -175,10 +175,10 @@ def test_a_body_of_another_type_is_415(client, every_scope):
         ("/api/v1/webhooks", {"content_type": "application/json"}),
     ],
 )
-def test_a_body_over_the_request_limit_is_413(  # CSV uploads: test_submissions_csv.py
+def test_a_body_over_the_request_limit_is_413(  # other limits: test_body_limits.py
     make_app, make_party, auth_headers, path, kwargs
 ):
-    client = make_app(max_request_bytes=4096).test_client()
+    client = make_app(json_max_bytes=4096).test_client()
     headers = auth_headers(make_party("charity"))
     data = json.dumps({"records": ["x" * 10_000]})
     response = client.post(path, data=data, headers=headers, **kwargs)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hub.exchange.csv.dates import NotADate, parse_sheet_date, parse_sheet_time
+from hub.exchange.records.validation import storable
 
 COLUMNS: tuple[str, ...] = (
     "partner_record_id",
@@ -95,15 +96,12 @@ class HeaderProblems:
         return not self.errors
 
 
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 SHOWN_NAME_MAX = 100
 
 
 def _shown(name: str) -> str:
-    """A header cell as a report can hold it: no NUL or lone surrogate (no database stores
-    them), and not a whole line of text."""
-    name = _UNSTORABLE.sub("\ufffd", name.strip())
-    return name if len(name) <= SHOWN_NAME_MAX else name[: SHOWN_NAME_MAX - 1] + "\u2026"
+    """A header cell as a report can hold it: no NUL or lone surrogate, not a whole line."""
+    return storable(name.strip(), SHOWN_NAME_MAX)
 
 
 def check_header(header: Sequence[str]) -> HeaderProblems:

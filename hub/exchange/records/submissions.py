@@ -19,6 +19,7 @@ from hub.exchange.notify import mail as notify_mail
 from hub.exchange.notify.webhooks import enqueue
 from hub.exchange.records.items import CREATED, REJECTED, REPLAYED, ItemResult
 from hub.exchange.records.models import Submission
+from hub.exchange.records.validation import storable
 from hub.identity.services import require_agreement
 
 MAX_STORED_ERRORS = 5000
@@ -103,9 +104,18 @@ def add_results(
     submission.accepted_count += counts[CREATED]
     submission.replayed_count += counts[REPLAYED]
     submission.rejected_count += counts[REJECTED] + also_rejected
-    submission.errors = (list(submission.errors) + errors)[:MAX_STORED_ERRORS]
+    submission.errors = (list(submission.errors) + _storable(errors))[:MAX_STORED_ERRORS]
     if warnings:
-        submission.warnings = (list(submission.warnings or []) + warnings)[:MAX_STORED_ERRORS]
+        kept = list(submission.warnings or []) + _storable(warnings)
+        submission.warnings = kept[:MAX_STORED_ERRORS]
+
+
+def _storable(problems: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Row messages quote what was typed; a typed cell may hold what no database stores."""
+    return [
+        {**p, "column": storable(str(p.get("column", ""))), "message": storable(str(p["message"]))}
+        for p in problems
+    ]
 
 
 def close_submission(

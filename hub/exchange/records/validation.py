@@ -81,6 +81,16 @@ class Candidate:
         }
 
 
+MESSAGE_MAX = 300
+
+
+def storable(text: str, limit: int = MESSAGE_MAX) -> str:
+    """Text a report can keep and show: NUL and lone surrogates (which no database stores and
+    no UTF-8 carries) become U+FFFD, and a whole pasted page is cut short."""
+    text = _BAD_TEXT.sub("\ufffd", text)
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+
+
 def _may_hold_unstorable_text(raw: Any) -> bool:
     # One C-speed dump instead of a Python walk per record: JSON escapes NUL as \u0000 and
     # keeps lone surrogates as they are. A false alarm only costs the exact walk.
