@@ -11,45 +11,23 @@ from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput
 from werkzeug.wrappers import Response
 from wtforms import PasswordField
-from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms.validators import DataRequired, Length
 
 from hub.errors import ValidationFailed
 from hub.identity import accounts, sessions
 from hub.portal.auth import current_portal_actor, current_user, end_session, role_required
 from hub.portal.blueprint import bp
+from hub.portal.forms import NewPasswordForm
 from hub.web import db
 
 
-class PasswordForm(FlaskForm):
+class PasswordForm(NewPasswordForm):
     current_password = PasswordField(
         "Current password",
         widget=GovPasswordInput(),
         validators=[
             DataRequired(message="Enter your current password"),
             Length(max=accounts.MAX_PASSWORD_LENGTH, message="Enter your current password"),
-        ],
-    )
-    password = PasswordField(
-        "New password",
-        widget=GovPasswordInput(),
-        description=f"At least {accounts.MIN_PASSWORD_LENGTH} characters. A few unrelated words "
-        "make a good one.",
-        validators=[
-            DataRequired(message="Enter a new password"),
-            Length(
-                min=accounts.MIN_PASSWORD_LENGTH,
-                max=accounts.MAX_PASSWORD_LENGTH,
-                message=f"Password must be between {accounts.MIN_PASSWORD_LENGTH} and "
-                f"{accounts.MAX_PASSWORD_LENGTH} characters",
-            ),
-        ],
-    )
-    confirm = PasswordField(
-        "Confirm new password",
-        widget=GovPasswordInput(),
-        validators=[
-            DataRequired(message="Confirm your new password"),
-            EqualTo("password", message="Enter the same new password twice"),
         ],
     )
 

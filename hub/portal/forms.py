@@ -8,7 +8,9 @@ from typing import Any
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovTextInput
 from wtforms import DateField, EmailField, PasswordField
-from wtforms.validators import DataRequired, Length, Regexp
+from wtforms.validators import DataRequired, EqualTo, Length, Regexp
+
+from hub.identity import accounts
 
 
 class SignInForm(FlaskForm):
@@ -31,6 +33,34 @@ class SignInForm(FlaskForm):
         validators=[
             DataRequired(message="Enter your password"),
             Length(max=1000, message="Password must be 1000 characters or fewer"),
+        ],
+    )
+
+
+class NewPasswordForm(FlaskForm):
+    """A new password typed twice, with the account rules' lengths (reset, invitation, account)."""
+
+    password = PasswordField(
+        "New password",
+        widget=GovPasswordInput(),
+        description=f"At least {accounts.MIN_PASSWORD_LENGTH} characters. A few unrelated words "
+        "make a good one.",
+        validators=[
+            DataRequired(message="Enter a new password"),
+            Length(
+                min=accounts.MIN_PASSWORD_LENGTH,
+                max=accounts.MAX_PASSWORD_LENGTH,
+                message=f"Password must be between {accounts.MIN_PASSWORD_LENGTH} and "
+                f"{accounts.MAX_PASSWORD_LENGTH} characters",
+            ),
+        ],
+    )
+    confirm = PasswordField(
+        "Confirm new password",
+        widget=GovPasswordInput(),
+        validators=[
+            DataRequired(message="Confirm your new password"),
+            EqualTo("password", message="Enter the same new password twice"),
         ],
     )
 

@@ -5,16 +5,17 @@ from __future__ import annotations
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovRadioInput, GovTextInput
+from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovTextInput
 from werkzeug.wrappers import Response
-from wtforms import EmailField, HiddenField, PasswordField, RadioField
-from wtforms.validators import DataRequired, EqualTo, Length, Regexp
+from wtforms import EmailField, HiddenField, RadioField
+from wtforms.validators import DataRequired, Length, Regexp
 
 from hub.errors import Conflict, NotFound, ValidationFailed
-from hub.identity import accounts, links, signin
+from hub.identity import links, signin
 from hub.identity.services import ROLES_BY_KIND
 from hub.portal.auth import current_portal_actor, current_user, end_session, role_required
 from hub.portal.blueprint import bp
+from hub.portal.forms import NewPasswordForm
 from hub.web import client_ip, db, hub_context
 
 # Everyone who asks is told the same, whether or not the address has an account.
@@ -43,31 +44,8 @@ class ResetRequestForm(FlaskForm):
     email = EmailField("Email address", widget=GovTextInput(), validators=_EMAIL_RULES)
 
 
-class SetPasswordForm(FlaskForm):
+class SetPasswordForm(NewPasswordForm):
     token = HiddenField()
-    password = PasswordField(
-        "New password",
-        widget=GovPasswordInput(),
-        description=f"At least {accounts.MIN_PASSWORD_LENGTH} characters. A few unrelated words "
-        "make a good one.",
-        validators=[
-            DataRequired(message="Enter a new password"),
-            Length(
-                min=accounts.MIN_PASSWORD_LENGTH,
-                max=accounts.MAX_PASSWORD_LENGTH,
-                message=f"Password must be between {accounts.MIN_PASSWORD_LENGTH} and "
-                f"{accounts.MAX_PASSWORD_LENGTH} characters",
-            ),
-        ],
-    )
-    confirm = PasswordField(
-        "Confirm new password",
-        widget=GovPasswordInput(),
-        validators=[
-            DataRequired(message="Confirm your new password"),
-            EqualTo("password", message="Enter the same new password twice"),
-        ],
-    )
 
 
 class InviteForm(FlaskForm):
