@@ -9,7 +9,6 @@ sign-in on or off, or making new recovery codes, ends every session of the user.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import io
@@ -20,9 +19,6 @@ from datetime import datetime
 import pyotp
 import segno
 import sqlalchemy as sa
-from cryptography.fernet import Fernet, InvalidToken
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy.orm import Session
 
 from hub.actor import Actor
@@ -32,6 +28,7 @@ from hub.errors import ValidationFailed
 from hub.identity import sessions
 from hub.identity.models import PortalUser, RecoveryCode
 from hub.identity.passwords import verify_secret
+from hub.secretbox import SecretBox as Box
 
 ISSUER = "Exchange hub"
 RECOVERY_CODES = 10
@@ -46,25 +43,9 @@ def required_for(organisation_kind: str | None, required_kinds: str) -> bool:
     return organisation_kind in kinds
 
 
-class SecretBox:
-    """Encrypts two-factor secrets under a key derived from the hub's own secret."""
-
-    def __init__(self, hub_secret: str) -> None:
-        if not hub_secret:
-            raise ValueError("the hub secret is empty")
-        key = HKDF(
-            algorithm=hashes.SHA256(), length=32, salt=None, info=b"hub two-factor secrets v1"
-        ).derive(hub_secret.encode())
-        self._fernet = Fernet(base64.urlsafe_b64encode(key))
-
-    def seal(self, secret: str) -> str:
-        return self._fernet.encrypt(secret.encode()).decode()
-
-    def open(self, sealed: str) -> str | None:
-        try:
-            return self._fernet.decrypt(sealed.encode()).decode()
-        except InvalidToken:
-            return None
+def SecretBox(hub_secret: str) -> Box:
+    """The box for two-factor secrets."""
+    return Box(hub_secret, b"hub two-factor secrets v1")
 
 
 def new_secret() -> str:

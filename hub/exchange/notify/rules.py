@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import ipaddress
@@ -10,9 +9,7 @@ import unicodedata
 from datetime import timedelta
 from urllib.parse import unquote, urlsplit
 
-from cryptography.fernet import Fernet, InvalidToken
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from hub.secretbox import SecretBox as Box
 
 EVENTS = (
     "dataset.released",
@@ -221,23 +218,6 @@ def backoff(attempts: int) -> timedelta:
     return min(BACKOFF_BASE * (2**exponent), BACKOFF_CAP)
 
 
-class SecretBox:
-    """Encrypts endpoint secrets under a key derived from the hub's own secret."""
-
-    def __init__(self, hub_secret: str) -> None:
-        if not hub_secret:
-            raise ValueError("the hub secret is empty")
-        key = HKDF(
-            algorithm=hashes.SHA256(), length=32, salt=None, info=b"hub webhook secrets v1"
-        ).derive(hub_secret.encode())
-        self._fernet = Fernet(base64.urlsafe_b64encode(key))
-
-    def seal(self, secret: str) -> str:
-        return self._fernet.encrypt(secret.encode()).decode()
-
-    def open(self, sealed: str) -> str | None:
-        """The secret, or None if it was sealed under another hub secret."""
-        try:
-            return self._fernet.decrypt(sealed.encode()).decode()
-        except InvalidToken:
-            return None
+def SecretBox(hub_secret: str) -> Box:
+    """The box for endpoint secrets."""
+    return Box(hub_secret, b"hub webhook secrets v1")
