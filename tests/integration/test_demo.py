@@ -139,3 +139,15 @@ def test_the_api_reference_examples_name_locations_of_the_demo(demo):
     for location_id in sorted(named):
         answer = client.get(f"/api/v1/locations/{location_id}", headers=auth)
         assert answer.status_code == 200, location_id
+
+
+def test_the_auditor_sees_a_full_check_of_the_demo_chain(demo):
+    """The demo's seal is made by the audit-seal job, so the auditor's pages show its check."""
+    from hub.jobs.history import last_check
+
+    app, _credentials, _tmp = demo
+    with app.extensions["hub"].session_factory() as session:
+        checked = last_check(session)
+        assert checked is not None
+        assert checked.status == "succeeded"
+        assert checked.stats["events"] > 0
