@@ -14,6 +14,7 @@ from hub.actor import Actor
 from hub.audit.services import record
 from hub.clock import utcnow
 from hub.errors import AgreementRequired, Conflict, NotFound, ValidationFailed
+from hub.identity import sessions
 from hub.identity.models import (
     ORGANISATION_KINDS,
     PORTAL_ROLES,
@@ -345,13 +346,19 @@ def set_suspended(
     *,
     now: datetime | None = None,
 ) -> Organisation:
-    """Suspend an organisation (none of its clients' tokens work and none is issued) or lift
-    the suspension. Asking for the state it is already in changes nothing."""
+    """Suspend an organisation (none of its clients' tokens work and none is issued, none of its
+    users signs in to the portal and their sessions end) or lift the suspension. Asking for the
+    state it is already in changes nothing."""
     org = get_organisation(session, organisation_id)
     if (org.suspended_at is not None) == suspended:
         return org
     now = now or utcnow()
     org.suspended_at = now if suspended else None
+    ended = (
+        sessions.end_all_of_organisation(session, org.id, reason="organisation-suspended", now=now)
+        if suspended
+        else 0
+    )
     record(
         session,
         actor,
@@ -359,6 +366,7 @@ def set_suspended(
         object_type="organisation",
         object_id=org.id,
         organisation_id=org.id,
+        details={"sessions_ended": ended} if suspended else None,
         now=now,
     )
     return org

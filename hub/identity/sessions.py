@@ -71,7 +71,8 @@ def resolve(
 ) -> tuple[PortalSession, PortalUser] | None:
     """The live session a cookie's token names and its user, or None.
 
-    A session past its idle or absolute limit, or whose user is deactivated, is ended here.
+    A session past its idle or absolute limit, or whose user is deactivated or whose
+    organisation is suspended, is ended here.
     """
     if not token or len(token) > MAX_TOKEN_LENGTH:
         return None
@@ -83,6 +84,8 @@ def resolve(
     reason = None
     if user is None or not user.is_active:
         reason = "deactivated"
+    elif user.organisation.suspended_at is not None:
+        reason = "organisation-suspended"
     elif now >= row.expires_at:
         reason = "expired"
     elif now >= row.last_seen_at + policy.idle:
@@ -115,6 +118,20 @@ def end_all(
         sa.update(PortalSession)
         .where(PortalSession.user_id == user_id, PortalSession.ended_at.is_(None))
         .values(ended_at=now or utcnow(), ended_reason=reason)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def end_all_of_organisation(
+    session: Session, organisation_id: uuid.UUID, *, reason: str, now: datetime | None = None
+) -> int:
+    """End every live session of every user of an organisation; how many there were."""
+    users = sa.select(PortalUser.id).where(PortalUser.organisation_id == organisation_id)
+    result = session.execute(
+        sa.update(PortalSession)
+        .where(PortalSession.user_id.in_(users), PortalSession.ended_at.is_(None))
+        .values(ended_at=now or utcnow(), ended_reason=reason)
+        .execution_options(synchronize_session=False)
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
 

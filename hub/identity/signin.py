@@ -29,7 +29,7 @@ ROLE_SCOPES: dict[str, frozenset[str]] = {
     "auditor": frozenset({"audit:read"}),
 }
 
-Outcome = Literal["signed-in", "second-factor", "invalid"]
+Outcome = Literal["signed-in", "second-factor", "invalid", "suspended"]
 
 
 @dataclass(frozen=True)
@@ -156,11 +156,24 @@ def sign_in(
             )
         failures = found.rows[keys.account].failures
         return _failed(session, actor, user, reason, now, {"attempt": failures})
+    if _suspended(session, user):
+        # Only after the right password: the answer tells nothing about whether an address exists.
+        _failed(session, actor, user, "organisation-suspended", now)
+        return SignInResult("suspended")
     if user.has_two_factor:
         # The password was right; the session starts once the second factor is too.
         return SignInResult("second-factor", user)
     throttle.clear(session, keys.account, now)
     return _signed_in(session, actor, user, now)
+
+
+def _suspended(session: Session, user: PortalUser) -> bool:
+    """Whether the user's organisation is suspended (``hub orgs suspend``): none of its users
+    signs in to the portal meanwhile."""
+    suspended_at = session.scalar(
+        sa.select(Organisation.suspended_at).where(Organisation.id == user.organisation_id)
+    )
+    return suspended_at is not None
 
 
 def _signed_in(
@@ -210,6 +223,9 @@ def second_factor(
     if not found.allowed:
         return _failed(session, actor, user, "throttled", now)
     kind = two_factor.verify(session, user, code, hub_secret=hub_secret, now=now)
+    if kind is not None and _suspended(session, user):
+        _failed(session, actor, user, "organisation-suspended", now)
+        return SignInResult("suspended")
     if kind is None:
         throttle.fail(found, now)
         return _failed(session, actor, user, "wrong-code", now)

@@ -34,6 +34,11 @@ from hub.portal.blueprint import bp
 from hub.web import client_ip, db, hub_context
 
 PENDING_KEY = "second_factor"
+# Said only after the right password (and code), so it tells a guesser nothing.
+SUSPENDED = (
+    "Your organisation's access to the hub is suspended, so you cannot sign in. Ask the "
+    "regulator's team why, or when it will be lifted"
+)
 SETUP_KEY = "two_factor_setup"
 # The code step must follow the password within this time, and gets this many tries.
 PENDING_SECONDS = 5 * 60
@@ -96,6 +101,10 @@ def sign_in_code() -> str | Response | tuple[str, int]:
         if result.ok and result.user is not None:
             start_session(result.user)
             return redirect(next_page or url_for("portal.home"))
+        if result.outcome == "suspended":
+            session.pop(PENDING_KEY, None)
+            flash(SUSPENDED)
+            return redirect(url_for("portal.sign_in"))
         pending["tries"] = int(pending.get("tries", 0)) + 1
         if pending["tries"] >= PENDING_TRIES:
             session.pop(PENDING_KEY, None)

@@ -20,7 +20,7 @@ from hub.portal.auth import (
 from hub.portal.blueprint import bp
 from hub.portal.forms import ConfirmForm, SignInForm
 from hub.portal.pages import pages_for
-from hub.portal.two_factor import begin_second_factor
+from hub.portal.two_factor import SUSPENDED, begin_second_factor
 from hub.web import client_ip, db
 
 # The same words for every failure (an unknown address, a wrong password, too many attempts), so
@@ -89,7 +89,7 @@ def sign_in() -> str | Response:
             return redirect(_landing())
         if result.outcome == "second-factor" and result.user is not None:
             return begin_second_factor(result.user.id, safe_next(request.args.get("next")))
-        form.password.errors = [WRONG_DETAILS]
+        form.password.errors = [SUSPENDED if result.outcome == "suspended" else WRONG_DETAILS]
     action = url_for("portal.sign_in", next=safe_next(request.args.get("next")))
     return render_template("portal/sign_in.html", form=form, action=action)
 

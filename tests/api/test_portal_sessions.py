@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import html
 from datetime import timedelta
 
 import sqlalchemy as sa
 
 from hub.clock import utcnow
 from hub.identity import accounts, sessions
-from hub.identity.models import PortalSession
+from hub.identity.models import Organisation, PortalSession
 from tests.api.test_portal_signin import (
     PASSWORD,
     csrf_token,
@@ -179,3 +180,58 @@ def test_the_account_page_has_the_password_two_factor_and_sign_out_everywhere(ap
     assert 'href="/portal/account/two-factor"' in html
     assert 'action="/portal/account/sign-out-everywhere"' in html
     assert 'href="/portal/account"' in client.get("/portal").get_data(as_text=True)
+
+
+def test_suspending_an_organisation_ends_its_users_sessions_and_stops_their_sign_in(
+    app, make_user, db_session
+):
+    from hub.identity.services import set_suspended
+    from hub.portal.two_factor import SUSPENDED
+    from hub.portal.views import WRONG_DETAILS
+
+    user, other = make_user(), make_user()
+    laptop, phone = signed_in_client(app, user), signed_in_client(app, user)
+    someone_else = signed_in_client(app, other)
+    set_suspended(db_session, ACTOR, user.organisation_id, True)
+    db_session.commit()
+    assert laptop.get("/portal").status_code == 302
+    assert phone.get("/portal").status_code == 302
+    assert someone_else.get("/portal").status_code == 200
+    [suspended] = events(db_session, "organisation.suspended")
+    assert suspended.details == {"sessions_ended": 2}
+
+    browser = app.test_client()
+    # A wrong password gets the same answer as any other failure: nothing is told.
+    wrong = sign_in(browser, user.email, "not the passphrase")
+    assert wrong.status_code == 200 and error_message(wrong.get_data(as_text=True)) == (
+        WRONG_DETAILS
+    )
+    # Only the right password learns why.
+    right = sign_in(browser, user.email, PASSWORD)
+    assert right.status_code == 200
+    assert html.unescape(error_message(right.get_data(as_text=True))) == SUSPENDED
+    assert browser.get("/portal").status_code == 302
+    reasons = [e.details["reason"] for e in events(db_session, "user.sign_in_failed")]
+    assert reasons == ["wrong-password", "organisation-suspended"]
+
+    set_suspended(db_session, ACTOR, user.organisation_id, False)
+    db_session.commit()
+    assert sign_in(browser, user.email, PASSWORD).status_code == 302
+    assert browser.get("/portal").status_code == 200
+
+
+def test_a_session_of_a_suspended_organisation_stops_on_its_next_request(
+    app, make_user, db_session
+):
+    user = make_user()
+    client = signed_in_client(app, user)
+    # However the suspension was written, the session is checked against it on every request.
+    db_session.execute(
+        sa.update(Organisation)
+        .where(Organisation.id == user.organisation_id)
+        .values(suspended_at=utcnow())
+    )
+    db_session.commit()
+    assert client.get("/portal").status_code == 302
+    ended = db_session.scalar(sa.select(PortalSession).where(PortalSession.user_id == user.id))
+    assert ended.ended_reason == "organisation-suspended"
