@@ -210,3 +210,18 @@ def test_webhook(endpoint_id: uuid.UUID) -> Response | tuple[str, int]:
     webhooks.send_test(db(), current_portal_actor(), endpoint_id)
     flash("A test event is on its way. Its delivery shows below within a minute or so.", "success")
     return redirect(url_for("portal.organisation") + "#webhooks")
+
+
+@bp.route("/organisation/webhooks/<uuid:endpoint_id>/delete", methods=["GET", "POST"])
+@role_required("admin")
+def delete_webhook(endpoint_id: uuid.UUID) -> str | Response | tuple[str, int]:
+    """Ask first, then stop sending to the address (the API's delete, audited)."""
+    endpoint = webhooks.get_endpoint(db(), current_portal_actor(), endpoint_id)
+    if request.method == "GET":
+        return render_template("portal/webhook_delete.html", endpoint=endpoint)
+    if not _checked():
+        return _page({"webhooks": "The form had expired. Try again."}, 400)
+    url = endpoint.url
+    webhooks.delete_endpoint(db(), current_portal_actor(), endpoint_id)
+    flash(f"The hub no longer sends events to {url}.", "success")
+    return redirect(url_for("portal.organisation") + "#webhooks")

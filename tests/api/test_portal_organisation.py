@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from hub.audit.models import AuditEvent
-from hub.exchange.notify.models import WebhookDelivery
+from hub.exchange.notify.models import WebhookDelivery, WebhookEndpoint
 from hub.identity.models import PortalUser
 from tests.api.test_portal_upload import signed_in, token
 
@@ -166,6 +166,46 @@ def test_a_webhook_registered_tested_and_its_deliveries_shown(app, admin, db_ses
     assert queued.event == "webhook.test" and queued.endpoint_id == uuid.UUID(endpoint_id)
     assert len(events(db_session, "webhook.test_sent")) == 1
     assert "webhook.test" in portal.get(PAGE).get_data(as_text=True)
+
+
+def test_a_webhook_deleted_after_a_confirmation_step(app, admin, make_user, db_session):
+    portal = signed_in(app, admin)
+    post(
+        portal,
+        "/portal/organisation/webhooks",
+        url="https://hooks.example.org/hub",
+        events=["outcome.created"],
+    )
+    page = portal.get(PAGE).get_data(as_text=True)
+    path = re.search(r"/portal/organisation/webhooks/[0-9a-f-]{36}/delete", page).group(0)
+    endpoint_id = uuid.UUID(path.split("/")[-2])
+    post(portal, f"/portal/organisation/webhooks/{endpoint_id}/test")
+
+    asked = portal.get(path)
+    assert asked.status_code == 200
+    question = asked.get_data(as_text=True)
+    assert "Stop sending events to this address?" in question
+    assert "https://hooks.example.org/hub" in question
+    # Without its CSRF token the button does nothing; another organisation's admin finds nothing.
+    assert portal.post(path).status_code == 400
+    outsider = signed_in(app, make_user("admin"))
+    assert outsider.get(path).status_code == 404
+    assert post(outsider, path).status_code == 404
+    assert db_session.get(WebhookEndpoint, endpoint_id).deleted_at is None
+
+    deleted = portal.post(path, data={"csrf_token": token(portal, path)})
+    assert deleted.status_code == 302
+    assert deleted.headers["Location"].endswith("/portal/organisation#webhooks")
+    after = portal.get(PAGE).get_data(as_text=True)
+    assert "The hub no longer sends events to https://hooks.example.org/hub." in after
+    assert path not in after
+    db_session.expire_all()
+    assert db_session.get(WebhookEndpoint, endpoint_id).deleted_at is not None
+    [queued] = db_session.scalars(sa.select(WebhookDelivery)).all()
+    assert (queued.status, queued.last_error) == ("failed", "endpoint deleted")
+    [event] = events(db_session, "webhook.deleted")
+    assert event.object_id == str(endpoint_id) and event.actor == f"user:{admin.id}"
+    assert portal.get(path).status_code == 404
 
 
 def test_a_post_without_its_csrf_token_changes_nothing(app, admin, make_user, org, db_session):

@@ -139,6 +139,10 @@ TABLE: dict[str, Entry] = {
         method="POST",
         allowed=302,
     ),
+    # The confirmation page; its POST deletes (tests/api/test_portal_organisation.py).
+    "portal.delete_webhook": Entry(
+        lambda w: f"/portal/organisation/webhooks/{w['endpoint']}/delete", frozenset({"admin"})
+    ),
     "portal.partners": Entry(_const("/portal/partners"), REGULATOR_ADMIN),
     "portal.partner": Entry(lambda w: f"/portal/partners/{w['partner']}", REGULATOR_ADMIN),
     "portal.partner_agreement": Entry(
