@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import re
+import threading
 import uuid
-from collections.abc import Generator, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from json.encoder import encode_basestring
@@ -131,15 +134,21 @@ class Verification:
         }
 
 
-def _rows(session: Session, upto_seq: int, batch: int = 5000) -> Generator[_Checked, None, None]:
-    """Every event in ``seq`` order as (seq, canonical body, prev_hash, hash), streamed; the
-    server-side cursor is closed however we stop."""
-    connection = session.connection()
+def _rows(
+    source: Session | sa.Connection, upto_seq: int, after: int = 0, batch: int = 5000
+) -> Generator[_Checked, None, None]:
+    """The events with ``after < seq <= upto_seq`` in ``seq`` order as (seq, canonical body,
+    prev_hash, hash), streamed; the server-side cursor is closed however we stop."""
+    connection = source.connection() if isinstance(source, Session) else source
     if connection.dialect.name == "postgresql" and connection.dialect.driver == "psycopg":
-        yield from _pg_rows(connection.connection.driver_connection, upto_seq)
+        yield from _pg_rows(connection.connection.driver_connection, upto_seq, after)
         return
-    stmt = sa.select(*chained_columns()).where(AuditEvent.seq <= upto_seq).order_by(AuditEvent.seq)
-    result = session.execute(stmt.execution_options(yield_per=batch))
+    stmt = (
+        sa.select(*chained_columns())
+        .where(AuditEvent.seq > after, AuditEvent.seq <= upto_seq)
+        .order_by(AuditEvent.seq)
+    )
+    result = connection.execute(stmt.execution_options(yield_per=batch))
     try:
         for seq, *fields, prev_hash, digest in result:
             yield seq, event_json(seq, *fields), prev_hash, digest
@@ -153,7 +162,7 @@ def _rows(session: Session, upto_seq: int, batch: int = 5000) -> Generator[_Chec
 _PG_SELECT = (
     "SELECT seq, occurred_at AT TIME ZONE 'UTC', actor, organisation_id::text, action, "
     "object_type, object_id, outcome, request_id, ip, details::text, prev_hash, hash "
-    "FROM audit_events WHERE seq <= %s ORDER BY seq"
+    "FROM audit_events WHERE seq > %s AND seq <= %s ORDER BY seq"
 )
 _PG_FIELDS = (
     "seq", "occurred_at", "actor", "organisation_id", "action", "object_type", "object_id",
@@ -163,7 +172,9 @@ if CHAINED_FIELDS != _PG_FIELDS:  # _PG_SELECT and _pg_rows follow this order
     raise RuntimeError("_PG_SELECT must follow CHAINED_FIELDS")
 
 
-def _pg_rows(conn: Any, upto_seq: int, batch: int = 20_000) -> Generator[_Checked, None, None]:
+def _pg_rows(
+    conn: Any, upto_seq: int, after: int = 0, batch: int = 20_000
+) -> Generator[_Checked, None, None]:
     """The events from a psycopg server-side cursor in large batches, without SQLAlchemy rows;
     each body is event_json(...) of the row, spelled out for the column types PostgreSQL gives
     (tests/integration/test_audit_verify_fast.py checks the two agree)."""
@@ -172,7 +183,7 @@ def _pg_rows(conn: Any, upto_seq: int, batch: int = 20_000) -> Generator[_Checke
     details_json: dict[str | None, str] = {}
     cursor = conn.cursor(name=f"audit_verify_{uuid.uuid4().hex}")
     try:
-        cursor.execute(_PG_SELECT, (upto_seq,))
+        cursor.execute(_PG_SELECT, (after, upto_seq))
         while rows := cursor.fetchmany(batch):
             for (
                 seq, at, actor, org, action, object_type, object_id, outcome, request_id, ip,
@@ -205,39 +216,167 @@ def _pg_rows(conn: Any, upto_seq: int, batch: int = 20_000) -> Generator[_Checke
         cursor.close()
 
 
-def verify(session: Session) -> Verification:
+# Events per span: the chain is hashed span by span, in parallel when it is long.
+SPAN = 100_000
+
+
+def verify(session: Session, *, workers: int | None = None, span: int = SPAN) -> Verification:
     """Recompute the chain up to its head; report the first event that does not fit.
 
-    The head is read first: events committed while the walk runs lie beyond it and are left
+    The head is read first: events committed while the check runs lie beyond it and are left
     for the next verification, so a busy hub never looks broken.
+
+    Each event's hash depends only on its own fields and its stored ``prev_hash``, so the chain
+    is cut into spans of ``seq`` that are hashed independently (by ``workers`` processes at
+    once, each reading its span over a connection of its own from the same snapshot, when the
+    chain is longer than one span); then one pass joins the spans, checking that each begins
+    where the one before it ended. The answer is the one a walk from the first event gives.
     """
     head_seq, head_hash = head(session)
-    rows = _rows(session, head_seq)
-    try:
-        return _walk(rows, head_seq, head_hash)
-    finally:
-        rows.close()
+    bounds = [(lo, min(lo + span, head_seq)) for lo in range(0, head_seq, span)]
+    parallel = _parallel_source(session, workers, len(bounds))
+    if parallel is None:
+        spans: Iterator[Span] = (_check_span(_rows(session, hi, lo)) for lo, hi in bounds)
+        return _join(spans, head_seq, head_hash)
+    return _verify_in_processes(parallel, bounds, head_seq, head_hash)
 
 
-def _walk(rows: Iterator[_Checked], head_seq: int, head_hash: str) -> Verification:
-    expected_seq = 1
-    prev = GENESIS_HASH
-    count = 0
+@dataclass(frozen=True)
+class Span:
+    """What hashing one span of the chain found, on its own: where it starts (its first event's
+    ``seq`` and ``prev_hash``; ``first_seq`` None if it holds no event), the last event that
+    fits (``last_seq``, ``last_hash``), and the first that does not, if any."""
+
+    first_seq: int | None
+    first_prev: str
+    last_seq: int
+    last_hash: str
+    bad_seq: int | None = None
+    reason: str | None = None
+
+
+def _check_span(rows: Iterator[_Checked]) -> Span:
+    """Hash every event of a span, and check the links inside it."""
+    first_seq: int | None = None
+    first_prev = prev = ""
+    expected = 0
     sha256 = hashlib.sha256
-    for seq, body, prev_hash, digest in rows:
-        if seq != expected_seq:
-            bad = min(seq, expected_seq)
-            return Verification(False, count, expected_seq - 1, prev, bad, "missing or reordered")
-        # event_hash(prev, fields), with the body already in canonical form.
-        if prev_hash != prev or sha256((prev + body).encode("utf-8")).hexdigest() != digest:
-            return Verification(False, count, expected_seq - 1, prev, seq, "hash mismatch")
-        prev = digest
-        expected_seq += 1
-        count += 1
+    try:
+        for seq, body, prev_hash, digest in rows:
+            if first_seq is None:
+                first_seq = expected = seq
+                first_prev = prev = prev_hash
+            if seq != expected:
+                bad = min(seq, expected)
+                return Span(first_seq, first_prev, expected - 1, prev, bad, "missing or reordered")
+            # event_hash(prev, fields), with the body already in canonical form.
+            if prev_hash != prev or sha256((prev + body).encode("utf-8")).hexdigest() != digest:
+                return Span(first_seq, first_prev, expected - 1, prev, seq, "hash mismatch")
+            prev = digest
+            expected += 1
+    finally:
+        close = getattr(rows, "close", None)
+        if close is not None:
+            close()
+    return Span(first_seq, first_prev, expected - 1, prev)
+
+
+def _join(spans: Iterable[Span], head_seq: int, head_hash: str) -> Verification:
+    """The chain's verification from its spans in ``seq`` order: each must begin with the
+    event after the previous span's last, linked to that event's hash."""
+    expected = 1
+    prev = GENESIS_HASH
+    for span in spans:
+        if span.first_seq is None:
+            continue
+        done = expected - 1
+        if span.first_seq != expected:
+            bad = min(span.first_seq, expected)
+            return Verification(False, done, done, prev, bad, "missing or reordered")
+        if span.first_prev != prev:
+            return Verification(False, done, done, prev, span.first_seq, "hash mismatch")
+        if span.bad_seq is not None:
+            return Verification(
+                False, span.last_seq, span.last_seq, span.last_hash, span.bad_seq, span.reason
+            )
+        expected = span.last_seq + 1
+        prev = span.last_hash
+    count = expected - 1
     if head_seq != count or head_hash != prev:
         bad = count + 1 if head_seq > count else head_seq
         return Verification(False, count, count, prev, bad, "chain shorter than its head")
     return Verification(True, count, count, prev)
+
+
+def default_workers() -> int:
+    """Processes that hash spans at once: one per CPU, at most eight."""
+    return max(1, min(os.cpu_count() or 1, 8))
+
+
+def _parallel_source(session: Session, workers: int | None, spans: int) -> tuple[str, str] | None:
+    """(database URL, PostgreSQL snapshot or "") for worker processes, or None to hash the
+    spans in this process: a short chain, one worker, a process with other threads (a web
+    worker: forking it is unsafe), or a database only this session sees (in memory, or a
+    connection inside an outer transaction)."""
+    workers = default_workers() if workers is None else workers
+    if workers < 2 or spans < 2 or threading.active_count() > 1:
+        return None
+    bind = session.get_bind()
+    if not isinstance(bind, sa.Engine):
+        return None
+    url = bind.url
+    if url.get_backend_name() == "sqlite":
+        if url.database in (None, "", ":memory:"):
+            return None
+        # The session's transaction holds SQLite's write lock: nothing changes while workers read.
+        session.execute(sa.select(AuditHead.seq).where(AuditHead.id == 1))
+        return url.render_as_string(hide_password=False), ""
+    if url.get_backend_name() != "postgresql" or bind.dialect.driver != "psycopg":
+        return None
+    # The workers read the very snapshot this transaction sees (it stays open until they end).
+    snapshot = str(session.execute(sa.text("SELECT pg_export_snapshot()")).scalar_one())
+    if not _SNAPSHOT_ID.fullmatch(snapshot):
+        return None
+    return url.render_as_string(hide_password=False), snapshot
+
+
+def _verify_in_processes(
+    source: tuple[str, str], bounds: list[tuple[int, int]], head_seq: int, head_hash: str
+) -> Verification:
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    url, snapshot = source
+    workers = min(default_workers(), len(bounds))
+    # Forked workers start at once with everything imported; _parallel_source forks only a
+    # process with no other thread, whose locks no other thread can be holding.
+    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork")) as pool:
+        spans = pool.map(_span_in_worker, [(url, snapshot, lo, hi) for lo, hi in bounds])
+        try:
+            return _join(spans, head_seq, head_hash)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+_SNAPSHOT_ID = re.compile(r"[0-9A-Fa-f-]+")
+_worker_engines: dict[str, sa.Engine] = {}
+
+
+def _span_in_worker(task: tuple[str, str, int, int]) -> Span:
+    """One span, hashed in a worker process over its own connection."""
+    url, snapshot, lo, hi = task
+    engine = _worker_engines.get(url)
+    if engine is None:
+        from sqlalchemy.pool import NullPool
+
+        if url.startswith("postgresql://"):
+            url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+        engine = _worker_engines[url] = sa.create_engine(url, poolclass=NullPool)
+    with engine.connect() as connection:
+        if snapshot:
+            connection.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            connection.exec_driver_sql(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
+        return _check_span(_rows(connection, hi, lo))
 
 
 def head(session: Session) -> tuple[int, str]:

@@ -44,6 +44,12 @@ class HubGroup(FlaskGroup):
         own = sorted(self.commands)
         return own + [name for name in super().list_commands(ctx) if name not in own]
 
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        # The hub's own commands are found without loading every installed extension's
+        # commands first (their imports cost more than some commands take to run).
+        own = self.commands.get(name)
+        return own if own is not None else super().get_command(ctx, name)
+
 
 @click.group(
     cls=HubGroup,

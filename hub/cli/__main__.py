@@ -2,4 +2,5 @@
 
 from hub.cli import main
 
-main(prog_name="hub")
+if __name__ == "__main__":  # worker processes import this module again: they must not run it
+    main(prog_name="hub")

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
 from hub.cli.common import emit, hub_context, json_option
-from hub.context import HubContext
-from hub.exchange.records.integrity import ContentProblem
+
+if TYPE_CHECKING:
+    from hub.context import HubContext
+    from hub.exchange.records.integrity import ContentProblem
 
 
 @click.group()

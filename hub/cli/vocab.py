@@ -11,7 +11,6 @@ from hub.cli.common import fail, hub_context
 from hub.db import transaction
 from hub.errors import HubError
 from hub.vocab.kinds import KINDS
-from hub.vocab.services import add_term, list_terms
 
 vocab = click.Group("vocab", help="The vocabularies records are checked against.")
 
@@ -23,6 +22,8 @@ vocab = click.Group("vocab", help="The vocabularies records are checked against.
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def vocab_add(kind: str, value: str, label: str | None, as_json: bool) -> None:
     """Extend vocabulary KIND (e.g. condition-areas, themes, service-types) with VALUE."""
+    from hub.vocab.services import add_term
+
     try:
         with transaction(hub_context().session_factory) as session:
             term = add_term(session, system("cli:vocab-add"), kind, value, label)
@@ -40,6 +41,8 @@ def vocab_add(kind: str, value: str, label: str | None, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def vocab_list(kind: str | None, as_json: bool) -> None:
     """Show the values of one vocabulary, or of all."""
+    from hub.vocab.services import list_terms
+
     try:
         with transaction(hub_context().session_factory) as session:
             terms = [(t.kind, t.value, t.label) for t in list_terms(session, kind)]

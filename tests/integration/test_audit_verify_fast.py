@@ -7,12 +7,13 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.orm import sessionmaker
 
 from hub.actor import system
-from hub.audit.chain import canonical_json, event_body
+from hub.audit.chain import canonical_json, event_body, event_hash
 from hub.audit.models import AuditEvent, chained_columns
 from hub.audit.services import _rows, record, verify
-from hub.db import transaction
+from hub.db import make_engine, transaction
 
 ORG = uuid.UUID("6f1c2a8e-3b7d-4f0a-9d7e-2c1b5a4e8f90")
 EVENTS = [
@@ -76,3 +77,77 @@ def test_small_edits_are_found_at_their_seq(session_factory, db_session, tamper)
     assert not result.ok
     assert result.first_bad_seq == target
     assert result.reason == "hash mismatch"
+
+
+def _tamper_details(session, seq: int) -> None:
+    edit = "UPDATE audit_events SET details = '{\"edited\": 1}' WHERE seq = :seq"
+    session.execute(sa.text(edit), {"seq": seq})
+
+
+@pytest.mark.parametrize("span", [1, 2, 3, 5])
+def test_a_tampered_event_in_any_span_gives_the_answer_of_a_whole_walk(
+    session_factory, db_session, span
+):
+    _write(session_factory)
+    head = verify(db_session).head_seq
+    for target in range(head - len(EVENTS) + 1, head + 1):
+        db_session.begin_nested()
+        _tamper_details(db_session, target)
+        whole = verify(db_session, span=head + 1)
+        spans = verify(db_session, span=span)
+        db_session.rollback()
+        assert not whole.ok
+        assert (whole.first_bad_seq, whole.reason) == (target, "hash mismatch")
+        assert spans == whole
+
+
+@pytest.mark.parametrize("span", [2, 3])
+def test_a_broken_link_between_spans_is_found(session_factory, db_session, span):
+    _write(session_factory)
+    head = verify(db_session).head_seq
+    # The first event of a span points at another predecessor, and its own hash is
+    # recomputed to match: only the link between the two spans is wrong.
+    target = head - head % span + 1 if head % span else head - span + 1
+    assert target > 1 and (target - 1) % span == 0
+    row = db_session.execute(sa.select(*chained_columns()).where(AuditEvent.seq == target)).one()
+    forged_prev = "f" * 64
+    db_session.execute(
+        sa.update(AuditEvent)
+        .where(AuditEvent.seq == target)
+        .values(prev_hash=forged_prev, hash=event_hash(forged_prev, row._asdict()))
+    )
+    result = verify(db_session, span=span)
+    assert result == verify(db_session, span=head + 1)
+    assert (result.ok, result.first_bad_seq, result.reason) == (False, target, "hash mismatch")
+    assert result.events == target - 1
+
+
+def test_a_missing_event_at_a_span_edge_is_found(session_factory, db_session):
+    _write(session_factory)
+    head = verify(db_session).head_seq
+    target = head - 3
+    db_session.execute(sa.delete(AuditEvent).where(AuditEvent.seq == target))
+    for span in (1, 2, 3, 4):
+        result = verify(db_session, span=span)
+        assert result == verify(db_session, span=head + 1)
+        assert (result.first_bad_seq, result.reason) == (target, "missing or reordered")
+
+
+def test_worker_processes_give_the_same_answers(fresh_database_url):
+    engine = make_engine(fresh_database_url)
+    factory = sessionmaker(engine, expire_on_commit=False)
+    try:
+        _write(factory)
+        _write(factory)
+        with factory() as session:
+            good = verify(session, workers=2, span=3)
+            assert good == verify(session, workers=1)
+            assert good.ok and good.events >= 2 * len(EVENTS)
+        with transaction(factory) as session:
+            _tamper_details(session, 7)
+        with factory() as session:
+            bad = verify(session, workers=2, span=3)
+            assert bad == verify(session, workers=1)
+            assert (bad.ok, bad.first_bad_seq, bad.reason) == (False, 7, "hash mismatch")
+    finally:
+        engine.dispose()
