@@ -177,6 +177,34 @@ def partner(session: Session, actor: Actor, organisation_id: uuid.UUID) -> Organ
     return org
 
 
+def disable_partner_client(
+    session: Session,
+    actor: Actor,
+    organisation_id: uuid.UUID,
+    client_id: str,
+    *,
+    now: datetime | None = None,
+) -> OAuthClient:
+    """Disable a client of the partner (``hub clients disable`` from the regulator's admin
+    page); NotFound for a client of any other organisation."""
+    org = partner(session, actor, organisation_id)
+    client = find_client_any_state(session, client_id)
+    if client is None or client.organisation_id != org.id:
+        raise NotFound("No such client.")
+    return disable_client(session, actor, client_id, now=now)
+
+
+def partner_user(
+    session: Session, actor: Actor, organisation_id: uuid.UUID, user_id: uuid.UUID
+) -> PortalUser:
+    """A user of the partner; NotFound for a user of any other organisation."""
+    org = partner(session, actor, organisation_id)
+    user = session.get(PortalUser, user_id)
+    if user is None or user.organisation_id != org.id:
+        raise NotFound("No such user.")
+    return user
+
+
 def create_partner(
     session: Session,
     actor: Actor,

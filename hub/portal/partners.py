@@ -217,8 +217,7 @@ def partner_client(organisation_id: uuid.UUID) -> str | tuple[str, int]:
 @bp.route("/partners/<uuid:organisation_id>/clients/<client_id>/revoke", methods=["POST"])
 @role_required("admin", kinds=REGULATOR)
 def partner_client_revoke(organisation_id: uuid.UUID, client_id: str) -> Response:
-    clients.partner(db(), current_portal_actor(), organisation_id)
-    clients.revoke_client(db(), current_portal_actor(), client_id)
+    clients.disable_partner_client(db(), current_portal_actor(), organisation_id, client_id)
     flash(f"Client {client_id} is revoked: its tokens no longer work.", "success")
     return redirect(url_for("portal.partner", organisation_id=organisation_id) + "#clients")
 
@@ -226,7 +225,7 @@ def partner_client_revoke(organisation_id: uuid.UUID, client_id: str) -> Respons
 @bp.route("/partners/<uuid:organisation_id>/users/<uuid:user_id>/deactivate", methods=["POST"])
 @role_required("admin", kinds=REGULATOR)
 def partner_user_deactivate(organisation_id: uuid.UUID, user_id: uuid.UUID) -> Response:
-    clients.partner(db(), current_portal_actor(), organisation_id)
+    clients.partner_user(db(), current_portal_actor(), organisation_id, user_id)
     user = accounts.deactivate(db(), current_portal_actor(), user_id)
     flash(f"{user.email} can no longer sign in, and has been signed out.", "success")
     return redirect(url_for("portal.partner", organisation_id=organisation_id) + "#users")

@@ -177,3 +177,43 @@ def test_a_post_without_its_csrf_token_creates_nothing(app, reg_admin, db_sessio
         ).all()
         == []
     )
+
+
+def test_a_partners_client_is_disabled_from_its_own_page_only(
+    app, client, reg_admin, make_party, make_user, db_session, get_token
+):
+    """The page's button is ``hub clients disable``: audited, the client's token stops at once;
+    through another partner's page it finds nothing, and neither does a user of another."""
+    mine, theirs = make_party("charity"), make_party("healthwatch")
+    their_user = make_user("uploader")
+    held = get_token(mine)
+    portal = signed_in(app, reg_admin)
+    wrong_page = f"{PAGE}/{theirs.org.id}"
+    crossed = portal.post(
+        f"{wrong_page}/clients/{mine.client_id}/revoke",
+        data={"csrf_token": token(portal, wrong_page)},
+    )
+    assert crossed.status_code == 404
+    crossed_user = portal.post(
+        f"{wrong_page}/users/{their_user.id}/deactivate",
+        data={"csrf_token": token(portal, wrong_page)},
+    )
+    assert crossed_user.status_code == 404
+    assert (
+        client.get("/api/v1/experiences", headers={"Authorization": f"Bearer {held}"}).status_code
+        == 200
+    )
+    assert events(db_session, "client.disabled") == []
+    assert events(db_session, "user.deactivated") == []
+
+    page = f"{PAGE}/{mine.org.id}"
+    assert mine.client_id in portal.get(page).get_data(as_text=True)
+    disabled = portal.post(
+        f"{page}/clients/{mine.client_id}/revoke", data={"csrf_token": token(portal, page)}
+    )
+    assert disabled.status_code == 302
+    assert "its tokens no longer work" in portal.get(page).get_data(as_text=True)
+    answer = client.get("/api/v1/experiences", headers={"Authorization": f"Bearer {held}"})
+    assert answer.status_code == 401
+    [event] = events(db_session, "client.disabled")
+    assert event.object_id == mine.client_id and event.actor == f"user:{reg_admin.id}"
