@@ -79,6 +79,25 @@ def test_upload_then_read_the_report_and_download_the_annotated_file(app, make_u
     assert "people.csv" in listing
 
 
+def test_the_errors_column_is_offered_only_when_some_row_was_refused_or_warned(app, make_user):
+    client = signed_in(app, make_user())
+    offer = "Download your file with an errors column"
+    clean = post_file(client, make_csv([good(0), good(2)]))
+    html = client.get(clean.headers["Location"]).get_data(as_text=True)
+    assert "Completed" in html and offer not in html and "annotated.csv" not in html
+
+    warned = post_file(
+        client, make_csv([good(3, consent_equality_monitoring="no", sex="female")]), "w.csv"
+    )
+    html = client.get(warned.headers["Location"]).get_data(as_text=True)
+    assert "Taken, with a warning" in html and offer in html
+
+    refused = post_file(client, make_csv([good(6, sex="x")]), "r.csv")
+    html = client.get(refused.headers["Location"]).get_data(as_text=True)
+    assert "What needs fixing" in html and "Taken, with a warning" not in html
+    assert offer in html
+
+
 def test_choosing_no_file_shows_the_error_summary(app, make_user):
     client = signed_in(app, make_user())
     response = client.post(
