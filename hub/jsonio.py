@@ -46,7 +46,12 @@ class OrjsonProvider(DefaultJSONProvider):
     def dumps(self, obj: Any, **kwargs: Any) -> str:
         if kwargs.get("indent") or kwargs.get("cls") or kwargs.get("sort_keys") is False:
             return super().dumps(obj, **kwargs)
-        return orjson.dumps(obj, default=_default, option=_OPTIONS).decode()
+        try:
+            return orjson.dumps(obj, default=_default, option=_OPTIONS).decode()
+        except orjson.JSONEncodeError:
+            # What orjson cannot write (integers past 64 bits, very deep nesting) the standard
+            # library writes as Flask always did.
+            return super().dumps(obj)
 
     def loads(self, s: str | bytes, **kwargs: Any) -> Any:
         if kwargs:
@@ -62,5 +67,8 @@ class OrjsonProvider(DefaultJSONProvider):
         if self.compact is False or (self.compact is None and self._app.debug):
             return super().response(*args, **kwargs)
         obj = self._prepare_response_obj(args, kwargs)
-        body = orjson.dumps(obj, default=_default, option=_OPTIONS)
+        try:
+            body = orjson.dumps(obj, default=_default, option=_OPTIONS)
+        except orjson.JSONEncodeError:
+            return super().response(*args, **kwargs)
         return self._app.response_class(body, mimetype=self.mimetype)  # type: ignore[arg-type]
