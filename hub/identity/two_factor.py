@@ -125,17 +125,7 @@ def enable(
     user.totp_enabled_at = now
     user.totp_last_step = step
     codes = _new_recovery_codes(session, user, now)
-    ended = sessions.end_all(session, user.id, reason="two-factor-changed", now=now)
-    record(
-        session,
-        actor,
-        "user.two_factor_enabled",
-        object_type="user",
-        object_id=user.id,
-        organisation_id=user.organisation_id,
-        details={"recovery_codes": len(codes), "sessions_ended": ended},
-        now=now,
-    )
+    _changed(session, actor, user, "user.two_factor_enabled", now, recovery_codes=len(codes))
     return codes
 
 
@@ -163,17 +153,7 @@ def disable(
     user.totp_enabled_at = None
     user.totp_last_step = None
     session.execute(sa.delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
-    ended = sessions.end_all(session, user.id, reason="two-factor-changed", now=now)
-    record(
-        session,
-        actor,
-        "user.two_factor_disabled",
-        object_type="user",
-        object_id=user.id,
-        organisation_id=user.organisation_id,
-        details={"sessions_ended": ended},
-        now=now,
-    )
+    _changed(session, actor, user, "user.two_factor_disabled", now)
 
 
 def regenerate_recovery_codes(
@@ -190,18 +170,25 @@ def regenerate_recovery_codes(
     if verify(session, user, code, hub_secret=hub_secret, now=now, recovery=False) is None:
         raise ValidationFailed(WRONG_CODE, errors={"code": [WRONG_CODE]})
     codes = _new_recovery_codes(session, user, now)
+    _changed(session, actor, user, "user.recovery_codes_replaced", now, recovery_codes=len(codes))
+    return codes
+
+
+def _changed(
+    session: Session, actor: Actor, user: PortalUser, action: str, now: datetime, **details: int
+) -> None:
+    """Every change to a user's two-factor settings ends all their sessions and is audited."""
     ended = sessions.end_all(session, user.id, reason="two-factor-changed", now=now)
     record(
         session,
         actor,
-        "user.recovery_codes_replaced",
+        action,
         object_type="user",
         object_id=user.id,
         organisation_id=user.organisation_id,
-        details={"recovery_codes": len(codes), "sessions_ended": ended},
+        details={**details, "sessions_ended": ended},
         now=now,
     )
-    return codes
 
 
 def verify(
