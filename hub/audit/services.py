@@ -16,7 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from hub.actor import Actor
 from hub.audit.chain import (
@@ -30,6 +30,8 @@ from hub.audit.models import GENESIS_HASH, AuditEvent, AuditHead, chained_column
 from hub.clock import utcnow
 
 _PENDING = "audit_pending"
+# Savepoints open in the session: how many events were pending when each began.
+_MARKS = "audit_savepoint_marks"
 # One event as a chain check reads it: seq, canonical_json(event_body(...)), prev_hash, hash.
 _Checked = tuple[int, str, str, str]
 _UNSET: Any = object()
@@ -103,12 +105,37 @@ def chain_pending(session: Session) -> list[AuditEvent]:
 
 @event.listens_for(Session, "before_commit")
 def _chain_before_commit(session: Session) -> None:
-    chain_pending(session)
+    # A savepoint's release is not the end of the transaction: its events wait for the
+    # transaction's own commit, so a request extends the chain once, as late as it can.
+    if not session.in_nested_transaction():
+        chain_pending(session)
 
 
-@event.listens_for(Session, "after_rollback")
-def _drop_pending(session: Session) -> None:
+@event.listens_for(Session, "after_transaction_create")
+def _mark_savepoint(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.nested:
+        marks = session.info.setdefault(_MARKS, {})
+        marks[transaction] = len(session.info.get(_PENDING, ()))
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_rolled_back(session: Session, previous_transaction: SessionTransaction) -> None:
+    """Events recorded inside a savepoint that rolled back go with it; those recorded before it
+    stay pending. A transaction that rolls back drops them all."""
+    if previous_transaction.nested:
+        mark = session.info.get(_MARKS, {}).pop(previous_transaction, None)
+        pending = session.info.get(_PENDING)
+        if mark is not None and pending:
+            del pending[mark:]
+        return
     session.info.pop(_PENDING, None)
+    session.info.pop(_MARKS, None)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_marks(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_MARKS, None)
 
 
 def _fields(ev: AuditEvent) -> dict[str, Any]:

@@ -45,6 +45,28 @@ def test_new_record_is_201_and_an_identical_replay_is_200_with_the_same_id(
     assert count(db_session, ExperienceRecord, ExperienceRecord.organisation_id == partner.id) == 1
 
 
+@pytest.mark.parametrize("location_id", ["1-000000001", "1-999999999"])
+def test_the_answer_to_a_new_record_is_what_was_stored(
+    client, headers, make_record, make_location, location_id
+):
+    """The first answer is built from the rows written; a replay reads them back: the two are
+    the same bytes, but for the outcome (an alert, a consent given in another time zone)."""
+    make_location("1-000000001")
+    day = (date.today() - timedelta(days=30)).isoformat()
+    rec = make_record(
+        location_id=location_id,
+        narrative="He hit me on the ward and the staff saw it happen.",
+        safeguarding={"concern": True, "immediate_risk": True, "categories": ["physical"]},
+        consent={**make_record()["consent"], "obtained_at": f"{day}T10:00:00.123456+05:30"},
+    )
+    first = client.post(URL, json=rec, headers=headers)
+    again = client.post(URL, json=rec, headers=headers)
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert first.get_json()["safeguarding"]["alert"] is not None
+    created = first.get_data().replace(b'"outcome":"created"', b'"outcome":"replayed"')
+    assert created == again.get_data()
+
+
 def test_same_partner_record_id_with_other_content_is_409(client, headers, make_record):
     rec = make_record()
     created = client.post(URL, json=rec, headers=headers).get_json()

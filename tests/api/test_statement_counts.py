@@ -11,7 +11,7 @@ from contextlib import contextmanager
 import pytest
 import sqlalchemy as sa
 
-SINGLE_MAX = 27
+SINGLE_MAX = 21
 BATCH_MAX = 24
 
 

@@ -43,6 +43,27 @@ def test_rolled_back_work_leaves_no_event(session_factory, db_session):
     assert verify(db_session).ok
 
 
+def test_a_transaction_extends_the_chain_once_and_keeps_events_a_savepoint_did_not_undo(
+    session_factory, db_session
+):
+    before = verify(db_session).head_seq
+    with transaction(session_factory) as session:
+        record(session, system("tests"), "test.before_savepoint")
+        with session.begin_nested():
+            record(session, system("tests"), "test.kept")
+        # Released, not committed: nothing is chained yet.
+        assert verify(db_session).head_seq == before
+        with pytest.raises(RuntimeError), session.begin_nested():
+            record(session, system("tests"), "test.undone")
+            raise RuntimeError("the savepoint rolls back")
+        record(session, system("tests"), "test.after_savepoint")
+    actions = db_session.scalars(
+        sa.select(AuditEvent.action).where(AuditEvent.seq > before).order_by(AuditEvent.seq)
+    ).all()
+    assert actions == ["test.before_savepoint", "test.kept", "test.after_savepoint"]
+    assert verify(db_session).ok
+
+
 @pytest.mark.parametrize(
     "tamper",
     [

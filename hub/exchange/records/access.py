@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -16,6 +16,7 @@ from hub.consent import services as consent_services
 from hub.consent.models import ConsentRecord
 from hub.consent.rules import WITHDRAWN as CONSENT_WITHDRAWN
 from hub.errors import NotFound, ValidationFailed
+from hub.exchange.records.items import Written
 from hub.exchange.records.models import (
     RECORD_STATUSES,
     WITHDRAWN,
@@ -236,10 +237,39 @@ def list_records(
 
 
 def intake_summary(session: Session, actor: Actor, record_id: uuid.UUID) -> dict[str, Any]:
-    """A record as answered to its submission: no narrative or equality data, plus the receipt."""
+    """A stored record as answered to its submission (a replay): read back."""
     rec = _load(session, actor, record_id)
     consent = consent_services.consent_for(session, rec.id)
     alert = alerts_for(session, [rec.id]).get(rec.id)
+    return _summary(session, actor, rec, consent, alert)
+
+
+def written_summary(session: Session, actor: Actor, written: Written) -> dict[str, Any]:
+    """A record stored in this transaction as answered to its submission, from the rows written
+    (not read back): the same answer ``intake_summary`` gives."""
+    alert = written.alert
+    return _summary(
+        session,
+        actor,
+        ExperienceRecord(**_as_read(written.record)),
+        ConsentRecord(**_as_read(written.consent)),
+        SafeguardingAlert(**_as_read(alert)) if alert is not None else None,
+    )
+
+
+def _as_read(row: dict[str, Any]) -> dict[str, Any]:
+    """A row's values as the database gives them back: times in UTC."""
+    return {k: v.astimezone(UTC) if isinstance(v, datetime) else v for k, v in row.items()}
+
+
+def _summary(
+    session: Session,
+    actor: Actor,
+    rec: ExperienceRecord,
+    consent: ConsentRecord,
+    alert: SafeguardingAlert | None,
+) -> dict[str, Any]:
+    """A record as answered to its submission: no narrative or equality data, plus the receipt."""
     body = describe(rec, consent, alert, actor=actor, personal=False)
     body["consent_receipt"] = consent_services.receipt(
         session, consent, partner_record_id=rec.partner_record_id

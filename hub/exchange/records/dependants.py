@@ -17,7 +17,7 @@ from hub.exchange.notify.outbox import SAFEGUARDING_ALERT, notice, queue, regula
 from hub.exchange.records.config import IntakeConfig
 from hub.exchange.records.enrich import Row
 from hub.exchange.records.integrity import record_digests
-from hub.exchange.records.items import CREATED, ItemResult, Prepared
+from hub.exchange.records.items import CREATED, ItemResult, Prepared, Written
 from hub.safeguarding.rules import Deadlines
 from hub.safeguarding.services import AlertTarget, raise_alerts
 
@@ -54,7 +54,7 @@ def write_dependants(
     ]
     alerts = raise_and_notify(session, actor, targets, deadlines=config.deadlines, now=now)
     alert_of = {a["experience_id"]: a for a in alerts}
-    for r in rows:
+    for r, consent in zip(rows, consents, strict=True):
         rec, cand = r.record, r.item.candidate
         alert = alert_of.get(rec["id"])
         prepared.results[r.item.index] = ItemResult(
@@ -68,6 +68,7 @@ def write_dependants(
             alert={k: alert[k] for k in ("categories", "immediate", "due_at", "reasons")}
             if alert
             else None,
+            written=Written(rec, consent, alert),
         )
         record(
             session,

@@ -28,7 +28,7 @@ from hub.errors import (
     safe_name,
 )
 from hub.exchange.records import pipeline
-from hub.exchange.records.access import intake_summary
+from hub.exchange.records.access import intake_summary, written_summary
 from hub.exchange.records.config import IntakeConfig
 from hub.exchange.records.enrich import Precomputed
 from hub.exchange.records.items import REJECTED, ItemResult
@@ -139,6 +139,8 @@ def submit_one(
     add_results(submission, [result])
     close_submission(session, actor, submission, now=now)
     assert result.id is not None
+    if result.written is not None:  # stored now: answered from the rows written
+        return OneAnswer(result, written_summary(session, actor, result.written))
     return OneAnswer(result, intake_summary(session, actor, result.id))
 
 

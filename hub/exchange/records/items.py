@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from hub.exchange.records.validation import Candidate
@@ -28,6 +28,17 @@ class ItemResult:
     alert_id: uuid.UUID | None = None
     # The alert raised for it: categories, immediate, due_at and reasons (redacted words).
     alert: dict[str, Any] | None = None
+    # For a record stored now: the rows written for it (an answer is built from them).
+    written: Written | None = field(default=None, repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class Written:
+    """The rows just written for one new record: the record, its consent and its alert."""
+
+    record: dict[str, Any]
+    consent: dict[str, Any]
+    alert: dict[str, Any] | None
 
 
 @dataclass
