@@ -1,4 +1,4 @@
-"""The ``webhooks`` job: send the outbox's deliveries that are due, retrying with backoff.
+"""The ``webhooks`` job: send the webhook deliveries that are due, retrying with backoff.
 
 Each delivery is claimed and recorded in its own transaction (``hub.exchange.notify.delivery``),
 so a killed run leaves the rest for the next, and a delivered one is never sent again.

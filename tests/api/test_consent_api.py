@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import pytest
 import sqlalchemy as sa
 
 from hub.audit.models import AuditEvent
-from hub.exchange.notify.models import OutboxNotice
+from hub.exchange.notify.models import WebhookDelivery
 from hub.exchange.records.access import publishable_records, shareable_records
 from hub.exchange.records.models import ExperienceRecord
 
@@ -97,18 +98,26 @@ def test_withdrawal_is_idempotent_and_audited_once(client, headers, make_record,
 
 
 def test_withdrawal_queues_a_notice_for_the_regulator(
-    client, headers, make_record, db_session, regulator
+    client, headers, make_record, db_session, regulator, auth_headers
 ):
+    registered = client.post(
+        "/api/v1/webhooks",
+        json={"url": "https://receiver.example/hook", "events": ["consent.withdrawn"]},
+        headers=auth_headers(regulator),
+    )
+    assert registered.status_code == 201, registered.get_json()
     created = submit(client, headers, make_record())
     client.post(f"{URL}/{created['id']}/withdrawal", headers=headers)
     client.post(f"{URL}/{created['id']}/withdrawal", headers=headers)
     notices = db_session.scalars(
-        sa.select(OutboxNotice).where(OutboxNotice.event == "consent.withdrawn")
+        sa.select(WebhookDelivery).where(WebhookDelivery.event == "consent.withdrawn")
     ).all()
-    assert [(n.recipient_organisation_id, n.object_id, n.status) for n in notices] == [
-        (regulator.id, created["id"], "pending")
+    assert [(str(n.endpoint_id), n.status) for n in notices] == [
+        (registered.get_json()["id"], "pending")
     ]
-    assert notices[0].payload["experience_id"] == created["id"]
+    data = json.loads(notices[0].body)["data"]
+    assert (data["object_type"], data["object_id"]) == ("experience", created["id"])
+    assert data["experience_id"] == created["id"]
 
 
 def test_withdrawn_records_are_excluded_from_what_is_produced_later(

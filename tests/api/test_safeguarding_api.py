@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
 
 from hub.audit.models import AuditEvent
-from hub.exchange.notify.models import OutboxNotice
+from hub.exchange.notify.models import WebhookDelivery
 from hub.exchange.records.models import ExperienceRecord
 from hub.jobs.runner import run_job
 from hub.safeguarding.models import SafeguardingAlert
@@ -45,9 +46,20 @@ def when(value):
     return datetime.fromisoformat(value)
 
 
+def register_webhook(client, headers, events):
+    response = client.post(
+        "/api/v1/webhooks",
+        json={"url": "https://receiver.example/hook", "events": events},
+        headers=headers,
+    )
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()["id"]
+
+
 def test_partner_concern_is_in_the_queue_when_the_request_returns(
-    client, partner, reg, regulator, make_record, db_session
+    client, partner, reg, make_record, db_session
 ):
+    endpoint = register_webhook(client, reg, ["safeguarding.alert"])
     created = submit(client, partner, make_record(safeguarding=CONCERN))
     alert = created["safeguarding"]["alert"]
     assert alert["status"] == "open"
@@ -61,11 +73,12 @@ def test_partner_concern_is_in_the_queue_when_the_request_returns(
     ).all()
     assert [e.object_id for e in raised] == [alert["id"]]
     notices = db_session.scalars(
-        sa.select(OutboxNotice).where(OutboxNotice.event == "safeguarding.alert")
+        sa.select(WebhookDelivery).where(WebhookDelivery.event == "safeguarding.alert")
     ).all()
-    assert [(n.recipient_organisation_id, n.object_id) for n in notices] == [
-        (regulator.id, alert["id"])
+    assert [(str(n.endpoint_id), json.loads(n.body)["data"]["object_id"]) for n in notices] == [
+        (endpoint, alert["id"])
     ]
+    assert notices[0].status == "pending"
 
 
 def test_immediate_risk_is_due_within_an_hour(client, partner, reg, make_record):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -13,7 +14,8 @@ from hub.actor import Actor
 from hub.audit.models import AuditEvent
 from hub.context import HubContext
 from hub.exchange.datasets.models import Dataset, Release
-from hub.exchange.notify.outbox import pending_for
+from hub.exchange.notify.models import WebhookDelivery
+from hub.exchange.notify.webhooks import register_endpoint
 from hub.exchange.records import rescan
 from hub.exchange.records.config import IntakeConfig
 from hub.exchange.records.intake import submit_one
@@ -81,6 +83,16 @@ def test_a_concern_found_late_raises_an_alert_marked_late_with_the_original_time
     ctx, db_session, org, make_org
 ):
     regulator = make_org("regulator")
+    endpoint = register_endpoint(
+        db_session,
+        Actor(
+            kind="client", id="hub_r", organisation_id=regulator.id, organisation_kind="regulator"
+        ),
+        url="https://receiver.example/hook",
+        events=["safeguarding.alert"],
+        hub_secret=ctx.secret_key,
+        now=NOW,
+    ).endpoint
     [rec] = add_records(
         db_session, org.id, 1, narrative=CONCERN, redacted=CONCERN, received_at=RECEIVED
     )
@@ -101,8 +113,11 @@ def test_a_concern_found_late_raises_an_alert_marked_late_with_the_original_time
     assert raised.details["received_at"] == RECEIVED.isoformat()
     [rescanned] = _events(db_session, "experience.rescanned")
     assert rescanned.details["safeguarding_alert"] == str(alert.id)
-    [notice] = pending_for(db_session, [str(alert.id)])
-    assert notice.recipient_organisation_id == regulator.id
+    [notice] = db_session.scalars(
+        sa.select(WebhookDelivery).where(WebhookDelivery.event == "safeguarding.alert")
+    ).all()
+    assert notice.endpoint_id == endpoint.id
+    assert json.loads(notice.body)["data"]["object_id"] == str(alert.id)
 
 
 def test_a_record_already_alerted_is_not_alerted_again(ctx, db_session, org):

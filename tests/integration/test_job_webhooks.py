@@ -1,4 +1,4 @@
-"""The webhooks job sends what the outbox holds, retries failures later, never sends twice."""
+"""The webhooks job sends the deliveries owed, retries failures later, never sends twice."""
 
 from __future__ import annotations
 

@@ -1,1 +1,2 @@
-"""Notices owed to other organisations and their delivery: the outbox and webhooks."""
+"""Notices owed to other organisations and their delivery: webhook endpoints, deliveries (one
+row per event and endpoint, with its attempts), signing, and the e-mails features send."""

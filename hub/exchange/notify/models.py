@@ -1,4 +1,5 @@
-"""Notices owed to organisations (the outbox), webhook endpoints, and deliveries to them."""
+"""Webhook endpoints and deliveries to them: a delivery is what is owed to an endpoint and the
+record of its sending."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hub.clock import utcnow
-from hub.db import Base, json_dict, json_list, uuid_pk
+from hub.db import Base, json_list, uuid_pk
 
 DELIVERY_STATUSES = ("pending", "delivered", "failed")
 
@@ -35,7 +36,8 @@ class WebhookEndpoint(Base):
 
 
 class WebhookDelivery(Base):
-    """One event for one endpoint: written in the event's transaction, sent later, retried."""
+    """One event owed to one endpoint, and its sending: written in the event's transaction, sent
+    later, retried; the only record of the notice."""
 
     __tablename__ = "webhook_deliveries"
 
@@ -57,29 +59,6 @@ class WebhookDelivery(Base):
     last_error: Mapped[str | None] = mapped_column(sa.String(500))
 
     endpoint: Mapped[WebhookEndpoint] = relationship()
-
-    __table_args__ = (
-        sa.CheckConstraint("status IN ('pending','delivered','failed')", name="status"),
-    )
-
-
-class OutboxNotice(Base):
-    """Something a recipient must be told (an alert, a withdrawal); sending it is the webhooks'."""
-
-    __tablename__ = "outbox"
-
-    id: Mapped[uuid_pk]
-    event: Mapped[str] = mapped_column(sa.String(60), index=True)
-    recipient_organisation_id: Mapped[uuid.UUID] = mapped_column(
-        sa.ForeignKey("organisations.id", ondelete="CASCADE"), index=True
-    )
-    object_type: Mapped[str] = mapped_column(sa.String(60))
-    object_id: Mapped[str] = mapped_column(sa.String(120), index=True)
-    payload: Mapped[json_dict]
-    status: Mapped[str] = mapped_column(sa.String(20), default="pending")
-    attempts: Mapped[int] = mapped_column(default=0)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
-    delivered_at: Mapped[datetime | None]
 
     __table_args__ = (
         sa.CheckConstraint("status IN ('pending','delivered','failed')", name="status"),

@@ -1,12 +1,13 @@
-"""Webhook endpoints and the outbox of deliveries to them (sending is in ``delivery``)."""
+"""Webhook endpoints and the deliveries owed to them, one row per event and endpoint (sending
+is in ``delivery``)."""
 
 from __future__ import annotations
 
 import json
 import secrets
 import uuid
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -32,11 +33,14 @@ from hub.keyset import keyset_page
 __all__ = [
     "EVENTS",
     "DeliveryReport",
+    "Event",
     "HttpPost",
     "NewEndpoint",
     "delete_endpoint",
     "deliver_pending",
     "enqueue",
+    "enqueue_many",
+    "event_body",
     "get_endpoint",
     "list_deliveries",
     "list_endpoints",
@@ -55,6 +59,48 @@ class NewEndpoint:
 
     endpoint: WebhookEndpoint
     secret: str
+
+
+@dataclass(frozen=True)
+class Event:
+    """One event owed to some organisations: each subscribed endpoint of theirs gets a delivery
+    (the one record of what is owed to it and of its sending)."""
+
+    event: str
+    data: Mapping[str, Any]
+    organisation_ids: frozenset[uuid.UUID]
+    occurred_at: datetime
+    id: uuid.UUID = field(default_factory=uuid.uuid4)
+
+
+def event_body(event: Event) -> str:
+    """The exact JSON POSTed (and signed) for ``event``, the same bytes on every retry."""
+    return json.dumps(
+        {
+            "id": str(event.id),
+            "event": event.event,
+            "occurred_at": event.occurred_at.astimezone(UTC).isoformat(),
+            "data": event.data,
+        },
+        separators=(",", ":"),
+        sort_keys=True,
+        default=str,
+    )
+
+
+def _delivery(endpoint_id: uuid.UUID, event: Event, body: str) -> WebhookDelivery:
+    """A delivery of ``event`` to one endpoint, due at once."""
+    return WebhookDelivery(
+        id=uuid.uuid4(),
+        endpoint_id=endpoint_id,
+        event_id=event.id,
+        event=event.event,
+        body=body,
+        status="pending",
+        attempts=0,
+        created_at=event.occurred_at,
+        next_attempt_at=event.occurred_at,
+    )
 
 
 def register_endpoint(
@@ -197,28 +243,13 @@ def send_test(
     (signed, with retries) as it sends every event, so it tests the whole path."""
     endpoint = get_endpoint(session, actor, endpoint_id)
     now = now or utcnow()
-    event_id = uuid.uuid4()
-    body = json.dumps(
-        {
-            "id": str(event_id),
-            "event": TEST_EVENT,
-            "occurred_at": now.astimezone(UTC).isoformat(),
-            "data": {"message": "A test event sent from the exchange hub's portal."},
-        },
-        separators=(",", ":"),
-        sort_keys=True,
-    )
-    delivery = WebhookDelivery(
-        id=uuid.uuid4(),
-        endpoint_id=endpoint.id,
-        event_id=event_id,
+    test = Event(
         event=TEST_EVENT,
-        body=body,
-        status="pending",
-        attempts=0,
-        created_at=now,
-        next_attempt_at=now,
+        data={"message": "A test event sent from the exchange hub's portal."},
+        organisation_ids=frozenset({endpoint.organisation_id}),
+        occurred_at=now,
     )
+    delivery = _delivery(endpoint.id, test, event_body(test))
     session.add(delivery)
     session.flush()
     record(
@@ -233,6 +264,39 @@ def send_test(
     return delivery
 
 
+def enqueue_many(session: Session, events: Sequence[Event]) -> list[WebhookDelivery]:
+    """Queue each event for every endpoint of its organisations that subscribes to it.
+
+    Rows are added to the caller's transaction, so they exist exactly when the events do; one
+    query finds the endpoints of all of them. ``data`` must hold no personal data beyond what
+    each organisation may already see.
+    """
+    if unknown := sorted({e.event for e in events} - set(EVENTS)):
+        raise ValueError(f"unknown webhook event {unknown[0]!r}")
+    wanted = set().union(*(e.organisation_ids for e in events)) if events else set()
+    if not wanted:
+        return []
+    by_organisation: dict[uuid.UUID, list[WebhookEndpoint]] = {}
+    for endpoint in session.scalars(
+        sa.select(WebhookEndpoint)
+        .where(WebhookEndpoint.organisation_id.in_(wanted), WebhookEndpoint.deleted_at.is_(None))
+        .order_by(WebhookEndpoint.created_at, WebhookEndpoint.id)
+    ):
+        by_organisation.setdefault(endpoint.organisation_id, []).append(endpoint)
+    queued: list[WebhookDelivery] = []
+    for event in events:
+        body = event_body(event)
+        queued.extend(
+            _delivery(endpoint.id, event, body)
+            for organisation_id in sorted(event.organisation_ids)
+            for endpoint in by_organisation.get(organisation_id, [])
+            if event.event in endpoint.events
+        )
+    session.add_all(queued)
+    session.flush()
+    return queued
+
+
 def enqueue(
     session: Session,
     event: str,
@@ -242,49 +306,16 @@ def enqueue(
     now: datetime | None = None,
     event_id: uuid.UUID | None = None,
 ) -> list[WebhookDelivery]:
-    """Queue ``event`` for every endpoint of these organisations that subscribes to it.
-
-    Rows are added to the caller's transaction, so they exist exactly when the event does.
-    ``data`` must hold no personal data beyond what each organisation may already see.
-    """
-    if event not in EVENTS:
-        raise ValueError(f"unknown webhook event {event!r}")
-    wanted = set(organisation_ids)
-    if not wanted:
-        return []
-    now = now or utcnow()
-    event_id = event_id or uuid.uuid4()
-    endpoints = session.scalars(
-        sa.select(WebhookEndpoint).where(
-            WebhookEndpoint.organisation_id.in_(wanted), WebhookEndpoint.deleted_at.is_(None)
-        )
+    """Queue one ``event`` for these organisations' subscribed endpoints (``enqueue_many``)."""
+    return enqueue_many(
+        session,
+        [
+            Event(
+                event=event,
+                data=data,
+                organisation_ids=frozenset(organisation_ids),
+                occurred_at=now or utcnow(),
+                id=event_id or uuid.uuid4(),
+            )
+        ],
     )
-    body = json.dumps(
-        {
-            "id": str(event_id),
-            "event": event,
-            "occurred_at": now.astimezone(UTC).isoformat(),
-            "data": data,
-        },
-        separators=(",", ":"),
-        sort_keys=True,
-        default=str,
-    )
-    queued = [
-        WebhookDelivery(
-            id=uuid.uuid4(),
-            endpoint_id=endpoint.id,
-            event_id=event_id,
-            event=event,
-            body=body,
-            status="pending",
-            attempts=0,
-            created_at=now,
-            next_attempt_at=now,
-        )
-        for endpoint in endpoints
-        if event in endpoint.events
-    ]
-    session.add_all(queued)
-    session.flush()
-    return queued

@@ -275,10 +275,18 @@ def _notify(
     by_partner: dict[uuid.UUID, list[str]] = defaultdict(list)
     for organisation_id, record_id in session.execute(stmt):
         by_partner[organisation_id].append(str(record_id))
-    for organisation_id, own in by_partner.items():
-        webhooks.enqueue(
-            session, OUTCOME_CREATED, _event_data(outcome, own), [organisation_id], now=now
-        )
+    webhooks.enqueue_many(
+        session,
+        [
+            webhooks.Event(
+                event=OUTCOME_CREATED,
+                data=_event_data(outcome, own),
+                organisation_ids=frozenset({organisation_id}),
+                occurred_at=now,
+            )
+            for organisation_id, own in by_partner.items()
+        ],
+    )
     notify_mail.outcome_recorded(
         session,
         outcome_id=outcome.id,

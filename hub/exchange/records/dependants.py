@@ -13,7 +13,7 @@ from hub.actor import Actor
 from hub.audit.services import record
 from hub.consent.services import add_consents, consent_row
 from hub.exchange.notify import mail as notify_mail
-from hub.exchange.notify.outbox import SAFEGUARDING_ALERT, notice, queue, regulator_ids
+from hub.exchange.notify.notices import SAFEGUARDING_ALERT, notice, queue, regulator_ids
 from hub.exchange.records.config import IntakeConfig
 from hub.exchange.records.enrich import Row
 from hub.exchange.records.integrity import record_digests

@@ -20,8 +20,8 @@ from hub.consent.models import ConsentRecord
 from hub.consent.rules import WITHDRAWN as CONSENT_WITHDRAWN
 from hub.db import xact_lock
 from hub.errors import NotFound, ValidationFailed
-from hub.exchange.notify.outbox import CONSENT_WITHDRAWN as CONSENT_WITHDRAWN_EVENT
-from hub.exchange.notify.outbox import notice, queue, regulator_ids
+from hub.exchange.notify.notices import CONSENT_WITHDRAWN as CONSENT_WITHDRAWN_EVENT
+from hub.exchange.notify.notices import notice, queue, regulator_ids
 from hub.exchange.records.access import describe
 from hub.exchange.records.models import WITHDRAWN, ExperienceRecord
 from hub.safeguarding.services import alerts_for

@@ -1,0 +1,61 @@
+"""Notices owed to other organisations about a change (a safeguarding alert, a withdrawal),
+written in the transaction of the change they report.
+
+A notice is owed to each of the recipient's endpoints that subscribes to its event, and that
+owing is the delivery row itself (``webhook_deliveries``: status, attempts, next attempt): one
+record of the fact, not a notice and a delivery beside it. An organisation with no such endpoint
+learns of the change where it reads it (the alert queue, the record's status), and the audit log
+holds the change either way.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from hub.exchange.notify import webhooks
+from hub.exchange.notify.models import WebhookDelivery
+from hub.identity.models import Organisation
+
+SAFEGUARDING_ALERT = "safeguarding.alert"
+CONSENT_WITHDRAWN = "consent.withdrawn"
+
+
+def regulator_ids(session: Session) -> list[uuid.UUID]:
+    """The regulator's organisations: they hold every record, so they hear of every change."""
+    return list(
+        session.scalars(
+            sa.select(Organisation.id)
+            .where(Organisation.kind == "regulator")
+            .order_by(Organisation.id)
+        )
+    )
+
+
+def notice(
+    event: str,
+    recipient: uuid.UUID,
+    *,
+    object_type: str,
+    object_id: str | uuid.UUID,
+    payload: dict[str, Any],
+    now: datetime,
+) -> webhooks.Event:
+    """The notice to one recipient about one object (for ``queue``): its own event id, and data
+    that names the object and holds ids and codes, never narratives."""
+    return webhooks.Event(
+        event=event,
+        data={"object_type": object_type, "object_id": str(object_id), **payload},
+        organisation_ids=frozenset({recipient}),
+        occurred_at=now,
+    )
+
+
+def queue(session: Session, notices: Sequence[webhooks.Event]) -> list[WebhookDelivery]:
+    """Owe each notice to its recipient's subscribed endpoints: the deliveries, in one query."""
+    return webhooks.enqueue_many(session, notices)
