@@ -10,6 +10,7 @@ import io
 import json
 import random
 import uuid
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -18,6 +19,7 @@ import psycopg
 
 from hub.audit.chain import event_hash
 from hub.exchange.csv.template import COLUMNS
+from hub.exchange.records.location_counts import NEGATIVE, day_of, window_start
 from hub.registry.services import search_text
 
 PLACES = (
@@ -227,6 +229,7 @@ def seed_records(
     equality = json.dumps({"age_band": "65-74", "sex": "female"})
     narratives = [narrative(rng) for _ in range(200)]
     ids = [uuid.uuid4() for _ in range(count)]
+    negatives: Counter[tuple[str, date]] = Counter()
 
     def experiences() -> Iterator[tuple[Any, ...]]:
         for i, rid in enumerate(ids):
@@ -234,6 +237,8 @@ def seed_records(
             loc = locations[(start + i) % len(locations)]
             received = now - timedelta(seconds=rng.randrange(365 * 86400))
             text = narratives[i % len(narratives)]
+            if SENTIMENTS[i % 3] == NEGATIVE:
+                negatives[(loc, day_of(received))] += 1
             yield (
                 rid, org, f"seed-{start + i}", sub, "accepted", received,
                 hashlib.sha256(rid.bytes).hexdigest(), loc, loc, "mental-health-inpatient",
@@ -253,7 +258,40 @@ def seed_records(
 
     copy_rows(conn, "experience_records", EXPERIENCE_COLUMNS, experiences())
     copy_rows(conn, "consent_records", CONSENT_COLUMNS, consents())
+    seed_location_counts(conn, negatives, now=now)
     seed_audit(conn, [(owners[i % len(owners)][0], rid) for i, rid in enumerate(ids)])
+
+
+def seed_location_counts(
+    conn: psycopg.Connection[Any], negatives: Counter[tuple[str, date]], *, now: datetime
+) -> None:
+    """Add seeded negative records to the counts the inspector's ranking reads, as intake does
+    (``hub.exchange.records.location_counts``)."""
+    conn.execute(
+        "CREATE TEMP TABLE seed_counts (location_id varchar(20), day date, negatives int)"
+        " ON COMMIT DROP"
+    )
+    copy_rows(
+        conn,
+        "seed_counts",
+        ("location_id", "day", "negatives"),
+        ((loc, day, n) for (loc, day), n in negatives.items()),
+    )
+    conn.execute(
+        "INSERT INTO location_daily_counts (location_id, day, negatives)"
+        " SELECT location_id, day, negatives FROM seed_counts"
+        " ON CONFLICT (location_id, day)"
+        " DO UPDATE SET negatives = location_daily_counts.negatives + excluded.negatives"
+    )
+    conn.execute(
+        "INSERT INTO location_recent_counts (location_id, from_day, negatives)"
+        " SELECT location_id, %(start)s,"
+        " coalesce(sum(negatives) FILTER (WHERE day >= %(start)s), 0)"
+        " FROM seed_counts GROUP BY location_id"
+        " ON CONFLICT (location_id)"
+        " DO UPDATE SET negatives = location_recent_counts.negatives + excluded.negatives",
+        {"start": window_start(now)},
+    )
 
 
 def seed_audit(conn: psycopg.Connection[Any], objects: Sequence[tuple[str, uuid.UUID]]) -> None:

@@ -1,14 +1,15 @@
 """The ``reconcile`` job: link records that wait for a location, rebuild every partner's report
-for the day, and close the ledger's months that are over.
+for the day, close the ledger's months that are over, and move the inspector's ranking of
+locations on to today's window.
 
 Linking is ``hub.exchange.records.reconciliation``; the reports are
 ``hub.exchange.insight.reconciliation``; closing a month is ``hub.exchange.ledger.rollup``, which
-states the rule.
+states the rule; the ranking's counts are ``hub.exchange.records.location_counts``.
 
 Resumable: records are taken in batches by id, each batch in its own transaction, and only
 records still waiting are read, so a killed run's linked records are never linked again; each
 report and each ledger month is written in its own transaction, and only months still missing
-rows are read.
+rows are read; the ranking's sums are moved in batches, and only sums not yet moved are read.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from hub.context import HubContext
 from hub.db import transaction
 from hub.exchange.insight import reconciliation as reports
 from hub.exchange.ledger import rollup as ledger_rollup
-from hub.exchange.records import reconciliation
+from hub.exchange.records import location_counts, reconciliation
 
 JOB_NAME = "reconcile"
 BATCH = 200
@@ -38,6 +39,7 @@ def run(
     stats: dict[str, Any] = resolve_waiting(session_factory, now=now, actor=actor)
     stats["reports"] = write_reports(session_factory, now=now)
     stats.update(close_ledger_months(session_factory, now=now, actor=actor))
+    stats["ranking_sums_rolled"] = roll_ranking_window(session_factory, now=now)
     return stats
 
 
@@ -85,3 +87,14 @@ def close_ledger_months(
             if ledger_rollup.close_month(session, actor, month):
                 closed.append(f"{month:%Y-%m}")
     return {"ledger_months_closed": closed, "ledger_months_waiting": waiting}
+
+
+def roll_ranking_window(session_factory: sessionmaker[Session], *, now: datetime) -> int:
+    """Move every location's recent sum on to today's window, a batch per transaction."""
+    rolled = 0
+    while True:
+        with transaction(session_factory) as session:
+            done = location_counts.roll_window(session, now=now)
+        rolled += done
+        if done < location_counts.ROLL_BATCH:
+            return rolled

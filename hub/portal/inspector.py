@@ -9,7 +9,8 @@ from flask import render_template, request
 
 from hub.clock import utcnow
 from hub.errors import NotFound, ValidationFailed
-from hub.exchange.insight.location import RECENT_DAYS, location_insight, most_reported
+from hub.exchange.insight.location import location_insight, most_reported
+from hub.exchange.records.location_counts import RECENT_DAYS
 from hub.portal.auth import role_required
 from hub.portal.blueprint import bp
 from hub.portal.pages import REGULATOR_ROLES

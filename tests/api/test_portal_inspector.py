@@ -172,3 +172,23 @@ def test_the_location_page_counts_mixed_accounts(
     html = " ".join(page.get_data(as_text=True).split())
     assert "2 experiences shared by partners: 0 negative, 1 mixed, 0 neutral, 1 positive." in html
     assert "1 mixed" in html  # a segment of the month's bar
+
+
+def test_the_ranking_on_the_locations_page_reads_counts_not_records(
+    app, concern, make_user, engine
+):
+    client = signed_in(app, make_user("inspector", "regulator"))
+    statements: list[str] = []
+
+    def seen(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", seen)
+    try:
+        page = client.get("/portal/locations?q=riverside").get_data(as_text=True)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", seen)
+    ranked = page.split(RISK_NOTE, 1)[1]
+    assert f'href="/portal/locations/{LOC}"' in ranked
+    assert any("location_recent_counts" in s for s in statements)
+    assert not [s for s in statements if "experience_records" in s]

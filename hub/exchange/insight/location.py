@@ -8,13 +8,18 @@ a single voice and would read as a trend that is not there.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from hub.exchange.records.models import ExperienceRecord, not_withdrawn
+from hub.exchange.records.location_counts import (
+    expired_sum,
+    is_rolled,
+    window_start,
+)
+from hub.exchange.records.models import ExperienceRecord, LocationRecentCount, not_withdrawn
 from hub.identity.models import Organisation
 from hub.privacy.disclosure import suppress_mean
 from hub.registry.models import Location
@@ -27,7 +32,6 @@ from hub.safeguarding.services import describe as describe_alert
 SENTIMENTS = ("positive", "mixed", "neutral", "negative")
 QUOTE_LIMIT = 20
 THEME_LIMIT = 10
-RECENT_DAYS = 90
 
 
 def _month(rec: ExperienceRecord) -> str:
@@ -132,21 +136,34 @@ def location_insight(session: Session, location_id: str, *, now: datetime) -> di
 
 
 def most_reported(session: Session, *, now: datetime, limit: int = 20) -> list[dict[str, Any]]:
-    """Locations ranked by negative records received in the last 90 days (risk, not quality)."""
-    negatives = sa.func.count(ExperienceRecord.id).label("negatives")
-    rows = session.execute(
-        sa.select(Location, negatives)
-        .join(ExperienceRecord, ExperienceRecord.location_id == Location.id)
-        .where(
-            not_withdrawn(),
-            ExperienceRecord.sentiment == "negative",
-            ExperienceRecord.received_at >= now - timedelta(days=RECENT_DAYS),
+    """Locations ranked by negative records received in the last ``RECENT_DAYS`` days (risk, not
+    quality). Read from the per-location counts (``hub.exchange.records.location_counts``),
+    never from the records, so it costs the same however many records the hub holds."""
+    sums = LocationRecentCount
+    if is_rolled(session, now):
+        negatives: sa.ColumnElement[int] = sums.negatives.expression
+        # The limit-th highest count: only the locations reaching it are sorted by name.
+        floor = session.scalar(
+            sa.select(sums.negatives)
+            .join(Location, Location.id == sums.location_id)
+            .where(sums.negatives > 0)
+            .order_by(sums.negatives.desc())
+            .offset(limit - 1)
+            .limit(1)
         )
-        .group_by(Location.id)
-        .order_by(negatives.desc(), Location.name_search, Location.id)
+        reaching = sums.negatives >= (floor or 1)
+    else:  # the reconcile job has not yet moved every sum on to today's window
+        negatives = sums.negatives - expired_sum(window_start(now))
+        reaching = negatives > 0
+    ranked = negatives.label("negatives")
+    rows = session.execute(
+        sa.select(Location.id, Location.name, Location.postcode, ranked)
+        .join(sums, sums.location_id == Location.id)
+        .where(reaching)
+        .order_by(ranked.desc(), Location.name_search, Location.id)
         .limit(limit)
     ).all()
     return [
-        {"location_id": loc.id, "name": loc.name, "postcode": loc.postcode, "negatives": n}
-        for loc, n in rows
+        {"location_id": loc_id, "name": name, "postcode": postcode, "negatives": int(n)}
+        for loc_id, name, postcode, n in rows
     ]

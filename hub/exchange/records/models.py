@@ -25,7 +25,6 @@ WITHDRAWN = "withdrawn"
 RECORD_STATUSES = (ACCEPTED, NEEDS_RECONCILIATION, WITHDRAWN)
 CHANNELS = ("api", "batch", "csv")
 SUBMISSION_STATUSES = ("processing", "completed", "failed")
-RECENT_NEGATIVE_WHERE = "sentiment = 'negative' AND withdrawn_at IS NULL AND status <> 'withdrawn'"
 
 
 class Submission(Base):
@@ -119,16 +118,29 @@ class ExperienceRecord(Base):
         ),
         sa.CheckConstraint("date_precision IN ('day','month')", name="date_precision"),
         sa.Index("ix_experience_records_org_received", "organisation_id", "received_at", "id"),
-        # The inspector's "most reported" ranking reads recent negative, shareable records only.
-        sa.Index(
-            "ix_experience_records_recent_negative",
-            "received_at",
-            "location_id",
-            postgresql_include=["id"],
-            postgresql_where=sa.text(RECENT_NEGATIVE_WHERE),
-            sqlite_where=sa.text(RECENT_NEGATIVE_WHERE),
-        ),
     )
+
+
+class LocationDailyCount(Base):
+    """Negative accounts about a location received on one day (UTC) and not withdrawn
+    (``hub.exchange.records.location_counts`` keeps it; the inspector's ranking reads it)."""
+
+    __tablename__ = "location_daily_counts"
+
+    location_id: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
+    day: Mapped[date] = mapped_column(sa.Date, primary_key=True)
+    negatives: Mapped[int] = mapped_column(default=0)
+
+
+class LocationRecentCount(Base):
+    """The sum of a location's daily counts from ``from_day`` on: the ranking's window, rolled
+    forward as days pass (``hub.exchange.records.location_counts``)."""
+
+    __tablename__ = "location_recent_counts"
+
+    location_id: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
+    from_day: Mapped[date] = mapped_column(sa.Date, index=True)
+    negatives: Mapped[int] = mapped_column(default=0, index=True)
 
 
 class IdempotentResponse(Base):

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from hub.actor import Actor
+from hub.exchange.records import location_counts
 from hub.exchange.records.config import IntakeConfig
 from hub.exchange.records.dependants import write_dependants
 from hub.exchange.records.enrich import Precomputed, build_rows
@@ -158,10 +159,13 @@ def store(
     for _attempt in range(_RETRIES):
         try:
             # Only this insert can collide (a concurrent request with the same ids), so only it
-            # sits in a savepoint; nothing else has been written for these records yet.
+            # sits in a savepoint, with the counts of what it inserted: they must be taken before
+            # the savepoint ends, as ending it chains pending audit events (the audit head is
+            # the last row a writer locks, or writers would deadlock on it).
             with session.begin_nested():
                 if rows:
                     session.execute(sa.insert(ExperienceRecord), [r.record for r in rows])
+                    location_counts.add_records(session, [r.record for r in rows], now=now)
             break
         except IntegrityError:
             pending = {r.item.candidate.partner_record_id: r.item for r in rows}

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from hub.actor import Actor
 from hub.audit.services import record
+from hub.exchange.records.location_counts import Changes
 from hub.exchange.records.models import (
     ACCEPTED,
     NEEDS_RECONCILIATION,
@@ -42,8 +43,12 @@ def resolve_batch(
     if after is not None:
         stmt = stmt.where(ExperienceRecord.id > after)
     batch = list(session.scalars(stmt.order_by(ExperienceRecord.id).limit(limit)))
+    counts = Changes()
     for rec in batch:
+        counts.before(rec)
         stats[_resolve(session, rec, now=now, actor=actor)] += 1
+        counts.after(rec)
+    counts.apply(session, now=now)
     return stats, (batch[-1].id if batch else None)
 
 

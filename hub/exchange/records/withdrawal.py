@@ -22,6 +22,7 @@ from hub.db import xact_lock
 from hub.errors import NotFound, ValidationFailed
 from hub.exchange.notify.notices import CONSENT_WITHDRAWN as CONSENT_WITHDRAWN_EVENT
 from hub.exchange.notify.notices import notice, queue, regulator_ids
+from hub.exchange.records import location_counts
 from hub.exchange.records.access import describe
 from hub.exchange.records.models import WITHDRAWN, ExperienceRecord
 from hub.safeguarding.services import alerts_for
@@ -83,10 +84,14 @@ def withdraw_record(
     consent = consent_services.consent_for(session, rec.id)
     consent_services.withdraw(session, actor, consent, now=now, reason=reason)
     if rec.status != WITHDRAWN:
+        counts = location_counts.Changes()
+        counts.before(rec)
         for name in ERASED_ON_WITHDRAWAL:
             setattr(rec, name, None)
         rec.status = WITHDRAWN
         rec.withdrawn_at = consent.withdrawn_at or now
+        counts.after(rec)
+        counts.apply(session, now=now)
         session.flush()
         queue(
             session,
