@@ -23,18 +23,23 @@ from hub.privacy.name_places import label_places
 from hub.privacy.name_spread import Spreader
 from hub.privacy.name_view import KEEP, NAME
 from hub.privacy.name_words import (
+    BARE_VERBS,
     CALENDAR,
     CALENDAR_SHORT,
     FAMILY_WORDS,
     FOLLOWERS,
     FUNCTION_WORDS,
     LANGUAGES,
+    NAME_FIELDS,
     NOT_NAMES,
+    PERSON_NOUNS,
     PERSON_VERBS,
     PLACE_SUFFIXES,
     RELATIONS,
     ROLES,
+    SEASONS,
     STRICT_FOLLOWERS,
+    TEMPORAL,
 )
 
 Span = tuple[int, int]
@@ -44,6 +49,9 @@ __all__ = ["KEEP", "NAME", "Labeller"]
 _ARTICLES = frozenset({"a", "an", "the"})
 _DETERMINERS = _ARTICLES | {"my", "his", "her", "our", "their", "your", "me", "ma", "mi"}
 _SPEECH = frozenset({"said", "says", "told", "tells", "asked", "rang", "phoned", "explained"})
+_POSSESSIVES = frozenset({"my", "his", "her", "our", "their", "your"})
+_MODALS = frozenset({"will", "may", "can", "might", "must", "shall"})
+_DESCRIBED = ROLES | PERSON_NOUNS | RELATIONS
 
 
 class Labeller(Spreader):
@@ -81,6 +89,10 @@ class Labeller(Spreader):
             return self._after_person_word(i)
         if key in FUNCTION_WORDS or self._after_article(i):
             return False
+        if key in SEASONS and i > 0 and self.ws[i - 1].key in TEMPORAL:
+            return False  # "this winter", "last summer"
+        if self.given(i) and not self.weak_place[i] and self._described(i):
+            return True  # "paddy the tea man", "ruby his sister", "Joy, our carer"
         if self._greeted(i) and not self._acronym(i):
             if w.capitalised or w.shouted:  # "Thanks Hope!", "Cheers Pri!"
                 return named or not ordinary or self._ends_phrase(i)
@@ -88,6 +100,8 @@ class Labeller(Spreader):
                 return self._person_follows(i) or self._placed(i)
             return named or (self.unknownish(i) and not self._numbered(i))
         if key in CALENDAR or key in CALENDAR_SHORT or key in NOT_NAMES or key in LANGUAGES:
+            return False
+        if key in NAME_FIELDS:  # "Forename: ..."
             return False
         if self._acronym(i):
             return False
@@ -166,7 +180,7 @@ class Labeller(Spreader):
             if named or not self.everyday(i) or self.unknownish(i):
                 return True
             return self._capital_after_role(i)
-        if w.key in FUNCTION_WORDS:
+        if w.key in FUNCTION_WORDS or w.key in BARE_VERBS:
             return False
         if named and not self.ordinary(i):
             return True
@@ -211,8 +225,22 @@ class Labeller(Spreader):
             return True
         if nxt.lower and len(nxt.key) > 4 and nxt.key.endswith("ed"):
             return True  # "Precious fed", "Daisy cleaned the room"
-        if nxt.key == "the":  # apposition: "Hope the night nurse"
-            return any(self.ws[j].key in ROLES for j in range(i + 2, min(i + 4, len(self.ws))))
+        return self._described(i)  # apposition: "Hope the night nurse"
+
+    def _described(self, i: int) -> bool:
+        """ "Hope the night nurse", "paddy the tea man", "ruby his sister": a word set beside
+        a description of a person (a role, a relation, "lady", "man") within three words."""
+        ws = self.ws
+        nxt = self._next(i)
+        if ws[i].key in _MODALS or nxt is None or nxt.sentence_start:
+            return False  # "Will his sister come?"
+        if not (nxt.key == "the" or nxt.key in _POSSESSIVES):
+            return False
+        for j in range(i + 2, min(i + 5, len(ws))):
+            if ws[j].sentence_start or (j > i + 2 and ws[j].comma_before):
+                return False
+            if ws[j].key in _DESCRIBED:
+                return nxt.key == "the" or ws[j].key in RELATIONS or ws[j].key in ROLES
         return False
 
     def _lower_subject(self, i: int) -> bool:

@@ -170,10 +170,21 @@ class Spreader(WordView):
         w = self.ws[i]
         return (
             w.capitalised
-            and (not self.sentence_start(i) or w.gap.strip() == ":")
+            and (not self.sentence_start(i) or w.gap.strip() == ":" or self._and_name(i))
             and w.key not in FUNCTION_WORDS
             and w.key not in PLACE_SUFFIXES
             and not self.flags[i] & (DRUG | WORDLIKE | FREQUENT)
+        )
+
+    def _and_name(self, i: int) -> bool:
+        """ "Gift and Lorraine especially": followed by "and" and a name found."""
+        ws = self.ws
+        return (
+            i + 2 < len(ws)
+            and ws[i + 1].key == "and"
+            and self.label[i + 2] == NAME
+            and ws[i + 1].tight_before
+            and ws[i + 2].tight_before
         )
 
     def _pair_of_people(self, i: int) -> bool:
@@ -237,16 +248,16 @@ class Spreader(WordView):
                 continue
             if len(w.key) < 3:
                 continue  # "xx"
-            if self.context_word(j) or self.weak_place[j] or self._acronym(j):
+            if self.context_word(j) or self._placed_only(j) or self._acronym(j):
                 continue
-            if w.lower and not self.unknownish(j):
+            if w.lower and not self.unknownish(j) and not self.after_role(j):
                 return False  # an everyday word in lower case: a sentence, not a signature
             if w.capitalised and self.everyday(j) and not self.name(j) and not self._greeted(j):
                 return False
         added = False
         for j in tail:
             w = ws[j]
-            if self.label[j] != 0 or self.context_word(j) or self.weak_place[j]:
+            if self.label[j] != 0 or self.context_word(j) or self._placed_only(j):
                 continue
             if w.key in WEAK_INTRODUCERS or w.key in FUNCTION_WORDS or self._acronym(j):
                 continue
@@ -255,6 +266,12 @@ class Spreader(WordView):
             self.label[j] = NAME
             added = True
         return added
+
+    def _placed_only(self, j: int) -> bool:
+        """A known place, unless it is a given name with a capital signed alone: "Leeds" and
+        "Anne Gorman, Chester" keep the town, a signature "Keith" (a town, and a name) goes."""
+        w = self.ws[j]
+        return self.weak_place[j] and not (self.given(j) and w.capitalised and not w.comma_before)
 
     def _last_sentence_end(self) -> int:
         """Where the last sentence ends (or " - " sets off a signature); -1 if nowhere.

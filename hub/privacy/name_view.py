@@ -20,6 +20,8 @@ from hub.privacy.name_words import (
     CALENDAR_SHORT,
     FUNCTION_WORDS,
     INTRODUCERS,
+    NAME_FIELDS,
+    NAME_KINDS,
     NOT_NAMES,
     PERSON_VERBS,
     PLACE_LOCATIVES,
@@ -131,8 +133,10 @@ class WordView:
         if i == 0 or _ROLE_GAP.fullmatch(self.ws[i].gap) is None:
             return False
         prev = self.ws[i - 1]
-        if prev.key in INTRODUCERS or (prev.key == "name" and prev.possessive):
+        if prev.key in INTRODUCERS or prev.key in NAME_FIELDS:
             return True
+        if prev.key == "name" and (prev.possessive or (i > 1 and self.ws[i - 2].key in NAME_KINDS)):
+            return True  # "first name Errol", "her maiden name Okafor"
         return (
             prev.key in {"is", "was", "as", "by"}
             and i > 1

@@ -79,6 +79,29 @@ PARTICLES = frozenset(
     }
 )  # fmt: skip
 # "The Bradley family": a capitalised word before these names a family.
+# Heads of a description set beside a name: "Ruby the activities lady", "paddy the tea man".
+PERSON_NOUNS = frozenset(
+    {
+        "lady", "man", "woman", "guy", "girl", "boy", "lad", "lass", "fella", "bloke", "chap",
+        "gentleman", "one"
+    }
+)  # fmt: skip
+# Words before "name" that introduce one: "first name Errol", "her maiden name Okafor".
+NAME_KINDS = frozenset(
+    {"first", "given", "christian", "last", "second", "middle", "full", "maiden", "real", "sur"}
+)
+# Words that introduce a name alone: "forename Errol", "Surname: Baptiste".
+NAME_FIELDS = frozenset({"forename", "forenames", "surname", "firstname", "lastname", "nickname"})
+# Verbs that follow a person word ("can the nurse come and see mum"): in lower case, what
+# the person does, never their name, whatever a gazetteer holds.
+BARE_VERBS = frozenset(
+    {
+        "come", "go", "see", "get", "help", "do", "be", "ring", "call", "visit", "take", "bring",
+        "make", "give", "look", "wash", "dress", "feed", "check", "sit", "stay", "leave", "phone",
+        "talk", "speak", "listen", "wait", "walk", "stop", "start", "try", "say", "tell", "ask"
+    }
+)  # fmt: skip
+SEASONS = frozenset({"spring", "summer", "autumn", "winter"})
 FAMILY_WORDS = frozenset({"family", "families", "household", "clan", "twins", "sisters"})
 # After these a month is a date, not a name: "in June Sandra came".
 TEMPORAL = frozenset(
