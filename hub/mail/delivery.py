@@ -1,7 +1,7 @@
 """Sending the outbox: each message claimed, sent with no transaction open, and settled.
 
 A message that cannot be sent (the server is down, refuses, times out) waits 1, 2, 4, ...
-minutes (at most an hour) and is tried again, up to :data:`MAX_ATTEMPTS` times (about a day);
+minutes (at most an hour) and is tried again, up to 30 times (about a day, :data:`RETRY`);
 nothing is lost while the mail server is away. A run killed mid-way leaves its claimed messages
 to be tried again once the claim's lease runs out.
 """
@@ -23,19 +23,10 @@ from hub.db import transaction
 from hub.mail.models import MailMessage
 from hub.mail.outbox import INBOXES
 from hub.mail.transport import Transport, build
+from hub.retry import RetryPolicy
 
-BACKOFF_BASE = timedelta(minutes=1)
-BACKOFF_CAP = timedelta(hours=1)
-MAX_ATTEMPTS = 30
+RETRY = RetryPolicy(base=timedelta(minutes=1), cap=timedelta(hours=1), max_attempts=30)
 CLAIM_LEASE = timedelta(minutes=10)
-
-
-def backoff(attempts: int) -> timedelta:
-    """The wait after the ``attempts``-th failed attempt."""
-    exponent = max(attempts - 1, 0)
-    if exponent >= 12:
-        return BACKOFF_CAP
-    return min(BACKOFF_BASE * (2**exponent), BACKOFF_CAP)
 
 
 @dataclass
@@ -121,12 +112,13 @@ def _settle(
     row.attempts += 1
     row.last_attempt_at = now
     row.last_error = error[:500] if error else None
+    retry_at = RETRY.retry_at(row.attempts, now, give_up=give_up)
     if error is None:
         row.status, row.sent_at, outcome = "sent", now, "sent"
-    elif give_up or row.attempts >= MAX_ATTEMPTS:
+    elif retry_at is None:
         row.status, outcome = "failed", "failed"
     else:
-        row.next_attempt_at = now + backoff(row.attempts)
+        row.next_attempt_at = retry_at
         return "retrying"
     row.next_attempt_at = None
     # What the message said (links that open accounts) is not kept once it is used.

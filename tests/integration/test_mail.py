@@ -129,7 +129,7 @@ def test_while_the_mail_server_is_down_nothing_is_lost(mail_server, session_fact
     assert send(session_factory, transport).retrying == 1
     waiting = row(db_session, message_id)
     assert waiting.status == "pending" and waiting.attempts == 1
-    assert waiting.next_attempt_at == NOW + delivery.backoff(1)
+    assert waiting.next_attempt_at == NOW + delivery.RETRY.backoff(1)
     # Not due yet: nothing is tried.
     assert send(session_factory, transport, NOW + timedelta(seconds=30)).to_dict() == {
         "sent": 0,
@@ -146,9 +146,9 @@ def test_a_message_is_given_up_after_its_last_attempt(session_factory, db_sessio
     message_id = queue_one(db_session)
     transport = SmtpTransport(f"smtp://127.0.0.1:{free_port()}?starttls=off", timeout_s=5)
     moment = NOW
-    for _ in range(delivery.MAX_ATTEMPTS):
+    for _ in range(delivery.RETRY.max_attempts):
         report = send(session_factory, transport, moment)
-        moment += delivery.BACKOFF_CAP
+        moment += delivery.RETRY.cap
     assert report.failed == 1
     given_up = row(db_session, message_id)
     assert given_up.status == "failed" and given_up.body == ""

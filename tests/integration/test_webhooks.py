@@ -21,7 +21,7 @@ from hub.actor import Actor
 from hub.audit.models import AuditEvent
 from hub.exchange.datasets.publish import publish_release
 from hub.exchange.notify.models import WebhookDelivery
-from hub.exchange.notify.rules import MAX_ATTEMPTS, verify_signature
+from hub.exchange.notify.rules import RETRY, verify_signature
 from hub.exchange.notify.webhooks import (
     delete_endpoint,
     deliver_pending,
@@ -231,14 +231,14 @@ def test_gives_up_after_the_last_attempt(make_org, db_session, session_factory):
         raise TimeoutError("timed out")
 
     moment = NOW
-    for _ in range(MAX_ATTEMPTS):
+    for _ in range(RETRY.max_attempts):
         deliver_pending(session_factory, hub_secret=HUB_SECRET, now=moment, http_post=timing_out)
         moment += timedelta(days=1)
-    assert len(calls) == MAX_ATTEMPTS
+    assert len(calls) == RETRY.max_attempts
     [delivery] = _deliveries(db_session)
     assert (delivery.status, delivery.attempts, delivery.next_attempt_at) == (
         "failed",
-        MAX_ATTEMPTS,
+        RETRY.max_attempts,
         None,
     )
     assert "TimeoutError" in delivery.last_error
@@ -247,7 +247,7 @@ def test_gives_up_after_the_last_attempt(make_org, db_session, session_factory):
     ).one()
     assert audit.outcome == "failure"
     deliver_pending(session_factory, hub_secret=HUB_SECRET, now=moment, http_post=timing_out)
-    assert len(calls) == MAX_ATTEMPTS
+    assert len(calls) == RETRY.max_attempts
 
 
 def test_unreadable_secret_fails_at_once_and_deleting_cancels(

@@ -33,6 +33,7 @@ KERNEL = (
     "hub.db",
     "hub.errors",
     "hub.keyset",
+    "hub.retry",
     "hub.secretbox",
     "hub.storage",
 )

@@ -9,10 +9,9 @@ from datetime import timedelta
 import pytest
 
 from hub.exchange.notify.rules import (
-    BACKOFF_CAP,
     EVENTS,
+    RETRY,
     SecretBox,
-    backoff,
     events_for,
     sign,
     url_problem,
@@ -73,11 +72,13 @@ def test_signature_verification():
     assert not verify_signature("s3cret", "", body, now=1000)
 
 
-def test_backoff_doubles_up_to_a_cap():
+def test_backoff_doubles_up_to_six_hours_and_gives_up_after_twelve_attempts():
+    backoff = RETRY.backoff
     assert [backoff(n) for n in (1, 2, 3, 4)] == [timedelta(minutes=m) for m in (1, 2, 4, 8)]
     assert backoff(9) == timedelta(minutes=256)
-    assert backoff(10) == BACKOFF_CAP
-    assert backoff(500) == BACKOFF_CAP
+    assert backoff(10) == timedelta(hours=6)
+    assert backoff(500) == timedelta(hours=6)
+    assert RETRY.max_attempts == 12
 
 
 def test_secret_box_round_trip_and_key_separation():

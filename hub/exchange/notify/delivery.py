@@ -23,10 +23,9 @@ from hub.clock import utcnow
 from hub.db import transaction
 from hub.exchange.notify.models import WebhookDelivery, WebhookEndpoint
 from hub.exchange.notify.rules import (
-    MAX_ATTEMPTS,
+    RETRY,
     SIGNATURE_HEADER,
     SecretBox,
-    backoff,
     is_public_address,
     sign,
 )
@@ -314,17 +313,18 @@ def _settle(
     delivery.last_attempt_at = now
     delivery.last_status_code = status
     delivery.last_error = error[:500] if error else None
+    retry_at = RETRY.retry_at(delivery.attempts, now, give_up=give_up)
     if error is None:
         delivery.status = "delivered"
         delivery.delivered_at = now
         delivery.next_attempt_at = None
         outcome = "delivered"
-    elif give_up or delivery.attempts >= MAX_ATTEMPTS:
+    elif retry_at is None:
         delivery.status = "failed"
         delivery.next_attempt_at = None
         outcome = "failed"
     else:
-        delivery.next_attempt_at = now + backoff(delivery.attempts)
+        delivery.next_attempt_at = retry_at
         return "retrying"
     record(
         session,

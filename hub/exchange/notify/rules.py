@@ -1,4 +1,4 @@
-"""Pure rules for webhooks: event names, endpoint URLs, signatures, backoff, secret sealing."""
+"""Pure rules for webhooks: event names, endpoint URLs, signatures, retries, secret sealing."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import unicodedata
 from datetime import timedelta
 from urllib.parse import unquote, urlsplit
 
+from hub.retry import RetryPolicy
 from hub.secretbox import SecretBox as Box
 
 EVENTS = (
@@ -27,9 +28,7 @@ MAX_URL_LENGTH = 2000
 
 # Retries: 1, 2, 4, ... minutes, at most 6 hours apart; after 12 failed attempts (about 20 hours
 # of trying) the delivery is given up as failed.
-BACKOFF_BASE = timedelta(minutes=1)
-BACKOFF_CAP = timedelta(hours=6)
-MAX_ATTEMPTS = 12
+RETRY = RetryPolicy(base=timedelta(minutes=1), cap=timedelta(hours=6), max_attempts=12)
 
 
 def events_for(organisation_kind: str | None) -> tuple[str, ...]:
@@ -208,14 +207,6 @@ def verify_signature(
         return False
     expected = sign(secret, timestamp, body).rpartition("v1=")[2]
     return any(hmac.compare_digest(expected, given) for given in fields.get("v1", []))
-
-
-def backoff(attempts: int) -> timedelta:
-    """How long to wait after the ``attempts``-th failed attempt before the next one."""
-    exponent = max(attempts - 1, 0)
-    if exponent >= 20:
-        return BACKOFF_CAP
-    return min(BACKOFF_BASE * (2**exponent), BACKOFF_CAP)
 
 
 def SecretBox(hub_secret: str) -> Box:
