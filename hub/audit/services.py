@@ -165,7 +165,7 @@ def _rows(
     source: Session | sa.Connection, upto_seq: int, after: int = 0, batch: int = 5000
 ) -> Generator[_Checked, None, None]:
     """The events with ``after < seq <= upto_seq`` in ``seq`` order as (seq, canonical body,
-    prev_hash, hash), streamed; the server-side cursor is closed however we stop."""
+    prev_hash, hash), streamed; the query is ended however we stop."""
     connection = source.connection() if isinstance(source, Session) else source
     if connection.dialect.name == "postgresql" and connection.dialect.driver == "psycopg":
         yield from _pg_rows(connection.connection.driver_connection, upto_seq, after)
@@ -200,47 +200,73 @@ if CHAINED_FIELDS != _PG_FIELDS:  # _PG_SELECT and _pg_rows follow this order
 
 
 def _pg_rows(
-    conn: Any, upto_seq: int, after: int = 0, batch: int = 20_000
+    conn: Any, upto_seq: int, after: int = 0, batch: int = 2_000
 ) -> Generator[_Checked, None, None]:
-    """The events from a psycopg server-side cursor in large batches, without SQLAlchemy rows;
-    each body is event_json(...) of the row, spelled out for the column types PostgreSQL gives
+    """The events as psycopg streams them, without SQLAlchemy rows; each body is
+    event_json(...) of the row, spelled out for the column types PostgreSQL gives
     (tests/integration/test_audit_verify_fast.py checks the two agree)."""
     text = encode_basestring
     # Events repeat a handful of ``details`` shapes: their canonical form is worked out once.
     details_json: dict[str | None, str] = {}
-    cursor = conn.cursor(name=f"audit_verify_{uuid.uuid4().hex}")
+    rows = _pg_fetch(conn, (after, upto_seq), batch)
     try:
-        cursor.execute(_PG_SELECT, (after, upto_seq))
-        while rows := cursor.fetchmany(batch):
-            for (
-                seq, at, actor, org, action, object_type, object_id, outcome, request_id, ip,
-                details, prev_hash, digest,
-            ) in rows:  # fmt: skip
-                canonical = details_json.get(details)
-                if canonical is None:
-                    if len(details_json) > 10_000:
-                        details_json.clear()
-                    canonical = details_json[details] = (
-                        "null" if details is None else event_details_json(json.loads(details))
-                    )
-                body = BODY_TEMPLATE % (
-                    text(action),
-                    text(actor),
-                    canonical,
-                    "null" if ip is None else text(ip),
-                    "null" if object_id is None else text(object_id),
-                    "null" if object_type is None else text(object_type),
-                    f'"{at.isoformat(timespec="microseconds")}Z"'
-                    if at.__class__ is datetime and at.tzinfo is None and at.year >= 1000
-                    else event_details_json(at),
-                    "null" if org is None else text(org),
-                    text(outcome),
-                    "null" if request_id is None else text(request_id),
-                    seq,
+        for (
+            seq, at, actor, org, action, object_type, object_id, outcome, request_id, ip,
+            details, prev_hash, digest,
+        ) in rows:  # fmt: skip
+            canonical = details_json.get(details)
+            if canonical is None:
+                if len(details_json) > 10_000:
+                    details_json.clear()
+                canonical = details_json[details] = (
+                    "null" if details is None else event_details_json(json.loads(details))
                 )
-                yield seq, body, prev_hash, digest
+            body = BODY_TEMPLATE % (
+                text(action),
+                text(actor),
+                canonical,
+                "null" if ip is None else text(ip),
+                "null" if object_id is None else text(object_id),
+                "null" if object_type is None else text(object_type),
+                f'"{at.isoformat(timespec="microseconds")}Z"'
+                if at.__class__ is datetime and at.tzinfo is None and at.year >= 1000
+                else event_details_json(at),
+                "null" if org is None else text(org),
+                text(outcome),
+                "null" if request_id is None else text(request_id),
+                seq,
+            )
+            yield seq, body, prev_hash, digest
     finally:
-        cursor.close()
+        rows.close()
+
+
+def _pg_fetch(
+    conn: Any, params: tuple[int, int], batch: int
+) -> Generator[tuple[Any, ...], None, None]:
+    """The rows of _PG_SELECT as tuples, streamed in chunks of ``batch`` rows (libpq 17 or
+    later): the server goes on sending while this process hashes, where a server-side cursor
+    makes each wait for the other at every fetch. Older libpq: a server-side cursor."""
+    from psycopg import pq
+
+    if pq.version() < 170_000:
+        cursor = conn.cursor(name=f"audit_verify_{uuid.uuid4().hex}")
+        try:
+            cursor.itersize = batch
+            cursor.execute(_PG_SELECT, params)
+            yield from cursor
+        finally:
+            cursor.close()
+        return
+    rows = conn.cursor().stream(_PG_SELECT, params, size=batch)
+    try:
+        for row in rows:  # noqa: UP028 (``yield from`` would close the stream when we close)
+            yield row
+    finally:
+        # Closing a stream before its end cancels the query, which aborts the caller's
+        # transaction; after a mismatch the rest of the span is read instead.
+        for _ in rows:
+            pass
 
 
 # Events per span: the chain is hashed span by span, in parallel when it is long.
@@ -261,11 +287,12 @@ def verify(session: Session, *, workers: int | None = None, span: int = SPAN) ->
     """
     head_seq, head_hash = head(session)
     bounds = [(lo, min(lo + span, head_seq)) for lo in range(0, head_seq, span)]
+    workers = default_workers() if workers is None else workers
     parallel = _parallel_source(session, workers, len(bounds))
     if parallel is None:
         spans: Iterator[Span] = (_check_span(_rows(session, hi, lo)) for lo, hi in bounds)
         return _join(spans, head_seq, head_hash)
-    return _verify_in_processes(parallel, bounds, head_seq, head_hash)
+    return _verify_in_processes(parallel, workers, bounds, head_seq, head_hash)
 
 
 @dataclass(frozen=True)
@@ -340,12 +367,11 @@ def default_workers() -> int:
     return max(1, min(os.cpu_count() or 1, 8))
 
 
-def _parallel_source(session: Session, workers: int | None, spans: int) -> tuple[str, str] | None:
+def _parallel_source(session: Session, workers: int, spans: int) -> tuple[str, str] | None:
     """(database URL, PostgreSQL snapshot or "") for worker processes, or None to hash the
     spans in this process: a short chain, one worker, a process with other threads (a web
     worker: forking it is unsafe), or a database only this session sees (in memory, or a
     connection inside an outer transaction)."""
-    workers = default_workers() if workers is None else workers
     if workers < 2 or spans < 2 or threading.active_count() > 1:
         return None
     bind = session.get_bind()
@@ -368,13 +394,17 @@ def _parallel_source(session: Session, workers: int | None, spans: int) -> tuple
 
 
 def _verify_in_processes(
-    source: tuple[str, str], bounds: list[tuple[int, int]], head_seq: int, head_hash: str
+    source: tuple[str, str],
+    workers: int,
+    bounds: list[tuple[int, int]],
+    head_seq: int,
+    head_hash: str,
 ) -> Verification:
     from concurrent.futures import ProcessPoolExecutor
     from multiprocessing import get_context
 
     url, snapshot = source
-    workers = min(default_workers(), len(bounds))
+    workers = min(workers, len(bounds))
     # Forked workers start at once with everything imported; _parallel_source forks only a
     # process with no other thread, whose locks no other thread can be holding.
     with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork")) as pool:

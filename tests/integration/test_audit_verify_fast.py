@@ -11,8 +11,8 @@ from sqlalchemy.orm import sessionmaker
 
 from hub.actor import system
 from hub.audit.chain import canonical_json, event_body, event_hash
-from hub.audit.models import AuditEvent, chained_columns
-from hub.audit.services import _rows, record, verify
+from hub.audit.models import AuditEvent, AuditHead, chained_columns
+from hub.audit.services import _rows, head, record, verify
 from hub.db import make_engine, transaction
 
 ORG = uuid.UUID("6f1c2a8e-3b7d-4f0a-9d7e-2c1b5a4e8f90")
@@ -149,5 +149,34 @@ def test_worker_processes_give_the_same_answers(fresh_database_url):
             bad = verify(session, workers=2, span=3)
             assert bad == verify(session, workers=1)
             assert (bad.ok, bad.first_bad_seq, bad.reason) == (False, 7, "hash mismatch")
+        # A cut across the edge of two spans, before the tampered event.
+        with transaction(factory) as session:
+            session.execute(sa.delete(AuditEvent).where(AuditEvent.seq.in_([3, 4])))
+        with factory() as session:
+            cut = verify(session, workers=2, span=3)
+            assert cut == verify(session, workers=1)
+            assert (cut.first_bad_seq, cut.reason, cut.events) == (3, "missing or reordered", 2)
     finally:
         engine.dispose()
+
+
+def test_the_session_goes_on_after_a_mismatch_early_in_a_long_span(db_session):
+    # Long enough that the database is still sending the span when the check stops early.
+    head_seq, prev = head(db_session)
+    at = datetime(2026, 6, 1, tzinfo=UTC)
+    rows = []
+    for seq in range(head_seq + 1, head_seq + 12_001):
+        fields = {
+            "seq": seq, "occurred_at": at, "actor": "system:tests", "organisation_id": ORG,
+            "action": "test.long", "object_type": "thing", "object_id": str(seq),
+            "outcome": "success", "request_id": None, "ip": None, "details": {"n": seq % 7},
+        }  # fmt: skip
+        digest = event_hash(prev, fields)
+        rows.append({**fields, "prev_hash": prev, "hash": digest})
+        prev = digest
+    db_session.execute(sa.insert(AuditEvent), rows)
+    db_session.execute(sa.update(AuditHead).where(AuditHead.id == 1).values(seq=seq, hash=prev))
+    _tamper_details(db_session, head_seq + 2)
+    first = verify(db_session, workers=1)
+    assert (first.first_bad_seq, first.reason) == (head_seq + 2, "hash mismatch")
+    assert verify(db_session, workers=1) == first
