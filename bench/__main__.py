@@ -1,10 +1,11 @@
-"""``bench/run [--quick] [--json] [--only GROUP,...]``: the hub's performance figures against
-PostgreSQL and a real ``hub serve`` on loopback, each with its target and its ratio to a
-baseline measured in the same run. See docs/performance.md."""
+"""``bench/run [--quick] [--json] [--only GROUP,...] [--csv-rows N]``: the hub's performance
+figures against PostgreSQL and a real ``hub serve`` on loopback, each with its target and its
+ratio to a baseline measured in the same run. See docs/performance.md."""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import shutil
 import sys
@@ -65,6 +66,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--only", default="", help=f"comma-separated groups to run: {', '.join(GROUPS)}"
     )
+    parser.add_argument(
+        "--csv-rows", type=int, default=0, help="rows of the CSV upload (default: by mode)"
+    )
     args = parser.parse_args(argv)
     unknown = [g for g in args.only.split(",") if g and g not in GROUPS]
     if unknown:
@@ -75,6 +79,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     sizes = Sizes.smaller() if args.quick else Sizes.full()
+    if args.csv_rows > 0:
+        sizes = dataclasses.replace(sizes, csv_rows=args.csv_rows)
     chosen = [g for g in GROUPS if not args.only or g in args.only.split(",")]
     admin_url = os.environ.get("HUB_BENCH_DATABASE_URL", DEFAULT_DATABASE_URL)
     folder = Path(tempfile.mkdtemp(prefix="hub-bench-"))

@@ -14,6 +14,7 @@ from bench.context import Run
 from bench.data import csv_text
 from bench.report import Figure, Goal
 from bench.server import BenchError, children, hub_workers, memory_kb
+from hub.exchange.csv.split import chunk_size
 
 FULL_ROWS = 100_000
 FULL_SECONDS = 30.0
@@ -55,16 +56,15 @@ def _upload(run: Run, rows: int) -> tuple[float, int]:
 
 def measure(run: Run) -> list[Figure]:
     rows = run.sizes.csv_rows
-    # Enough chunks for two workers to share even in quick mode.
-    chunk_rows = max(50, min(500, rows // 20))
-    extra = {"HUB_CSV_CHUNK_ROWS": str(chunk_rows)}
+    # The hub sizes a file's chunks to the file (enough for every worker to share).
+    chunk_rows = chunk_size(rows)
     target_s = FULL_SECONDS * rows / FULL_ROWS
     scaled = "" if rows == FULL_ROWS else f" (target scaled from 30 s per {FULL_ROWS:,})"
     figures: list[Figure] = []
     walls: dict[int, float] = {}
     peak_kb = 0
     for count in (1, 2):
-        with hub_workers(run.env, run.folder, count, extra) as workers:
+        with hub_workers(run.env, run.folder, count) as workers:
             pool = [pid for w in workers for pid in children(w.pid)]
             peaks = {pid: memory_kb(pid, "VmRSS") for pid in pool}
             done = threading.Event()

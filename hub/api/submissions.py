@@ -16,8 +16,8 @@ from hub.api.pagination import PageArgs, decode_cursor, page_body
 from hub.api.receipts import ReceiptRefSchema
 from hub.audit.receipts import submission_receipt, submission_receipts
 from hub.errors import UnsupportedMediaType, ValidationFailed
+from hub.exchange.csv.progress import described
 from hub.exchange.records.models import Submission
-from hub.exchange.records.submissions import describe as submission_body
 from hub.exchange.records.submissions import get_submission, submissions_query
 from hub.keyset import keyset_page
 from hub.tasks.uploads import receive_upload
@@ -249,7 +249,7 @@ class Submissions(MethodView):
             descending=True,
         )
         receipts = submission_receipts(db(), [s.id for s in rows])
-        items = [{**submission_body(s), "receipt": receipts.get(str(s.id))} for s in rows]
+        items = [{**body, "receipt": receipts.get(body["id"])} for body in described(db(), rows)]
         return page_body(items, next_key)
 
 
@@ -274,4 +274,5 @@ class SubmissionItem(MethodView):
     def get(self, submission_id: uuid.UUID) -> dict[str, Any]:
         """One submission and its progress."""
         submission = get_submission(db(), current_actor(), submission_id)
-        return {**submission_body(submission), "receipt": submission_receipt(db(), submission.id)}
+        [body] = described(db(), [submission])
+        return {**body, "receipt": submission_receipt(db(), submission.id)}

@@ -13,10 +13,10 @@ from werkzeug.wrappers import Response as BaseResponse
 from wtforms.validators import ValidationError
 
 from hub.errors import PayloadTooLarge
+from hub.exchange.csv.progress import described
 from hub.exchange.csv.report import annotated_csv
 from hub.exchange.csv.template import COLUMNS, example_csv, template_csv
 from hub.exchange.records.models import Submission
-from hub.exchange.records.submissions import describe as submission_body
 from hub.exchange.records.submissions import get_submission, submissions_query
 from hub.portal.auth import current_portal_actor, role_required
 from hub.portal.blueprint import bp
@@ -72,7 +72,7 @@ def submissions() -> str:
         .order_by(Submission.created_at.desc(), Submission.id.desc())
         .limit(LIST_LIMIT)
     )
-    items = [submission_body(s) for s in db().scalars(stmt)]
+    items = described(db(), list(db().scalars(stmt)))
     return render_template("portal/submissions.html", items=items)
 
 
@@ -81,7 +81,9 @@ def submissions() -> str:
 def submission(submission_id: uuid.UUID) -> str:
     found = get_submission(db(), current_portal_actor(), submission_id)
     return render_template(
-        "portal/submission.html", item=submission_body(found), help_columns=frozenset(COLUMNS)
+        "portal/submission.html",
+        item=described(db(), [found])[0],
+        help_columns=frozenset(COLUMNS),
     )
 
 

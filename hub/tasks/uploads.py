@@ -3,7 +3,7 @@ the tasks that work through a file in parallel chunks, and the sweep.
 
 The API and the portal store the file and open its submission; once their transaction has
 committed they queue ``hub.csv.advance``, which splits the file into chunks (first pass, see
-:mod:`hub.exchange.csv.chunks`) and queues one ``hub.csv.chunk`` per chunk, for any worker. The
+:mod:`hub.exchange.csv.split`) and queues one ``hub.csv.chunk`` per chunk, for any worker. The
 task that finds no chunk left finishes the file. Every task decides from the database what is
 left, so a repeated or redelivered message does nothing twice.
 
@@ -24,14 +24,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from hub.actor import Actor
 from hub.clock import utcnow
 from hub.context import HubContext
-from hub.exchange.csv.chunks import (
-    finish,
-    give_up_chunk,
-    pending_chunks,
-    process_chunk,
-    quiet_submissions,
-    split,
-)
+from hub.exchange.csv.chunks import give_up_chunk, pending_chunks, process_chunk
+from hub.exchange.csv.finish import finish
+from hub.exchange.csv.progress import quiet_submissions
+from hub.exchange.csv.split import split
 from hub.exchange.csv.upload import accept_upload, fail_submission
 from hub.exchange.records.config import IntakeConfig
 from hub.exchange.records.models import Submission

@@ -18,7 +18,7 @@ from hub.actor import Actor
 from hub.app import build_app
 from hub.config import Settings
 from hub.db import transaction
-from hub.exchange.csv.chunks import process_submission
+from hub.exchange.csv.process import process_submission
 from hub.exchange.csv.template import COLUMNS, EXAMPLE_ROWS, csv_line
 from hub.exchange.csv.upload import accept_upload
 from hub.exchange.records.config import IntakeConfig

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from datetime import UTC, datetime
 
 import pytest
@@ -13,13 +14,15 @@ from hub.actor import Actor
 from hub.audit.models import AuditEvent
 from hub.errors import PayloadTooLarge
 from hub.exchange.csv import chunks as csv_chunks
-from hub.exchange.csv.chunks import process_submission
+from hub.exchange.csv.finish import finish
+from hub.exchange.csv.process import process_submission
+from hub.exchange.csv.progress import described
 from hub.exchange.csv.report import annotated_csv
+from hub.exchange.csv.split import CHUNKS_PER_FILE, FEWEST_ROWS, chunk_size, split
 from hub.exchange.csv.template import COLUMNS, EXAMPLE_ROWS, csv_line, row_to_record
 from hub.exchange.csv.upload import accept_upload
 from hub.exchange.records.config import IntakeConfig
 from hub.exchange.records.models import ExperienceRecord, Submission
-from hub.exchange.records.submissions import rows_done
 from hub.exchange.records.validation import Candidate, validate_record
 from hub.storage import FileStorage
 from hub.vocab.services import load_vocabularies
@@ -71,6 +74,12 @@ def process(session_factory, storage, submission, **kwargs):
     )
 
 
+def described_one(submission):
+    from sqlalchemy.orm import object_session
+
+    return described(object_session(submission), [submission])[0]
+
+
 def stored(session, actor) -> int:
     return session.scalar(
         sa.select(sa.func.count())
@@ -99,7 +108,7 @@ def test_valid_rows_are_kept_and_invalid_ones_reported_by_row_and_column(
     done = process(session_factory, storage, submission)
     assert done.status == "completed"
     assert (done.accepted_count, done.rejected_count) == (2, 2)
-    assert rows_done(done) == 4
+    assert described_one(done)["rows_done"] == 4
     assert {(e["row"], e["column"]) for e in done.errors} == {
         (3, "experience_date"),
         (5, "consent_feedback"),
@@ -196,7 +205,7 @@ def test_processing_resumes_after_a_crash_without_duplicating(
     rows = [row(n) for n in range(7)]
     rows[5]["overall_experience"] = "9"
     submission = upload(db_session, actor, storage, make_csv(rows))
-    real = csv_chunks._ingest
+    real = csv_chunks.ingest_rows
     calls = []
 
     def crash_on_second(*args, **kwargs):
@@ -205,14 +214,14 @@ def test_processing_resumes_after_a_crash_without_duplicating(
             raise RuntimeError("killed")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(csv_chunks, "_ingest", crash_on_second)
+    monkeypatch.setattr(csv_chunks, "ingest_rows", crash_on_second)
     with pytest.raises(RuntimeError):
         process(session_factory, storage, submission, chunk_rows=3)
     db_session.expire_all()
-    half = db_session.get(Submission, submission.id)
-    assert (half.status, rows_done(half), half.declared_count) == ("processing", 3, 7)
+    [half] = described(db_session, [db_session.get(Submission, submission.id)])
+    assert (half["status"], half["rows_done"], half["rows_total"]) == ("processing", 3, 7)
 
-    monkeypatch.setattr(csv_chunks, "_ingest", real)
+    monkeypatch.setattr(csv_chunks, "ingest_rows", real)
     done = process(session_factory, storage, submission, chunk_rows=3)
     assert done.status == "completed"
     assert (done.accepted_count, done.replayed_count, done.rejected_count) == (6, 0, 1)
@@ -267,7 +276,7 @@ def test_chunks_done_in_any_order_give_the_file_read_top_to_bottom(
     rows = [row(0), row(1), row(2), row(0), row(3), row(1, narrative="Changed my mind."), row(4)]
     rows[4]["overall_experience"] = "9"
     submission = upload(db_session, actor, storage, make_csv(rows))
-    pending = csv_chunks.split(session_factory, storage, submission.id, chunk_rows=2)
+    pending = split(session_factory, storage, submission.id, chunk_rows=2)
     # Rows 2-3, 4-5... without the repeats (file rows 5 and 7), which wait for the end.
     assert pending == [0, 1, 2]
     for index in reversed(pending):  # the last chunk first, as a busy queue may hand them out
@@ -278,7 +287,7 @@ def test_chunks_done_in_any_order_give_the_file_read_top_to_bottom(
         assert not csv_chunks.process_chunk(
             session_factory, storage, submission.id, index, config=CONFIG, now=NOW
         )
-    done = csv_chunks.finish(session_factory, storage, submission.id, config=CONFIG, now=NOW)
+    done = finish(session_factory, storage, submission.id, config=CONFIG, now=NOW)
     assert done is not None and done.status == "completed"
     assert (done.accepted_count, done.replayed_count, done.rejected_count) == (4, 1, 2)
     assert [(e["row"], e["column"]) for e in done.errors] == [
@@ -286,18 +295,57 @@ def test_chunks_done_in_any_order_give_the_file_read_top_to_bottom(
         (7, "partner_record_id"),
     ]
     assert stored(db_session, actor) == 4
-    assert csv_chunks.finish(session_factory, storage, submission.id, config=CONFIG) is None
+    assert finish(session_factory, storage, submission.id, config=CONFIG) is None
 
 
 def test_a_chunk_failed_for_good_fails_the_file_and_keeps_the_other_rows(
     db_session, session_factory, actor, storage
 ):
     submission = upload(db_session, actor, storage, make_csv([row(n) for n in range(5)]))
-    assert csv_chunks.split(session_factory, storage, submission.id, chunk_rows=2) == [0, 1, 2]
+    assert split(session_factory, storage, submission.id, chunk_rows=2) == [0, 1, 2]
     for index in (0, 2):
         csv_chunks.process_chunk(session_factory, storage, submission.id, index, config=CONFIG)
     csv_chunks.give_up_chunk(session_factory, submission.id, 1)
-    done = csv_chunks.finish(session_factory, storage, submission.id, config=CONFIG, now=NOW)
+    done = finish(session_factory, storage, submission.id, config=CONFIG, now=NOW)
     assert done is not None and done.status == "failed"
     assert done.accepted_count == 3
     assert done.errors[-1]["message"].startswith("Rows 4 to 5 could not be processed")
+
+
+def test_a_file_is_cut_into_enough_chunks_for_the_workers_to_share_and_none_too_large(
+    db_session, session_factory, actor, storage
+):
+    submission = upload(db_session, actor, storage, make_csv([row(n) for n in range(200)]))
+    pending = split(session_factory, storage, submission.id, chunk_rows=500)
+    assert pending is not None and len(pending) >= 2  # not one chunk of the setting's 500 rows
+    for rows in (1, 1_000, 20_000, 200_000):
+        size = chunk_size(rows, 500)
+        assert 1 <= size <= 500
+        assert math.ceil(rows / size) >= min(CHUNKS_PER_FILE, math.ceil(rows / FEWEST_ROWS))
+
+
+def test_progress_is_what_the_chunks_done_so_far_counted(
+    db_session, session_factory, actor, storage
+):
+    rows = [row(n) for n in range(4)]
+    rows[0]["overall_experience"] = "9"
+    submission = upload(db_session, actor, storage, make_csv(rows))
+    assert split(session_factory, storage, submission.id, chunk_rows=2) == [0, 1]
+    assert csv_chunks.process_chunk(session_factory, storage, submission.id, 0, config=CONFIG)
+    db_session.expire_all()
+    half = described_one(db_session.get(Submission, submission.id))
+    assert (half["status"], half["rows_done"], half["accepted"], half["rejected"]) == (
+        "processing",
+        2,
+        1,
+        1,
+    )
+    assert [e["row"] for e in half["errors"]] == [2]
+    csv_chunks.process_chunk(session_factory, storage, submission.id, 1, config=CONFIG)
+    done = finish(session_factory, storage, submission.id, config=CONFIG, now=NOW)
+    assert done is not None
+    db_session.expire_all()
+    closed = db_session.get(Submission, submission.id)
+    # Closed: the counts are the submission's own, as for every channel.
+    assert (closed.accepted_count, closed.rejected_count, len(closed.errors)) == (3, 1, 1)
+    assert described_one(closed)["rows_done"] == 4

@@ -37,6 +37,14 @@ class CsvChunk(Base):
     error: Mapped[str | None] = mapped_column(sa.Text)
     done_at: Mapped[datetime | None]
     done_by: Mapped[str | None] = mapped_column(sa.String(300))  # host:pid of the worker
+    # What became of the chunk's rows, kept here rather than added to the submission, so that
+    # chunks committing at once never wait for one another's row; summed when read, and into
+    # the submission when the file closes.
+    accepted: Mapped[int] = mapped_column(default=0, server_default="0")
+    replayed: Mapped[int] = mapped_column(default=0, server_default="0")
+    rejected: Mapped[int] = mapped_column(default=0, server_default="0")
+    errors: Mapped[list[Any] | None] = mapped_column(JSONType, default=list)
+    warnings: Mapped[list[Any] | None] = mapped_column(JSONType, default=list)
 
     __table_args__ = (
         sa.CheckConstraint("kind IN ('rows','repeats','unreadable')", name="kind"),

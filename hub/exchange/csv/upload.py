@@ -1,9 +1,10 @@
 """CSV files of experience records: accept an upload, and close one that cannot be processed.
 
 ``accept_upload`` stores the file (content-addressed) and opens a ``csv`` submission in status
-``processing``; :mod:`hub.exchange.csv.chunks` then processes it in chunks, through the same
-intake pipeline as the API. Progress is the submission's counts, committed with each chunk:
-``rows_done`` is their sum and ``rows_total`` the declared count.
+``processing``; the task workers then process it in chunks (:mod:`hub.exchange.csv.split`,
+:mod:`hub.exchange.csv.chunks`, :mod:`hub.exchange.csv.finish`), through the same intake
+pipeline as the API. Progress is what the chunks done so far counted
+(:mod:`hub.exchange.csv.progress`): ``rows_done`` against ``rows_total``, the declared count.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from hub.actor import Actor
 from hub.clock import utcnow
 from hub.db import transaction, xact_lock
 from hub.errors import PayloadTooLarge
+from hub.exchange.csv.progress import add_chunks
 from hub.exchange.csv.template import is_blank
 from hub.exchange.records.models import Submission
 from hub.exchange.records.submissions import (
@@ -172,10 +174,12 @@ def fail_submission(
 ) -> Submission | None:
     """Close a submission still processing as ``failed``, adding ``errors`` to its report."""
     with transaction(session_factory) as session:
-        submission = session.get(Submission, submission_id)
+        # Held for update: chunks still committing finish first (they hold it shared).
+        submission = session.get(Submission, submission_id, with_for_update=True)
         if submission is None or submission.status != "processing":
             return submission
-        # Rows of chunks already committed stay kept, and so do their reported errors.
+        # Rows of chunks already committed stay kept, and so do their counts and errors.
+        add_chunks(session, submission)
         submission.errors = [*submission.errors, *errors][:MAX_STORED_ERRORS]
         close_submission(session, submitted_by(submission), submission, now=now, status=FAILED)
     return submission

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -76,16 +77,26 @@ def open_submission(
     return submission
 
 
-def add_results(
-    submission: Submission,
+@dataclass(frozen=True)
+class Tally:
+    """What became of some of a submission's records: counts, and row problems as
+    ``{row, column, message}`` (storable, at most ``MAX_STORED_ERRORS`` of each)."""
+
+    accepted: int = 0
+    replayed: int = 0
+    rejected: int = 0
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[dict[str, Any]] = field(default_factory=list)
+
+
+def tally(
     results: Sequence[ItemResult],
     *,
     errors: list[dict[str, Any]] | None = None,
     also_rejected: int = 0,
     warnings: list[dict[str, Any]] | None = None,
-) -> None:
-    """Count what became of some of the submission's records and keep their errors as
-    ``{row, column, message}``.
+) -> Tally:
+    """Count what became of some records and word their errors.
 
     By default the row is the record's index and the column its field path; a caller that words
     its own errors (a CSV's rows and columns) passes them, with ``also_rejected`` rows refused
@@ -101,13 +112,41 @@ def add_results(
             for path, messages in (r.errors or {}).items()
             for message in messages
         ]
-    submission.accepted_count += counts[CREATED]
-    submission.replayed_count += counts[REPLAYED]
-    submission.rejected_count += counts[REJECTED] + also_rejected
-    submission.errors = (list(submission.errors) + _storable(errors))[:MAX_STORED_ERRORS]
-    if warnings:
-        kept = list(submission.warnings or []) + _storable(warnings)
+    return Tally(
+        accepted=counts[CREATED],
+        replayed=counts[REPLAYED],
+        rejected=counts[REJECTED] + also_rejected,
+        errors=_storable(errors[:MAX_STORED_ERRORS]),
+        warnings=_storable((warnings or [])[:MAX_STORED_ERRORS]),
+    )
+
+
+def add_tally(submission: Submission, counted: Tally) -> None:
+    """Add what became of some records to the submission's counts and report."""
+    submission.accepted_count += counted.accepted
+    submission.replayed_count += counted.replayed
+    submission.rejected_count += counted.rejected
+    if counted.errors:
+        submission.errors = [*submission.errors, *counted.errors][:MAX_STORED_ERRORS]
+    if counted.warnings:
+        kept = [*(submission.warnings or []), *counted.warnings]
         submission.warnings = kept[:MAX_STORED_ERRORS]
+
+
+def add_results(
+    submission: Submission,
+    results: Sequence[ItemResult],
+    *,
+    errors: list[dict[str, Any]] | None = None,
+    also_rejected: int = 0,
+    warnings: list[dict[str, Any]] | None = None,
+) -> None:
+    """Count what became of some of the submission's records and keep their errors (see
+    :func:`tally`)."""
+    add_tally(
+        submission,
+        tally(results, errors=errors, also_rejected=also_rejected, warnings=warnings),
+    )
 
 
 def _storable(problems: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -196,13 +235,13 @@ def submissions_query(actor: Actor) -> sa.Select[Any]:
     return stmt
 
 
-def rows_done(submission: Submission) -> int:
-    """Records (data rows) processed so far."""
-    return submission.accepted_count + submission.replayed_count + submission.rejected_count
-
-
-def describe(submission: Submission) -> dict[str, Any]:
-    """A submission as the API and the portal show it."""
+def describe(submission: Submission, so_far: Tally | None = None) -> dict[str, Any]:
+    """A submission as the API and the portal show it; ``so_far``: what its parts counted that
+    is not in the submission yet (a file's chunks, while it is processing)."""
+    more = so_far or Tally()
+    accepted = submission.accepted_count + more.accepted
+    replayed = submission.replayed_count + more.replayed
+    rejected = submission.rejected_count + more.rejected
     return {
         "id": str(submission.id),
         "channel": submission.channel,
@@ -212,10 +251,10 @@ def describe(submission: Submission) -> dict[str, Any]:
         "created_at": submission.created_at,
         "completed_at": submission.completed_at,
         "rows_total": submission.declared_count,
-        "rows_done": rows_done(submission),
-        "accepted": submission.accepted_count,
-        "replayed": submission.replayed_count,
-        "rejected": submission.rejected_count,
-        "errors": list(submission.errors),
-        "warnings": list(submission.warnings or []),
+        "rows_done": accepted + replayed + rejected,
+        "accepted": accepted,
+        "replayed": replayed,
+        "rejected": rejected,
+        "errors": [*submission.errors, *more.errors][:MAX_STORED_ERRORS],
+        "warnings": [*(submission.warnings or []), *more.warnings][:MAX_STORED_ERRORS],
     }
