@@ -159,13 +159,10 @@ def store(
     for _attempt in range(_RETRIES):
         try:
             # Only this insert can collide (a concurrent request with the same ids), so only it
-            # sits in a savepoint, with the counts of what it inserted: they must be taken before
-            # the savepoint ends, as ending it chains pending audit events (the audit head is
-            # the last row a writer locks, or writers would deadlock on it).
+            # sits in a savepoint.
             with session.begin_nested():
                 if rows:
                     session.execute(sa.insert(ExperienceRecord), [r.record for r in rows])
-                    location_counts.add_records(session, [r.record for r in rows], now=now)
             break
         except IntegrityError:
             pending = {r.item.candidate.partner_record_id: r.item for r in rows}
@@ -181,6 +178,10 @@ def store(
     else:
         raise RuntimeError("intake kept colliding with concurrent submissions")
     write_dependants(session, actor, prepared, rows, config=config, now=now)
+    # The per-location counts are rows every writer shares: updated last, so they are held only
+    # from here to the commit (then the audit head, the last row a writer locks), and
+    # transactions storing records for the same locations (a file's chunks) overlap until here.
+    location_counts.add_records(session, [r.record for r in rows], now=now)
     _settle_followers(prepared)
     return prepared.finished()
 

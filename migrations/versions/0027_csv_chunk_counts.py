@@ -1,7 +1,7 @@
 """csv: each chunk keeps what became of its rows (summed when read, and when the file closes)
 
-Revision ID: 0025
-Revises: 0024
+Revision ID: 0027
+Revises: 0026
 Create Date: 2026-12-07 17:45:00.000000
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import hub.db
 
-revision: str = '0025'
-down_revision: str | None = '0024'
+revision: str = '0027'
+down_revision: str | None = '0026'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
