@@ -22,6 +22,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from hub.app import build_app
+from hub.cache import clear_all as clear_caches
 from hub.config import Settings
 from hub.context import HubContext
 from hub.db import make_engine
@@ -113,6 +114,8 @@ def connection(engine: Engine) -> Iterator[sa.Connection]:
     yield conn
     outer.rollback()
     conn.close()
+    # What the per-process caches kept came from the transaction just rolled back.
+    clear_caches()
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from hub.api.bodies import MALFORMED_DETAIL, NOT_JSON_DETAIL, check_json_body, t
 from hub.api.docs import problem_example
 from hub.clock import utcnow
 from hub.errors import InsufficientScope, Unauthorised
-from hub.identity.services import token_in_use
+from hub.identity.bearers import bearer
 from hub.web import client_ip, db
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -53,7 +53,7 @@ def authenticate(header: str | None) -> Actor:
             "This endpoint needs a bearer access token from /oauth/token.",
             headers={"WWW-Authenticate": 'Bearer realm="hub"'},
         )
-    found = token_in_use(db(), raw, now=utcnow())
+    found = bearer(db(), raw, now=utcnow())
     if found is None:
         raise Unauthorised(
             "The access token is invalid, expired or revoked. Ask /oauth/token for a new one.",
@@ -63,13 +63,12 @@ def authenticate(header: str | None) -> Actor:
             },
             code="invalid-token",
         )
-    token, client_id, org_kind = found.token, found.client.client_id, found.organisation.kind
     return Actor(
         kind="client",
-        id=client_id,
-        organisation_id=token.organisation_id,
-        organisation_kind=org_kind,
-        scopes=token.scopes,
+        id=found.client_id,
+        organisation_id=found.organisation_id,
+        organisation_kind=found.organisation_kind,
+        scopes=found.scopes,
         request_id=g.get("request_id"),
         ip=client_ip(),
     )

@@ -24,7 +24,7 @@ from hub.consent.rules import (
     ConsentTerms,
 )
 from hub.errors import NotFound
-from hub.identity.models import Organisation
+from hub.identity.services import organisation_name
 
 
 def consent_row(
@@ -118,13 +118,13 @@ def withdraw(
 
 def receipt(session: Session, consent: ConsentRecord, *, partner_record_id: str) -> dict[str, Any]:
     """The consent receipt for one record, as it stands now."""
-    partner = session.get(Organisation, consent.organisation_id)
+    partner = organisation_name(session, consent.organisation_id)
     return build_receipt(
         ReceiptFacts(
             receipt_id=consent.receipt_id,
             experience_id=consent.experience_id,
             partner_record_id=partner_record_id,
-            partner_name=partner.name if partner else "the partner",
+            partner_name=partner or "the partner",
             scopes=tuple(consent.scopes or ()),
             lawful_basis=consent.lawful_basis,
             method=consent.method,

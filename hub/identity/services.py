@@ -12,6 +12,8 @@ from sqlalchemy.orm import Session
 
 from hub.actor import Actor
 from hub.audit.services import record
+from hub.cache import TTL_SECONDS, ProcessCache
+from hub.cache_sessions import cached
 from hub.clock import utcnow
 from hub.errors import AgreementRequired, Conflict, NotFound, ValidationFailed
 from hub.identity import sessions
@@ -152,14 +154,41 @@ def agreement_in_force(session: Session, organisation_id: uuid.UUID, on: date) -
     return session.scalars(stmt).first()
 
 
-def require_agreement(session: Session, actor: Actor, on: date) -> Agreement | None:
+@dataclass(frozen=True)
+class AgreementTerms:
+    """What an exchange needs of the agreement in force (kept a moment per process)."""
+
+    id: uuid.UUID
+    condition_areas: tuple[str, ...]
+
+
+# Every exchange asks for the agreement in force: read once per organisation and day, kept
+# TTL_SECONDS at most, and dropped when this process changes an agreement or an organisation.
+_AGREEMENTS: ProcessCache[tuple[uuid.UUID, date], AgreementTerms | None] = ProcessCache(
+    "agreements", tables={Agreement.__tablename__, Organisation.__tablename__}, ttl=TTL_SECONDS
+)
+
+
+def agreement_terms(
+    session: Session, organisation_id: uuid.UUID, on: date
+) -> AgreementTerms | None:
+    """The terms of the agreement in force on ``on`` (``agreement_in_force``), cached."""
+
+    def load() -> AgreementTerms | None:
+        found = agreement_in_force(session, organisation_id, on)
+        return AgreementTerms(found.id, tuple(found.condition_areas)) if found else None
+
+    return cached(session, _AGREEMENTS, (organisation_id, on), load)
+
+
+def require_agreement(session: Session, actor: Actor, on: date) -> AgreementTerms | None:
     """The agreement that allows ``actor`` to exchange data today; raise when there is none.
 
     The regulator and auditors act under statute, not under a partner agreement.
     """
     if actor.organisation_kind in ("regulator", "auditor") or actor.organisation_id is None:
         return None
-    agreement = agreement_in_force(session, actor.organisation_id, on)
+    agreement = agreement_terms(session, actor.organisation_id, on)
     if agreement is None:
         raise AgreementRequired(
             "Your organisation has no data-sharing agreement in force today, so no data can be "
@@ -171,6 +200,23 @@ def require_agreement(session: Session, actor: Actor, on: date) -> Agreement | N
 def list_organisations(session: Session) -> list[Organisation]:
     """Every organisation, by name."""
     return list(session.scalars(sa.select(Organisation).order_by(Organisation.name)))
+
+
+_NAMES: ProcessCache[uuid.UUID, str | None] = ProcessCache(
+    "organisation names", tables={Organisation.__tablename__}, ttl=TTL_SECONDS
+)
+
+
+def organisation_name(session: Session, organisation_id: uuid.UUID) -> str | None:
+    """An organisation's name (None if there is no such organisation), cached."""
+    return cached(
+        session,
+        _NAMES,
+        organisation_id,
+        lambda: session.scalar(
+            sa.select(Organisation.name).where(Organisation.id == organisation_id)
+        ),
+    )
 
 
 def get_organisation(session: Session, organisation_id: uuid.UUID) -> Organisation:

@@ -12,6 +12,8 @@ from sqlalchemy.orm import Session
 
 from hub.actor import Actor
 from hub.audit.services import record
+from hub.cache import TTL_SECONDS, ProcessCache
+from hub.cache_sessions import cached
 from hub.clock import utcnow
 from hub.errors import Conflict, Forbidden, ValidationFailed
 from hub.vocab.kinds import KINDS, canonical_kind, is_valid_value
@@ -38,8 +40,21 @@ class Vocabularies:
         return self.terms.get(kind, ())
 
 
+# Read by every submission: kept TTL_SECONDS at most per process, and dropped when this process
+# changes a vocabulary (another process's change is seen within TTL_SECONDS).
+_VOCABULARIES: ProcessCache[object, Vocabularies] = ProcessCache(
+    "vocabularies", tables={VocabularyTerm.__tablename__}, ttl=TTL_SECONDS, maxsize=8
+)
+
+
 def load_vocabularies(session: Session) -> Vocabularies:
-    """All vocabularies in one query."""
+    """All vocabularies (one query, or none while they are cached)."""
+    # Keyed by the database: a process may serve more than one (the tests do).
+    database = session.get_bind().engine
+    return cached(session, _VOCABULARIES, database, lambda: _read_vocabularies(session))
+
+
+def _read_vocabularies(session: Session) -> Vocabularies:
     rows = session.execute(
         sa.select(VocabularyTerm.kind, VocabularyTerm.value).order_by(
             VocabularyTerm.kind, VocabularyTerm.position, VocabularyTerm.value

@@ -199,3 +199,18 @@ def test_vocab_add_command(cli_env):
     listed = runner.invoke(group, ["vocab", "list", "service_type", "--json"], env=cli_env)
     assert listed.exit_code == 0, listed.output
     assert json.loads(listed.output)["service_type"][-1]["value"] == "prison-healthcare"
+
+
+def test_a_transaction_reads_its_own_new_term_and_no_one_keeps_it_after_a_rollback(db_session):
+    before = load_vocabularies(db_session).values("theme")  # now kept by the process
+    add_term(db_session, system("tests"), "themes", "parking")
+    assert load_vocabularies(db_session).values("theme")[-1] == "parking"
+    db_session.rollback()
+    assert load_vocabularies(db_session).values("theme") == before
+
+
+def test_a_term_committed_here_is_read_at_once(db_session):
+    assert not load_vocabularies(db_session).allows("theme", "parking")
+    add_term(db_session, system("tests"), "themes", "parking")
+    db_session.commit()
+    assert load_vocabularies(db_session).allows("theme", "parking")

@@ -4,7 +4,8 @@ whose agreement has lapsed exchanges nothing (issue: disabled clients kept worki
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, timedelta
+from unittest.mock import patch
 
 import sqlalchemy as sa
 
@@ -80,6 +81,7 @@ def test_a_suspended_organisations_tokens_stop_until_reinstated(
     party = make_party("healthwatch")
     token = get_token(party)
     headers = {"Authorization": f"Bearer {token}"}
+    assert client.get(READ, headers=headers).status_code == 200  # the process knows the token
     identity.set_suspended(db_session, ACTOR, party.id, True)
     db_session.commit()
     answer = client.get(READ, headers=headers)
@@ -101,6 +103,34 @@ def test_a_suspended_organisations_tokens_stop_until_reinstated(
         .order_by(AuditEvent.seq)
     ).all()
     assert actions == ["organisation.created", "organisation.suspended", "organisation.reinstated"]
+
+
+def test_a_token_revoked_just_after_use_stops_at_once(client, make_party, get_token, db_session):
+    party = make_party("charity")
+    token = get_token(party)
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.get(READ, headers=headers).status_code == 200
+    found = identity.find_token(db_session, token)
+    assert found is not None
+    identity.revoke_token(db_session, ACTOR, found)
+    db_session.commit()
+    answer = client.get(READ, headers=headers)
+    assert answer.status_code == 401 and answer.get_json()["code"] == "invalid-token"
+
+
+def test_a_token_stops_when_it_expires_though_the_process_knows_it(
+    client, make_party, get_token, db_session
+):
+    party = make_party("charity")
+    token = get_token(party)
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.get(READ, headers=headers).status_code == 200
+    found = identity.find_token(db_session, token)
+    assert found is not None
+    later = found.expires_at + timedelta(seconds=1)
+    with patch("hub.api.auth.utcnow", return_value=later):
+        answer = client.get(READ, headers=headers)
+    assert answer.status_code == 401 and answer.get_json()["code"] == "invalid-token"
 
 
 def test_a_lapsed_agreement_registers_no_webhook_and_submits_nothing(
