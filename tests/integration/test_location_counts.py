@@ -17,11 +17,13 @@ from hub.db import make_engine, make_session_factory, transaction
 from hub.exchange.insight.location import most_reported
 from hub.exchange.records import intake, location_counts, retention, withdrawal
 from hub.exchange.records.config import IntakeConfig
-from hub.exchange.records.models import ExperienceRecord, not_withdrawn
+from hub.exchange.records.models import ExperienceRecord, LocationDailyCount, not_withdrawn
 from hub.identity.services import create_organisation
 from hub.jobs.runner import run_job
+from hub.migrate import upgrade
 from hub.registry.models import Location
 from tests.factories import experience_record
+from tests.integration.test_migration_notices import downgrade
 
 CONFIG = IntakeConfig(digest_key=b"d" * 32, fingerprint_key=b"f" * 32)
 NOW = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
@@ -244,5 +246,67 @@ def test_concurrent_intake_withdrawal_and_rolling_keep_the_counts_exact(fresh_da
             assert [
                 row["negatives"] for row in assert_ranking_matches_the_records(session, NOW)
             ] == [4 + 6 - 1] * 3
+    finally:
+        engine.dispose()
+
+
+def test_the_migration_fills_the_counts_from_the_records_stored(fresh_database_url):
+    engine = make_engine(fresh_database_url)
+    factory = make_session_factory(engine)
+    now = datetime.now(UTC)
+    try:
+        with transaction(factory) as session:
+            org = create_organisation(
+                session,
+                system("tests"),
+                name="Charity",
+                kind="charity",
+                condition_areas=["cancer"],
+                valid_from=date(2020, 1, 1),
+            )
+            actor = Actor(
+                kind="client",
+                id="hub_migrated",
+                organisation_id=org.id,
+                organisation_kind="charity",
+                scopes=frozenset({"experiences:write"}),
+            )
+            for n, place in enumerate(("1-000000001", "1-000000002")):
+                session.add(
+                    Location(
+                        id=place,
+                        name=f"Ward {n}",
+                        name_search=f"ward {n}",
+                        postcode="SW1A 1AA",
+                        registration_status="Registered",
+                        service_types=[],
+                        regulated_activities=[],
+                        inspection_categories=[],
+                    )
+                )
+        with transaction(factory) as session:
+            send(session, actor, NOW - timedelta(days=200), ("1-000000001", "negative"))
+            kept = send(
+                session,
+                actor,
+                NOW,
+                *[("1-000000001", "negative"), ("1-000000002", "negative")] * 2,
+                ("1-000000002", "positive"),
+            )
+            withdrawal.withdraw_record(session, actor, kept[0], now=NOW)
+        with transaction(factory) as session:
+            daily = session.execute(sa.select(LocationDailyCount.__table__)).all()
+            ranked = assert_ranking_matches_the_records(session, now)
+        assert [row["negatives"] for row in ranked] == [2, 1]
+
+        downgrade(engine, "0025")
+        upgrade(engine)
+
+        with transaction(factory) as session:
+            assert sorted(session.execute(sa.select(LocationDailyCount.__table__)).all()) == sorted(
+                daily
+            )
+            assert location_counts.is_rolled(session, now)
+            assert assert_ranking_matches_the_records(session, now) == ranked
     finally:
         engine.dispose()
