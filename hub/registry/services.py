@@ -291,7 +291,37 @@ def find_locations(
 ) -> list[Location]:
     """Locations for someone looking up an id: every word of ``words`` begins a word of the
     name, the address or the local authority (a name, a town or both); and, if given, in the
-    postcode, district or sector. Registered ones first, then by name."""
+    postcode, district or sector. Registered ones first, then by name.
+
+    People type whatever they have into the words: when they match nothing, a registry id is
+    looked up as such, and a postcode or district at their end (``meadow ls1 4ap``, ``ls14ap``)
+    is searched as the postcode."""
+    found = _find_locations(session, words=words, postcode=postcode, limit=limit)
+    if found or not words.strip():
+        return found
+    by_id = session.get(Location, words.strip().upper())
+    if by_id is not None:
+        return [by_id]
+    if postcode.strip():
+        return []
+    rest, typed_postcode = _trailing_postcode(words)
+    if not typed_postcode:
+        return []
+    return _find_locations(session, words=rest, postcode=typed_postcode, limit=limit)
+
+
+def _trailing_postcode(words: str) -> tuple[str, str]:
+    """``words`` split into what comes before a postcode or district at its end, and that
+    postcode (``""`` when none ends it)."""
+    tokens = words.split()
+    for n in (2, 1):
+        tail = "".join(tokens[-n:]) if len(tokens) >= n else ""
+        if normalise_postcode(tail) or (n == 1 and _OUTWARD.fullmatch(tail.upper())):
+            return " ".join(tokens[:-n]), tail
+    return words, ""
+
+
+def _find_locations(session: Session, *, words: str, postcode: str, limit: int) -> list[Location]:
     stmt = sa.select(Location)
     haystack = (
         sa.literal(" ")

@@ -51,6 +51,22 @@ def test_a_partner_finds_a_location_id_by_name_town_or_postcode(app, make_user, 
     assert 'href="/portal/find-location"' in portal.get("/portal/upload").get_data(as_text=True)
 
 
+def test_a_postcode_or_an_id_typed_in_the_name_box_finds_the_location(app, make_user, registry):
+    """The page invites a name, a town, a postcode or a mix: people type them all in one box."""
+    portal = signed_in(app, make_user("uploader"))
+
+    def found(query: str) -> set[str]:
+        page = portal.get(f"/portal/find-location?q={query}").get_data(as_text=True)
+        return {location_id for location_id in registry if location_id in page}
+
+    assert found("LS1 4AP") == {"1-100000002"}
+    assert found("ls14ap") == {"1-100000002"}
+    assert found("meadow view LS1 4AQ") == {"1-100000003"}
+    assert found("meadow LS1") == {"1-100000002", "1-100000003"}
+    assert found("1-100000004") == {"1-100000004"}
+    assert found("harbour LS1") == set()
+
+
 def test_a_service_name_and_postcode_is_matched_when_one_location_fits(
     client, make_party, auth_headers, registry
 ):
