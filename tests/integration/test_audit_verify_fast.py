@@ -180,3 +180,24 @@ def test_the_session_goes_on_after_a_mismatch_early_in_a_long_span(db_session):
     first = verify(db_session, workers=1)
     assert (first.first_bad_seq, first.reason) == (head_seq + 2, "hash mismatch")
     assert verify(db_session, workers=1) == first
+
+
+def test_without_chunked_streaming_the_answers_are_the_same(
+    session_factory, db_session, monkeypatch
+):
+    if db_session.get_bind().dialect.name != "postgresql":
+        pytest.skip("the rows are streamed by psycopg on PostgreSQL only")
+    from psycopg import pq
+
+    _write(session_factory)
+    streamed = verify(db_session)
+    _tamper_details(db_session, streamed.head_seq - 2)
+    streamed_bad = verify(db_session)
+    monkeypatch.setattr(pq, "version", lambda: 160_000)  # libpq 16: no chunked rows
+    assert verify(db_session) == streamed_bad
+    assert (streamed_bad.first_bad_seq, streamed_bad.reason) == (
+        streamed.head_seq - 2,
+        "hash mismatch",
+    )
+    db_session.rollback()
+    assert verify(db_session) == streamed
