@@ -169,3 +169,16 @@ def test_a_file_still_processing_shows_progress_and_refreshes_itself(app, make_u
     assert '<noscript><meta http-equiv="refresh" content="3"></noscript>' in html
     assert "submission-progress.js" in html
     assert "annotated.csv" not in html
+
+
+def test_a_one_row_file_reads_as_one_row_and_a_semicolon_file_is_told_to_use_commas(app, make_user):
+    client = signed_in(app, make_user())
+
+    one = client.get(post_file(client, make_csv([good(0)])).headers["Location"])
+    assert "1 row done of 1" in one.get_data(as_text=True)
+
+    semicolons = ";".join(COLUMNS) + "\r\n" + ";".join(good(1).get(c, "") for c in COLUMNS)
+    page = client.get(post_file(client, semicolons.encode()).headers["Location"])
+    html = page.get_data(as_text=True)
+    assert "The columns are separated by semicolons, not commas." in html
+    assert "Unknown column" not in html and "Missing column" not in html

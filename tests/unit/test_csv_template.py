@@ -37,6 +37,21 @@ def test_a_misspelt_column_gets_a_did_you_mean_and_a_missing_one_is_named():
     assert all(e["row"] == 1 for e in problems.errors)
 
 
+@pytest.mark.parametrize(("separator", "called"), [(";", "semicolons"), ("\t", "tabs")])
+def test_a_file_separated_by_something_else_than_commas_is_told_so(separator, called):
+    problems = check_header([separator.join(COLUMNS)])
+    assert [e["message"] for e in problems.errors] == [
+        f"The columns are separated by {called}, not commas. Save it from your spreadsheet as "
+        "\u201cCSV UTF-8 (Comma delimited)\u201d and upload it again."
+    ]
+
+
+@pytest.mark.parametrize("header", [[], [""], ["", " "]])
+def test_a_file_with_no_header_is_called_empty(header):
+    messages = [e["message"] for e in check_header(header).errors]
+    assert len(messages) == 1 and messages[0].startswith("The file is empty")
+
+
 def test_an_unknown_column_with_no_likeness_has_no_guess():
     problems = check_header([*COLUMNS, "favourite_colour"])
     assert [e["message"] for e in problems.errors] == ["Unknown column 'favourite_colour'."]

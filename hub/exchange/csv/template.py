@@ -105,7 +105,11 @@ def _shown(name: str) -> str:
 
 
 def check_header(header: Sequence[str]) -> HeaderProblems:
-    """Missing, unknown and repeated columns, each with a "did you mean" where one fits."""
+    """Missing, unknown and repeated columns, each with a "did you mean" where one fits; a file
+    with no header at all, or whose columns are not separated by commas, is told just that."""
+    whole = whole_file_problem(header)
+    if whole:
+        return HeaderProblems([_header_error("", whole)])
     names = [_shown(name) for name in header]
     errors: list[dict[str, Any]] = []
     seen: set[str] = set()
@@ -129,6 +133,25 @@ def check_header(header: Sequence[str]) -> HeaderProblems:
     for name in missing:
         errors.append(_header_error(name, f"Missing column '{name}': the template requires it."))
     return HeaderProblems(errors)
+
+
+_SEPARATORS = {";": "semicolons", "\t": "tabs", "|": "vertical bars"}
+SAVE_AS_CSV = (
+    "Save it from your spreadsheet as \u201cCSV UTF-8 (Comma delimited)\u201d and upload it again."
+)
+
+
+def whole_file_problem(header: Sequence[str]) -> str | None:
+    """What makes a header row unusable as a whole (nothing in it, or the template's columns run
+    together by another separator), as one plain message; None when it is not so."""
+    if not any(name.strip() for name in header):
+        return f"The file is empty: its first row should hold the column names. {SAVE_AS_CSV}"
+    if len(header) == 1:
+        for separator, called in _SEPARATORS.items():
+            parts = {part.strip() for part in header[0].split(separator)}
+            if len(parts & set(COLUMNS)) >= 2:
+                return f"The columns are separated by {called}, not commas. {SAVE_AS_CSV}"
+    return None
 
 
 def _header_error(column: str, message: str) -> dict[str, Any]:
