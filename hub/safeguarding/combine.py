@@ -3,10 +3,12 @@
 Recall comes first. A strong sign raises a concern on its own; the model raises one when its
 concern score reaches its threshold; a weak sign (words that are often innocent) raises one when
 the model leans that way too. A concern takes the categories of its strong signs, those the model
-scores over each category's threshold, and those of its weak signs the model half agrees with;
-when none is confident it takes the model's most likely category. It is immediate when a sign of
-risk now is there (a plan, an injury now, unsafe tonight), or the model's immediacy score is high,
-or a cue of urgency meets a moderate score.
+scores over each category's threshold, those of its weak signs the model half agrees with, and
+always the model's most likely category, confident or not: abuse told indirectly is often
+raised by a sign of a neighbouring category (discriminatory treatment read as psychological
+harm), and the model's best guess then names the category a duty officer filters by. It is
+immediate when a sign of risk now is there (a plan, an injury now, unsafe tonight), or the
+model's immediacy score is high, or a cue of urgency meets a moderate score.
 """
 
 from __future__ import annotations
@@ -66,8 +68,8 @@ def decide(
         factor = thresholds["weak_category"]
         chosen |= {c for c in evidence.weak if c in categories and p[c] >= factor * thresholds[c]}
         chosen |= by_model
-        if not chosen:
-            best = max(categories, key=lambda c: (p[c], c))
+        best = max(categories, key=lambda c: (p[c], c))
+        if best not in chosen:
             chosen.add(best)
             by_model.add(best)
     ordered = tuple(c for c in categories if c in chosen)
