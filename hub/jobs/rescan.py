@@ -41,7 +41,12 @@ def run(
         settings.safeguarding_due_immediate_minutes, settings.safeguarding_due_minutes
     )
     actor = system(f"job:{JOB_NAME}")
-    stats: dict[str, Any] = {"records_read": 0, "re_redacted": 0, "alerts_raised": 0}
+    stats: dict[str, Any] = {
+        "records_read": 0,
+        "re_redacted": 0,
+        "alerts_raised": 0,
+        "alert_reasons_remasked": 0,
+    }
     after: uuid.UUID | None = None
     while True:
         with transaction(session_factory) as session:
@@ -57,6 +62,7 @@ def run(
         stats["records_read"] += done.read
         stats["re_redacted"] += done.re_redacted
         stats["alerts_raised"] += done.alerts_raised
+        stats["alert_reasons_remasked"] += done.reasons_remasked
         if done.last is None or done.read < BATCH:
             break
         after = done.last

@@ -6,6 +6,7 @@ alerts) does not load the rules or the model.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -99,3 +100,34 @@ def masked(
         words = tuple(dict.fromkeys(quote(text, s, e, spans) for s, e in reason.spans))
         out.append(Reason(reason.category, reason.source, words, reason.spans))
     return tuple(out)
+
+
+def remasked(
+    stored: Iterable[Mapping[str, Any]], text: str, hidden: Iterable[tuple[int, int, str]]
+) -> list[dict[str, Any]]:
+    """Reasons as stored with an alert (their words quoted and masked when it was raised), with
+    every identifier of ``hidden`` (spans of ``text``, the narrative) masked as well: wherever a
+    hidden span, or one of its words, appears whole in a quote, exactly as written there, it
+    becomes the span's placeholder. For a redaction that now finds more than it did when the alert
+    was raised, so that the reasons never show more than the redacted account."""
+    placeholders: dict[str, str] = {}
+    for start, end, placeholder in hidden:
+        words = text[start:end].split()
+        # The whole span, and each of its words alone (a reason may quote "sandra" alone from
+        # "sandra okafor"); the longest are replaced first.
+        for value in (" ".join(words), *(w for w in words if len(w) >= 3)):
+            if value:
+                placeholders.setdefault(value, placeholder)
+    reasons = [dict(r) for r in stored]
+    if not placeholders:
+        return reasons
+    values = sorted(placeholders, key=lambda v: (-len(v), v))
+    pattern = re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, values)) + r")(?!\w)")
+    for reason in reasons:
+        reason["words"] = list(
+            dict.fromkeys(
+                pattern.sub(lambda m: placeholders[m.group(0)], str(word))
+                for word in reason.get("words") or ()
+            )
+        )
+    return reasons

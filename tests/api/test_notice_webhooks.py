@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import sqlalchemy as sa
@@ -29,7 +30,7 @@ def test_safeguarding_alert_and_withdrawal_are_sent_to_the_regulators_endpoint(
     )
     headers = auth_headers(partner)
     record = make_record(
-        narrative="The carer slapped my mum and she has bruises on her arms.",
+        narrative="The carer Sandra slapped my mum and she has bruises on her arms.",
         safeguarding={"concern": True, "immediate_risk": False, "categories": ["physical"]},
     )
     created = client.post("/api/v1/experiences", json=record, headers=headers)
@@ -41,7 +42,14 @@ def test_safeguarding_alert_and_withdrawal_are_sent_to_the_regulators_endpoint(
     deliveries = db_session.scalars(
         sa.select(WebhookDelivery).where(WebhookDelivery.endpoint_id == uuid.UUID(endpoint_id))
     ).all()
-    events = sorted(d.event for d in deliveries)
-    assert events == ["consent.withdrawn", "safeguarding.alert"]
-    for delivery in deliveries:
-        assert "slapped" not in delivery.body
+    by_event = {d.event: d for d in deliveries}
+    assert sorted(by_event) == ["consent.withdrawn", "safeguarding.alert"]
+    assert "slapped" not in by_event["consent.withdrawn"].body
+    # The alert says why, as the queue does: the words that raised it, the name hidden.
+    data = json.loads(by_event["safeguarding.alert"].body)["data"]
+    alert = client.get(
+        f"/api/v1/safeguarding/alerts/{data['alert_id']}", headers=auth_headers(regulator)
+    ).get_json()
+    assert data["reasons"] == alert["reasons"]
+    assert any("slapped" in word for r in data["reasons"] for word in r["words"])
+    assert "Sandra" not in by_event["safeguarding.alert"].body

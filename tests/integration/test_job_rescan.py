@@ -132,6 +132,59 @@ def test_a_record_already_alerted_is_not_alerted_again(ctx, db_session, org):
     assert len(_alerts(db_session)) == 1
 
 
+# A concern whose first redaction missed the carer's lowercase name, and its alert's reasons as
+# that older engine quoted them.
+NAMED_CONCERN = "my carer sandra okafor slapped my mum across the face and she has bruises."
+LEAKY_REASONS = [
+    {"category": "physical", "source": "rule", "words": ["sandra okafor slapped my mum"]},
+    {"category": "physical", "source": "model", "words": ["slapped", "sandra", "bruises"]},
+]
+
+
+def test_a_changed_redaction_masks_the_alert_reasons_again(ctx, db_session, org):
+    [rec] = add_records(db_session, org.id, 1, narrative=NAMED_CONCERN, redacted=NAMED_CONCERN)
+    run_job(ctx, "rescan", now=NOW)
+    [alert] = _alerts(db_session)
+    # As an older engine left it: the name in the redacted copy and in the alert's reasons.
+    alert.reasons = LEAKY_REASONS
+    db_session.execute(
+        sa.update(ExperienceRecord).values(
+            narrative_redacted=NAMED_CONCERN, scanned_with="older engines"
+        )
+    )
+    db_session.commit()
+
+    run = run_job(ctx, "rescan", now=NOW + timedelta(days=1))
+
+    assert (run.stats["re_redacted"], run.stats["alert_reasons_remasked"]) == (1, 1)
+    assert run.stats["alerts_raised"] == 0
+    db_session.expire_all()
+    [alert] = _alerts(db_session)
+    assert alert.reasons == [
+        {"category": "physical", "source": "rule", "words": ["[NAME] slapped my mum"]},
+        {"category": "physical", "source": "model", "words": ["slapped", "[NAME]", "bruises"]},
+    ]
+    assert "sandra" not in db_session.get(ExperienceRecord, rec.id).narrative_redacted
+    rescanned = _events(db_session, "experience.rescanned")[-1]
+    assert rescanned.details["alert_reasons_remasked"] is True
+    assert "sandra" not in str(rescanned.details).lower()
+
+
+def test_alert_reasons_are_left_alone_when_the_redaction_does_not_change(ctx, db_session, org):
+    add_records(db_session, org.id, 1, narrative=CONCERN, redacted=CONCERN)
+    run_job(ctx, "rescan", now=NOW)
+    [alert] = _alerts(db_session)
+    reasons = list(alert.reasons)
+    db_session.execute(sa.update(ExperienceRecord).values(scanned_with="older engines"))
+    db_session.commit()
+
+    again = run_job(ctx, "rescan", now=NOW + timedelta(days=1))
+
+    assert (again.stats["re_redacted"], again.stats["alert_reasons_remasked"]) == (0, 0)
+    db_session.expire_all()
+    assert _alerts(db_session)[0].reasons == reasons
+
+
 def test_a_second_run_changes_nothing(ctx, db_session, org):
     add_records(db_session, org.id, 3, narrative=LEAKY, redacted=LEAKY)
     add_records(db_session, org.id, 1, narrative=CONCERN, redacted=CONCERN)

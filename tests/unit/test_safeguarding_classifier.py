@@ -384,3 +384,26 @@ def test_a_quote_hides_what_touches_it_and_squeezes_whitespace() -> None:
     assert quote(text, at + 2, len(text), [(at, at + 6, "[NAME]")]) == "[NAME] hit her"
     assert quote(text, 0, 5) == "carer"
     assert len(quote("word " * 100, 0, 500)) == MAX_QUOTE
+
+
+def test_stored_reasons_are_masked_again_with_a_newer_redaction() -> None:
+    from hub.safeguarding.findings import remasked
+
+    text = "my carer sandra okafor keeps asking dad to lend her money, Will says"
+    stored = [
+        {"category": "financial", "source": "rule", "words": ["sandra okafor keeps asking dad"]},
+        {"category": "financial", "source": "model", "words": ["sandra", "lend", "Will says"]},
+    ]
+    at, will = text.index("sandra okafor"), text.index("Will")
+    hidden = [(at, at + len("sandra okafor"), "[NAME]"), (will, will + 4, "[NAME]")]
+    assert remasked(stored, text, hidden) == [
+        {"category": "financial", "source": "rule", "words": ["[NAME] keeps asking dad"]},
+        {"category": "financial", "source": "model", "words": ["[NAME]", "lend", "[NAME] says"]},
+    ]
+    # Only what the redaction hid, as written: "will" in another sense is no name.
+    assert remasked([{"words": ["nobody will come"]}], text, hidden) == [
+        {"words": ["nobody will come"]}
+    ]
+    # Nothing hidden, nothing changed (and the stored reasons are not modified in place).
+    assert remasked(stored, text, []) == stored
+    assert stored[0]["words"] == ["sandra okafor keeps asking dad"]

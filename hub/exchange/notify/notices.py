@@ -47,7 +47,8 @@ def notice(
     now: datetime,
 ) -> webhooks.Event:
     """The notice to one recipient about one object (for ``queue``): its own event id, and data
-    that names the object and holds ids and codes, never narratives."""
+    that names the object and holds ids and codes, never narratives (a safeguarding alert's
+    reasons, owed to the regulator alone, quote only redacted words)."""
     return webhooks.Event(
         event=event,
         data={"object_type": object_type, "object_id": str(object_id), **payload},

@@ -121,6 +121,8 @@ def raise_and_notify(
                         "categories": a["categories"],
                         "immediate": a["immediate"],
                         "due_at": a["due_at"].isoformat(),
+                        # Why, as the queue shows it: words quoted with identifiers hidden.
+                        "reasons": a["reasons"],
                     },
                 )
                 for a in alerts

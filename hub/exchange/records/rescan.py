@@ -6,7 +6,8 @@ from :func:`hub.exchange.records.scan.engines_version`; NULL for records older t
 Each batch, in the caller's transaction, reads its records with the same functions intake uses
 and then:
 
-- stores the new redacted copy where it differs (and its counts);
+- stores the new redacted copy where it differs (and its counts), and masks again the reasons of
+  the record's alert, if it has one, so they quote no identifier the new copy hides;
 - raises an alert, through the same path as intake (notices to the regulator included), for a
   record whose concern is newly found: one without an alert that the engines now say needs
   one. It is marked found late and carries the record's original received time;
@@ -31,6 +32,7 @@ from hub.audit.services import record
 from hub.exchange.records.dependants import raise_and_notify
 from hub.exchange.records.models import WITHDRAWN, ExperienceRecord
 from hub.exchange.records.scan import assessment_of, engines_version, redact_narratives
+from hub.safeguarding.findings import remasked
 from hub.safeguarding.models import SafeguardingAlert
 from hub.safeguarding.rules import Deadlines
 from hub.safeguarding.services import AlertTarget
@@ -44,6 +46,7 @@ class BatchOutcome:
     re_redacted: int
     alerts_raised: int
     last: uuid.UUID | None
+    reasons_remasked: int = 0
 
 
 def due(cutoff: datetime, version: str) -> sa.ColumnElement[bool]:
@@ -79,20 +82,28 @@ def rescan_batch(
         return BatchOutcome(0, 0, 0, None)
     narratives = [rec.narrative or "" for rec in records]
     redacted = redact_narratives(session, narratives)
-    alerted = set(
-        session.scalars(
-            sa.select(SafeguardingAlert.experience_id).where(
+    alerted = {
+        alert.experience_id: alert
+        for alert in session.scalars(
+            sa.select(SafeguardingAlert).where(
                 SafeguardingAlert.experience_id.in_([rec.id for rec in records])
             )
         )
-    )
+    }
     targets: list[AlertTarget] = []
     changed: dict[uuid.UUID, dict[str, int]] = {}
+    remasked_alerts: set[uuid.UUID] = set()
     for rec, result in zip(records, redacted, strict=True):
         if rec.narrative_redacted != result.text:
             changed[rec.id] = dict(rec.redactions or {})
             rec.narrative_redacted = result.text
             rec.redactions = dict(result.entities)
+            existing = alerted.get(rec.id)
+            if existing is not None:
+                reasons = remasked(existing.reasons or [], rec.narrative or "", result.hidden)
+                if reasons != list(existing.reasons or []):
+                    existing.reasons = reasons
+                    remasked_alerts.add(rec.id)
         if rec.id not in alerted:
             assessment = assessment_of(
                 rec.narrative or "",
@@ -133,6 +144,9 @@ def rescan_batch(
                 "redactions_before": changed.get(rec.id, rec.redactions),
                 "redactions": rec.redactions,
                 "safeguarding_alert": str(alert["id"]) if alert else None,
+                "alert_reasons_remasked": rec.id in remasked_alerts,
             },
         )
-    return BatchOutcome(len(records), len(changed), len(alerts), records[-1].id)
+    return BatchOutcome(
+        len(records), len(changed), len(alerts), records[-1].id, len(remasked_alerts)
+    )
