@@ -184,10 +184,15 @@ def _rows(
 
 
 # The chained columns in CHAINED_FIELDS order, as the hash wants them and cheap to fetch: the time
-# in UTC without zone (format_time ignores the zone), the organisation id in PostgreSQL's text
-# form (which is str() of a UUID), details as JSON text (parsed as the driver would, json.loads).
+# as the body's JSON text of it, written by to_char for the years 1000 to 9999 (where it is
+# format_time's text of the UTC time), else NULL and the UTC time without zone in the next
+# column; the organisation id in PostgreSQL's text form (which is str() of a UUID); details as
+# JSON text (parsed as the driver would, json.loads).
 _PG_SELECT = (
-    "SELECT seq, occurred_at AT TIME ZONE 'UTC', actor, organisation_id::text, action, "
+    "SELECT seq, CASE WHEN occurred_at >= '1000-01-01Z' AND occurred_at < '10000-01-01Z' "
+    "THEN '\"' || to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US') "
+    "|| 'Z\"' END, CASE WHEN occurred_at < '1000-01-01Z' OR occurred_at >= '10000-01-01Z' "
+    "THEN occurred_at AT TIME ZONE 'UTC' END, actor, organisation_id::text, action, "
     "object_type, object_id, outcome, request_id, ip, details::text, prev_hash, hash "
     "FROM audit_events WHERE seq > %s AND seq <= %s ORDER BY seq"
 )
@@ -211,8 +216,8 @@ def _pg_rows(
     rows = _pg_fetch(conn, (after, upto_seq), batch)
     try:
         for (
-            seq, at, actor, org, action, object_type, object_id, outcome, request_id, ip,
-            details, prev_hash, digest,
+            seq, at_json, at, actor, org, action, object_type, object_id, outcome, request_id,
+            ip, details, prev_hash, digest,
         ) in rows:  # fmt: skip
             canonical = details_json.get(details)
             if canonical is None:
@@ -228,9 +233,7 @@ def _pg_rows(
                 "null" if ip is None else text(ip),
                 "null" if object_id is None else text(object_id),
                 "null" if object_type is None else text(object_type),
-                f'"{at.isoformat(timespec="microseconds")}Z"'
-                if at.__class__ is datetime and at.tzinfo is None and at.year >= 1000
-                else event_details_json(at),
+                event_details_json(at) if at_json is None else at_json,
                 "null" if org is None else text(org),
                 text(outcome),
                 "null" if request_id is None else text(request_id),

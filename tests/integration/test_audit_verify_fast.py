@@ -25,6 +25,12 @@ EVENTS = [
     {"details": {"i": 2}, "now": datetime(2026, 6, 1, 23, 59, 59, 999999, tzinfo=UTC)},
     {"details": {"i": 3}, "now": datetime(2026, 6, 2, 8, 0, tzinfo=timezone(timedelta(hours=9)))},
     {"details": {"i": 4}, "now": datetime(2026, 6, 2, 8, 0, 0, 500000, tzinfo=UTC)},
+    {"details": {"i": 5}, "now": datetime(999, 12, 31, 23, 59, 59, 5, tzinfo=UTC)},
+    {
+        "details": {"i": 6},
+        "now": datetime(1000, 1, 1, 8, 59, 59, tzinfo=timezone(timedelta(hours=9))),
+    },
+    {"details": {"i": 7}, "now": datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)},
 ]
 
 
