@@ -164,7 +164,11 @@ def _register(app: Celery, ctx: HubContext, spec: TaskSpec) -> None:
                 raise self.retry(exc=exc, countdown=wait) from exc
             give_up(ctx, spec, args, exc, attempts=retries + 1)
 
-    app.task(name=spec.name, bind=True, acks_late=True, reject_on_worker_lost=True)(run)
+    # max_retries=None: the count above is the only limit (Celery's own default of 3 would
+    # otherwise end the task before it is given up, leaving its file processing for ever).
+    app.task(
+        name=spec.name, bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None
+    )(run)
 
 
 def give_up(
