@@ -31,7 +31,7 @@ run: setup
 	$(BIN)/hub db upgrade
 	$(BIN)/hub demo
 	@echo
-	@echo "The hub is starting at http://$(HOST):$(PORT)/  (API: http://$(HOST):$(PORT)/api/v1, portal: http://$(HOST):$(PORT)/portal)"
+	@echo "The hub is starting at http://$(HOST):$(PORT)/  (API reference: http://$(HOST):$(PORT)/api/v1/docs, portal: http://$(HOST):$(PORT)/portal)"
 	@echo "Demo credentials are above (also in instance/demo-credentials.json). Stop with Ctrl-C."
 	$(BIN)/hub serve --dev --host $(HOST) --port $(PORT)
 
