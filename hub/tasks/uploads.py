@@ -38,8 +38,9 @@ CHUNK = "hub.csv.chunk"
 SWEEP = "hub.csv.sweep"
 QUIET_S = 300
 GAVE_UP = (
-    "The file could not be processed to the end (the error was recorded for the hub's "
-    "operators). Rows before this point were kept; upload the rest again in a new file."
+    "The hub could not finish processing this file: the fault was the hub's, not the file's, "
+    "and has been recorded for the hub's operators. Upload the same file again later; rows "
+    "already kept are not added twice."
 )
 
 

@@ -182,3 +182,27 @@ def test_a_one_row_file_reads_as_one_row_and_a_semicolon_file_is_told_to_use_com
     html = page.get_data(as_text=True)
     assert "The columns are separated by semicolons, not commas." in html
     assert "Unknown column" not in html and "Missing column" not in html
+
+
+def test_a_file_the_hub_gave_up_on_names_no_row_0_and_asks_for_the_same_file_again(
+    app, make_user, db_session
+):
+    from hub.actor import Actor
+    from hub.exchange.csv.upload import accept_upload
+    from hub.tasks.uploads import _advance_gave_up
+
+    user = make_user()
+    actor = Actor(kind="user", id=str(user.id), organisation_id=user.organisation_id)
+    ctx = app.extensions["hub"]
+    pending = accept_upload(
+        db_session, actor, ctx.storage, io.BytesIO(make_csv([good(0)])), "x.csv"
+    )
+    db_session.commit()
+    _advance_gave_up(ctx, RuntimeError("storage unreachable"), str(pending.id))
+
+    html = signed_in(app, user).get(f"/portal/submissions/{pending.id}").get_data(as_text=True)
+    cells = re.findall(r'<td class="govuk-table__cell[^"]*">([^<]*)</td>', html)
+    assert "Failed" in html
+    assert "0" not in cells and "(the file)" in cells
+    assert "Upload the same file again later" in html
+    assert "storage unreachable" not in html
