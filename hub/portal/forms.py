@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovTextInput
-from wtforms import DateField, EmailField, PasswordField
-from wtforms.validators import DataRequired, EqualTo, Length, Regexp
+from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovRadioInput, GovTextInput
+from wtforms import DateField, EmailField, PasswordField, RadioField
+from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Regexp
 
 from hub.identity import accounts
 
@@ -87,3 +88,18 @@ class GovDateField(DateField):
         except ValueError:
             self.data = None
             raise ValueError("Enter a real date, like 27 3 2026") from None
+
+
+NOT_AN_OPTION = "Select one of the options shown"
+
+
+class GovRadioField(RadioField):
+    """GOV.UK radio buttons; a value that is none of them (a stale or altered form) is said
+    as an unanswered question is, in the field's own words, never as "Not a valid choice"."""
+
+    def __init__(self, label: str | None = None, validators: Sequence[Any] = (), **kwargs: Any):
+        asks = (DataRequired, InputRequired)
+        said = [v.message for v in validators if isinstance(v, asks) and v.message]
+        kwargs.setdefault("invalid_choice_message", said[0] if said else NOT_AN_OPTION)
+        kwargs.setdefault("widget", GovRadioInput())
+        super().__init__(label, list(validators), **kwargs)

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovTextInput
+from govuk_frontend_wtf.wtforms_widgets import GovTextInput
 from werkzeug.wrappers import Response
-from wtforms import EmailField, HiddenField, RadioField
+from wtforms import EmailField, HiddenField
 from wtforms.validators import DataRequired, Length, Regexp
 
 from hub.errors import Conflict, NotFound, ValidationFailed
@@ -15,7 +15,7 @@ from hub.identity import links, signin
 from hub.identity.services import ROLES_BY_KIND
 from hub.portal.auth import current_portal_actor, current_user, end_session, role_required
 from hub.portal.blueprint import bp
-from hub.portal.forms import NewPasswordForm
+from hub.portal.forms import GovRadioField, NewPasswordForm
 from hub.web import client_ip, db, hub_context
 
 # Everyone who asks is told the same, whether or not the address has an account.
@@ -50,9 +50,8 @@ class SetPasswordForm(NewPasswordForm):
 
 class InviteForm(FlaskForm):
     email = EmailField("Email address", widget=GovTextInput(), validators=_EMAIL_RULES)
-    role = RadioField(
+    role = GovRadioField(
         "Role",
-        widget=GovRadioInput(),
         choices=[],
         validators=[DataRequired(message="Choose a role")],
         validate_choice=True,

@@ -10,13 +10,12 @@ from flask import flash, redirect, render_template, url_for
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovDateInput,
-    GovRadioInput,
     GovSelect,
     GovTextArea,
     GovTextInput,
 )
 from werkzeug.wrappers import Response
-from wtforms import RadioField, SelectField, StringField, TextAreaField
+from wtforms import SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
@@ -36,7 +35,7 @@ from hub.identity.models import Organisation
 from hub.identity.services import list_organisations
 from hub.portal.auth import current_portal_actor, role_required
 from hub.portal.blueprint import bp
-from hub.portal.forms import GovDateField
+from hub.portal.forms import GovDateField, GovRadioField
 from hub.portal.pages import PARTNER_ROLES
 from hub.registry.services import is_location_id
 from hub.web import db
@@ -79,10 +78,9 @@ def outcomes() -> str:
 
 
 class OutcomeForm(FlaskForm):
-    kind = RadioField(
+    kind = GovRadioField(
         "What was done?",
         choices=[SelectChoice(value, words) for value, words in KIND_WORDS.items()],
-        widget=GovRadioInput(),
         validators=[InputRequired(message="Select what was done")],
     )
     summary = TextAreaField(
@@ -109,13 +107,12 @@ class OutcomeForm(FlaskForm):
             Length(max=MAX_REPORT_URL, message="The link is too long"),
         ],
     )
-    choose_by = RadioField(
+    choose_by = GovRadioField(
         "Which records informed it?",
         choices=[
             SelectChoice("reference", "Records a partner sent, by the partner's references"),
             SelectChoice("location", "Every record about a care location in a period"),
         ],
-        widget=GovRadioInput(),
         validators=[InputRequired(message="Select how to choose the records")],
     )
     partner = SelectField("Partner", widget=GovSelect(), validate_choice=False)

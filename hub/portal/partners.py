@@ -11,12 +11,11 @@ from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxesInput,
     GovDateInput,
-    GovRadioInput,
     GovTextArea,
     GovTextInput,
 )
 from werkzeug.wrappers import Response
-from wtforms import RadioField, SelectMultipleField, StringField, TextAreaField
+from wtforms import SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length
 
@@ -28,7 +27,7 @@ from hub.identity import accounts, clients
 from hub.identity.models import PARTNER_KINDS, SCOPES, SCOPES_BY_KIND
 from hub.portal.auth import current_portal_actor, role_required
 from hub.portal.blueprint import bp
-from hub.portal.forms import GovDateField
+from hub.portal.forms import GovDateField, GovRadioField
 from hub.web import db
 
 KIND_WORDS = {
@@ -75,10 +74,9 @@ class PartnerForm(AgreementForm):
             Length(max=200, message="The name must be 200 characters or fewer"),
         ],
     )
-    kind = RadioField(
+    kind = GovRadioField(
         "What kind of organisation is it?",
         choices=[SelectChoice(kind, KIND_WORDS[kind]) for kind in PARTNER_KINDS],
-        widget=GovRadioInput(),
         validators=[InputRequired(message="Select what kind of organisation it is")],
     )
 

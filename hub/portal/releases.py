@@ -39,7 +39,10 @@ PUBLISHERS = ("engagement",)
 
 class ReleaseForm(FlaskForm):
     dataset = SelectField(
-        "Dataset", widget=GovSelect(), validators=[InputRequired(message="Choose a dataset")]
+        "Dataset",
+        widget=GovSelect(),
+        validators=[InputRequired(message="Choose a dataset")],
+        invalid_choice_message="Choose a dataset",
     )
     slug = StringField(
         "Short name for the new dataset",

@@ -12,9 +12,7 @@ import uuid
 
 from flask import Response, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovRadioInput
 from werkzeug.wrappers import Response as BaseResponse
-from wtforms import RadioField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired
 
@@ -28,6 +26,7 @@ from hub.exchange.records.withdrawal import (
 )
 from hub.portal.auth import current_portal_actor, role_required
 from hub.portal.blueprint import bp
+from hub.portal.forms import GovRadioField
 from hub.portal.pages import PARTNER_ROLES
 from hub.storage import attachment_disposition
 from hub.web import db
@@ -36,10 +35,9 @@ MAX_REFERENCE = 100
 
 
 class WithdrawForm(FlaskForm):
-    reason = RadioField(
+    reason = GovRadioField(
         "Why is this record being withdrawn?",
         choices=[SelectChoice(value, label) for value, label in WITHDRAWAL_REASONS.items()],
-        widget=GovRadioInput(),
         validators=[InputRequired(message="Select why the record is being withdrawn")],
     )
 

@@ -162,7 +162,8 @@ def test_mistakes_are_said_in_plain_english_and_nothing_is_recorded(app, world, 
             "The end of the period must be on or after its start",
         ),
         ({"choose_by": "reference", "summary": ""}, "Enter a summary of what was done"),
-        ({"choose_by": "reference", "kind": "made-up"}, "Not a valid choice"),
+        ({"choose_by": "reference", "kind": "made-up"}, "Select what was done"),
+        ({"choose_by": "made-up"}, "Select how to choose the records"),
         (
             {"choose_by": "reference", "report_url": "javascript:alert(1)"},
             "A web address starting https://",
@@ -178,6 +179,7 @@ def test_mistakes_are_said_in_plain_english_and_nothing_is_recorded(app, world, 
         assert answer.status_code == 200, fields
         assert "There is a problem" in html, fields
         assert message in html, (fields, message)
+        assert "Not a valid choice" not in html, fields
     assert outcomes(db_session) == []
 
 

@@ -94,7 +94,8 @@ def test_mistakes_are_said_in_plain_english(app, reg_admin, make_org, db_session
         ({"valid_to": ["1", "1", "2020"]}, "The agreement cannot end before it starts"),
         ({"valid_from": ["30", "2", "2026"]}, "Enter a real date"),
         ({"lawful_basis_note": ""}, "Enter the lawful basis"),
-        ({"kind": "regulator"}, "Not a valid choice"),
+        # Not one of the radio buttons (an altered form): said as if none was chosen.
+        ({"kind": "regulator"}, "Select what kind of organisation it is"),
     ]
     before = db_session.scalar(sa.select(sa.func.count()).select_from(Organisation))
     for changes, message in cases:
@@ -103,6 +104,7 @@ def test_mistakes_are_said_in_plain_english(app, reg_admin, make_org, db_session
         assert answer.status_code == 400, changes
         assert "There is a problem" in html, changes
         assert message in html, (changes, message)
+        assert "Not a valid choice" not in html, changes
     assert db_session.scalar(sa.select(sa.func.count()).select_from(Organisation)) == before
 
 

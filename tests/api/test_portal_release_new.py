@@ -119,6 +119,7 @@ def test_mistakes_are_said_in_plain_english_and_nothing_is_published(app, publis
         ),
         ({"dataset": "new", "slug": "cancer-x", "title": "T"}, None, "Select the file to publish"),
         ({"dataset": ""}, CANCER_V1, "Choose a dataset"),
+        ({"dataset": "not-listed"}, CANCER_V1, "Choose a dataset"),
     ]
     for fields, data, message in cases:
         answer = post(portal, data, **fields)
@@ -126,6 +127,7 @@ def test_mistakes_are_said_in_plain_english_and_nothing_is_published(app, publis
         assert answer.status_code == 200, fields
         assert "There is a problem" in html, fields
         assert message in html, (fields, message)
+        assert "Not a valid choice" not in html, fields
     unknown_format = post(
         portal,
         CANCER_V1,
