@@ -121,7 +121,8 @@ def scheduler() -> None:
     default=None,
     help="Task processes in this worker (default: one per core).",
 )
-def worker(concurrency: int | None) -> None:
+@click.option("--quiet", is_flag=True, help="No start-up banner (how `hub serve --dev` runs it).")
+def worker(concurrency: int | None, quiet: bool) -> None:
     """Run a worker of the task engine (CSV files, jobs, deliveries) until stopped."""
     from hub.tasks.engine import broker_url, is_eager
     from hub.tasks.worker import run_worker
@@ -129,8 +130,10 @@ def worker(concurrency: int | None) -> None:
     ctx = hub_context()
     if is_eager(ctx.settings):
         raise click.ClickException("tasks run eagerly here (HUB_TASK_EAGER): no worker is needed")
-    click.echo(f"Worker taking tasks from {_safe_url(broker_url(ctx.settings))}")
-    sys.exit(run_worker(ctx, concurrency=concurrency, loglevel=ctx.settings.log_level))
+    if not quiet:
+        click.echo(f"Worker taking tasks from {_safe_url(broker_url(ctx.settings))}")
+    level = ctx.settings.log_level
+    sys.exit(run_worker(ctx, concurrency=concurrency, loglevel=level, quiet=quiet))
 
 
 def _safe_url(url: str) -> str:

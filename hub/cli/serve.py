@@ -33,8 +33,9 @@ def serve(host: str, port: int, workers: int, dev: bool) -> None:
 
         ctx = hub_context()
         if not is_eager(ctx.settings):
-            # The same `hub worker` as production, on the same broker (embedded by default).
-            child = spawn_worker(concurrency=1)
+            # The same `hub worker` as production, on the same broker (embedded by default),
+            # saying only warnings and errors in the terminal it shares.
+            child = spawn_worker(concurrency=1, log_level=ctx.settings.log_level)
             atexit.register(_stop, child)
         # The scheduler lives in the gunicorn master only, so jobs are queued once.
         build_scheduler(ctx).start()

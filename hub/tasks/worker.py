@@ -19,6 +19,7 @@ from typing import Any
 from celery.signals import worker_process_init, worker_ready
 
 from hub.context import HubContext
+from hub.logs import level_number
 from hub.privacy.redaction import redact_many
 from hub.safeguarding.classifier import classify
 from hub.tasks import jobs as _jobs  # noqa: F401  (registers the job task)
@@ -36,8 +37,14 @@ def warm_up() -> None:
     classify("Warm-up.")
 
 
-def run_worker(ctx: HubContext, *, concurrency: int | None = None, loglevel: str = "INFO") -> int:
-    """Run a worker in this process until it is stopped; its exit code."""
+def run_worker(
+    ctx: HubContext,
+    *,
+    concurrency: int | None = None,
+    loglevel: str = "INFO",
+    quiet: bool = False,
+) -> int:
+    """Run a worker in this process until it is stopped; its exit code. ``quiet``: no banner."""
     app = celery_app(ctx)
     warm_up()
 
@@ -58,6 +65,7 @@ def run_worker(ctx: HubContext, *, concurrency: int | None = None, loglevel: str
         concurrency=concurrency or os.cpu_count() or 1,
         pool="prefork",
         loglevel=loglevel,
+        quiet=quiet,
         without_gossip=True,
         without_mingle=True,
         optimization="fair",
@@ -67,7 +75,13 @@ def run_worker(ctx: HubContext, *, concurrency: int | None = None, loglevel: str
     return int(worker.exitcode or 0)
 
 
-def spawn_worker(*, concurrency: int = 1) -> subprocess.Popen[bytes]:
-    """``hub worker`` in a child process of this one (``hub serve --dev``)."""
+def spawn_worker(*, concurrency: int = 1, log_level: str = "INFO") -> subprocess.Popen[bytes]:
+    """``hub worker`` in a child process of this one (``hub serve --dev``).
+
+    It shares the terminal of ``make run``, so it says only warnings and errors (or less, if
+    ``log_level`` asks for less) and prints no banner: the server's address and the demo's
+    credentials printed before it stay in view.
+    """
+    level = logging.getLevelName(max(level_number(log_level), logging.WARNING))
     command = [sys.executable, "-m", "hub.cli", "worker", "--concurrency", str(concurrency)]
-    return subprocess.Popen(command)
+    return subprocess.Popen([*command, "--quiet"], env={**os.environ, "HUB_LOG_LEVEL": level})
