@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from flask import flash, g, redirect, render_template, request, session, url_for
@@ -21,6 +22,7 @@ from wtforms.validators import DataRequired, Length
 
 from hub.errors import ValidationFailed
 from hub.identity import accounts, signin, two_factor
+from hub.identity.models import PortalUser
 from hub.portal.auth import (
     current_portal_actor,
     current_user,
@@ -156,28 +158,42 @@ def _codes_page(codes: list[str], heading: str) -> str:
     return render_template("portal/recovery_codes.html", codes=codes, heading=heading)
 
 
+def _change_with_code(
+    allowed: bool, change: Callable[[PortalUser, str], list[str]], heading: str
+) -> str | tuple[str, int]:
+    """A change proved by a code from the app: the page again with what is wrong, or the new
+    recovery codes (once) after every other session of the user is ended."""
+    user = current_user()
+    assert user is not None
+    form = CodeForm()
+    if not allowed or not form.validate_on_submit():
+        return _two_factor_page(form, status=400)
+    try:
+        codes = change(accounts.get_user(db(), user.id, for_update=True), form.code.data or "")
+    except ValidationFailed as exc:
+        form.code.errors = list((exc.errors or {}).get("code", [exc.detail]))
+        return _two_factor_page(form, status=400)
+    restart_session(user.id)
+    return _codes_page(codes, heading)
+
+
 @bp.route("/account/two-factor", methods=["POST"])
 @role_required(enrolling=True)
 def enable_two_factor() -> str | tuple[str, int]:
     user = current_user()
     assert user is not None
-    form = CodeForm()
-    if user.has_two_factor or not form.validate_on_submit():
-        return _two_factor_page(form, status=400)
-    try:
-        codes = two_factor.enable(
+    return _change_with_code(
+        not user.has_two_factor,
+        lambda account, code: two_factor.enable(
             db(),
             current_portal_actor(),
-            accounts.get_user(db(), user.id, for_update=True),
+            account,
             secret=_setup_secret(),
-            code=form.code.data or "",
+            code=code,
             hub_secret=hub_context().secret_key,
-        )
-    except ValidationFailed as exc:
-        form.code.errors = list((exc.errors or {}).get("code", [exc.detail]))
-        return _two_factor_page(form, status=400)
-    restart_session(user.id)
-    return _codes_page(codes, "Two-factor sign-in is on")
+        ),
+        "Two-factor sign-in is on",
+    )
 
 
 @bp.route("/account/two-factor/recovery-codes", methods=["POST"])
@@ -185,22 +201,13 @@ def enable_two_factor() -> str | tuple[str, int]:
 def new_recovery_codes() -> str | tuple[str, int]:
     user = current_user()
     assert user is not None
-    form = CodeForm()
-    if not user.has_two_factor or not form.validate_on_submit():
-        return _two_factor_page(form, status=400)
-    try:
-        codes = two_factor.regenerate_recovery_codes(
-            db(),
-            current_portal_actor(),
-            accounts.get_user(db(), user.id, for_update=True),
-            code=form.code.data or "",
-            hub_secret=hub_context().secret_key,
-        )
-    except ValidationFailed as exc:
-        form.code.errors = list((exc.errors or {}).get("code", [exc.detail]))
-        return _two_factor_page(form, status=400)
-    restart_session(user.id)
-    return _codes_page(codes, "Your new recovery codes")
+    return _change_with_code(
+        user.has_two_factor,
+        lambda account, code: two_factor.regenerate_recovery_codes(
+            db(), current_portal_actor(), account, code=code, hub_secret=hub_context().secret_key
+        ),
+        "Your new recovery codes",
+    )
 
 
 @bp.route("/account/two-factor/disable", methods=["POST"])
