@@ -5,6 +5,7 @@ locations the API reference's examples name."""
 from __future__ import annotations
 
 import base64
+import io
 import json
 import subprocess
 import sys
@@ -16,6 +17,7 @@ from click.testing import CliRunner
 from hub.app import build_app
 from hub.cli import main
 from hub.config import Settings
+from hub.exchange.csv.template import EXAMPLE_ROWS, example_csv
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -151,3 +153,23 @@ def test_the_auditor_sees_a_full_check_of_the_demo_chain(demo):
         assert checked is not None
         assert checked.status == "succeeded"
         assert checked.stats["events"] > 0
+
+
+def test_the_csv_example_file_is_taken_whole_by_a_demo_partner(demo):
+    """A volunteer's first try is the example file: against the demo every row is taken,
+    with nothing to warn about (its locations and postcodes are in the demo registry)."""
+    app, credentials, _ = demo
+    client = app.test_client()
+    auth = headers(client, partners(credentials)[0])
+    sent = client.post(
+        "/api/v1/submissions/csv",
+        data={"file": (io.BytesIO(example_csv().encode()), "experiences-example.csv")},
+        headers=auth,
+        content_type="multipart/form-data",
+    )
+    assert sent.status_code == 202, sent.get_json()
+    got = client.get(f"/api/v1/submissions/{sent.get_json()['submission_id']}", headers=auth)
+    report = got.get_json()
+    assert report["status"] == "completed"
+    assert (report["accepted"], report["rejected"]) == (len(EXAMPLE_ROWS), 0)
+    assert (report["errors"], report["warnings"]) == ([], [])
