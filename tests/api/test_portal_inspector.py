@@ -174,6 +174,26 @@ def test_the_location_page_counts_mixed_accounts(
     assert "1 mixed" in html  # a segment of the month's bar
 
 
+def test_the_location_page_counts_accounts_with_no_sentiment_in_every_total(
+    app, client, ward, make_party, auth_headers, make_record, make_user
+):
+    headers = auth_headers(make_party("charity", name="Riverside Mind"))
+    for n, sentiment in enumerate(("positive", None, None)):
+        record = make_record(partner_record_id=f"tone-{n}", sentiment=sentiment)
+        sent = client.post("/api/v1/experiences", json=record, headers=headers)
+        assert sent.status_code == 201, sent.get_json()
+    page = signed_in(app, make_user("inspector", "regulator")).get(f"/portal/locations/{LOC}")
+
+    html = " ".join(page.get_data(as_text=True).split())
+    assert (
+        "3 experiences shared by partners: 0 negative, 0 mixed, 0 neutral, 1 positive, "
+        "2 with no sentiment given." in html
+    )
+    month_row = html.split("Experiences by month (the chart's figures)")[1].split("</tr>")[1]
+    cells = [c.split("<")[0].strip() for c in month_row.split('numeric">')[1:]]
+    assert cells[:6] == ["3", "0", "0", "0", "1", "2"]
+
+
 def test_the_ranking_on_the_locations_page_reads_counts_not_records(
     app, concern, make_user, engine
 ):
