@@ -127,9 +127,12 @@ def record(partner_record_id: str, **overrides: Any) -> dict[str, Any]:
     return body
 
 
-@pytest.fixture
-def parties(live_hub: LiveHub, tmp_path: Path) -> dict[str, LiveParty]:
-    """A registered location, a cancer charity, the regulator and one published cancer dataset."""
+@pytest.fixture(scope="module")
+def regulator(module_live_hub: LiveHub, tmp_path_factory: pytest.TempPathFactory) -> LiveParty:
+    """One hub for the module: registered locations, the regulator and one published cancer
+    dataset (each test has a charity of its own, so it sees only its own records)."""
+    live_hub = module_live_hub
+    tmp_path = tmp_path_factory.mktemp("world")
     registry = tmp_path / "locations.csv"
     registry.write_text(
         "location_id,provider_id,name,postcode,region,local_authority,registration_status,"
@@ -163,25 +166,33 @@ def parties(live_hub: LiveHub, tmp_path: Path) -> dict[str, LiveParty]:
         )
     )
     live_hub.cli("registry", "import", str(rated))
-    charity = live_hub.add_party("charity", name="Example Cancer Charity", conditions=["cancer"])
     regulator = live_hub.add_party("regulator", name="The Regulator", conditions=[])
     release = tmp_path / "cancer-waits.csv"
     release.write_bytes(RELEASE_CSV)
     live_hub.publish("cancer-waits", release, title="Cancer waits", condition_area="cancer")
+    return regulator
+
+
+@pytest.fixture
+def parties(module_live_hub: LiveHub, regulator: LiveParty) -> dict[str, LiveParty]:
+    """A new cancer charity of this test's own, and the module's regulator."""
+    charity = module_live_hub.add_party(
+        "charity", name=f"Example Cancer Charity {uuid.uuid4().hex[:6]}", conditions=["cancer"]
+    )
     return {"charity": charity, "regulator": regulator}
 
 
 @pytest.fixture
 def client_for(
-    generated: ModuleType, live_hub: LiveHub, parties: dict[str, LiveParty]
+    generated: ModuleType, module_live_hub: LiveHub, parties: dict[str, LiveParty]
 ) -> Iterator[Callable[[str], Any]]:
     """Generated clients holding a fresh token of one party each; closed after the test."""
     opened: list[Any] = []
 
     def make(kind: str) -> Any:
         client = generated.AuthenticatedClient(
-            base_url=live_hub.url,
-            token=get_token(live_hub, parties[kind]),
+            base_url=module_live_hub.url,
+            token=get_token(module_live_hub, parties[kind]),
             # A status the spec does not list raises instead of passing as None.
             raise_on_unexpected_status=True,
         )
