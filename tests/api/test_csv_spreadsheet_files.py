@@ -107,6 +107,15 @@ def test_the_annotated_file_goes_back_in_unchanged_and_then_fixed(app, make_user
     assert "Completed" in page
 
 
+def test_the_annotated_file_ends_with_the_last_row_not_the_blank_lines_after_it(app, make_user):
+    portal = signed_in(app, make_user())
+    rows = [good(0), good(1, experience_date="31/02/2026")]
+    saved = make_csv(rows).decode() + "\r\n" + "," * 27 + "\r\n"  # as Excel ends it
+    sent = post_file(portal, BOM + saved.encode(), name="from-excel.csv")
+    annotated = _table(portal.get(sent.headers["Location"] + "/annotated.csv").get_data())
+    assert [row[0] for row in annotated] == ["partner_record_id", "portal-0", "portal-1"]
+
+
 def test_the_annotated_file_counts_replays_and_the_fixed_row(client, partner, auth_headers):
     headers = auth_headers(partner)
     rows = [good(0), good(1, experience_date="31/02/2026"), good(2)]

@@ -6,7 +6,7 @@ import csv
 from collections.abc import Iterator
 
 from hub.errors import NotFound
-from hub.exchange.csv.template import COLUMNS, ERRORS_COLUMN, csv_line
+from hub.exchange.csv.template import COLUMNS, ERRORS_COLUMN, csv_line, is_blank
 from hub.exchange.csv.upload import detect_encoding, text_of
 from hub.exchange.records.models import Submission
 from hub.storage import Storage
@@ -39,6 +39,15 @@ def _annotated_rows(storage: Storage, submission: Submission) -> Iterator[str]:
         keep = [i for i, name in enumerate(header) if name.strip() != ERRORS_COLUMN]
         yield csv_line([*(header[i] for i in keep), ERRORS_COLUMN])
         width = len(header)
+        # Blank rows keep their place between rows (row numbers stay as the report gives them)
+        # but are not written after the last row: the spreadsheet's trailing empty lines.
+        blanks: list[str] = []
         for number, cells in enumerate(reader, start=2):
             padded = cells + [""] * (width - len(cells))
-            yield csv_line([*(padded[i] for i in keep), "; ".join(by_row.get(number, []))])
+            line = csv_line([*(padded[i] for i in keep), "; ".join(by_row.get(number, []))])
+            if is_blank(cells) and number not in by_row:
+                blanks.append(line)
+                continue
+            yield from blanks
+            blanks.clear()
+            yield line
