@@ -198,7 +198,8 @@ def role_required(
 
 
 @bp.before_request
-def _load_user() -> None:
+def load_user() -> None:
+    """Read the signed-in user (if any) from the session into ``g.portal_user``."""
     g.portal_user = None
     if request.endpoint == "portal.static":
         return

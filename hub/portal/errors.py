@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException
 
 from hub.db import is_transient_failure
 from hub.errors import RETRY_AFTER_S, HubError
+from hub.portal.auth import load_user
 from hub.portal.blueprint import bp
 
 log = logging.getLogger(__name__)
@@ -23,6 +24,10 @@ _PAGES = {400, 403, 404, 413, 429, 500, 503}
 def error_page(status: int, detail: str | None = None) -> tuple[str, int]:
     """Render the portal's page for ``status``."""
     template = f"portal/errors/{status}.html" if status in _PAGES else "portal/errors/other.html"
+    if "portal_user" not in g and status < 500:
+        # Refused before the portal read its session (a bad address, say): the page still
+        # knows who is signed in, so it offers their home page rather than the sign-in page.
+        load_user()
     return (
         render_template(template, status=status, detail=detail, request_id=g.get("request_id")),
         status,

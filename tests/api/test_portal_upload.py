@@ -206,3 +206,12 @@ def test_a_file_the_hub_gave_up_on_names_no_row_0_and_asks_for_the_same_file_aga
     assert "0" not in cells and "(the file)" in cells
     assert "Upload the same file again later" in html
     assert "storage unreachable" not in html
+
+
+def test_an_address_refused_for_a_nul_byte_still_knows_who_is_signed_in(app, make_user):
+    client = signed_in(app, make_user())
+    page = client.get("/portal/find-location?q=%00x")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 400
+    assert "Go to the home page" in html and "Go to the sign-in page" not in html
+    assert client.get("/portal/upload").status_code == 200  # still signed in
