@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import uuid
 
 import pytest
 
@@ -158,3 +159,16 @@ def test_every_csv_the_hub_serves_starts_with_a_byte_order_mark(
         assert not data[3:].startswith(BOM), name
         assert answer.headers["Content-Type"] == "text/csv; charset=utf-8", name
     assert "£5 parking" in served["annotated"].get_data().decode("utf-8-sig")
+
+
+def test_a_report_whose_file_storage_lost_is_a_plain_not_found_page(app, make_user, db_session):
+    from hub.exchange.records.models import Submission
+
+    portal = signed_in(app, make_user())
+    sent = post_file(portal, make_csv([good(0, experience_date="31/02/2026")]))
+    submission = db_session.get(Submission, uuid.UUID(sent.headers["Location"].rsplit("/", 1)[1]))
+    app.extensions["hub"].storage.delete(submission.storage_key)
+
+    answer = portal.get(sent.headers["Location"] + "/annotated.csv")
+    assert answer.status_code == 404
+    assert "no longer holds this file" in answer.get_data(as_text=True)

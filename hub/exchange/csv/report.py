@@ -15,11 +15,13 @@ from hub.storage import Storage
 def annotated_csv(storage: Storage, submission: Submission) -> Iterator[str]:
     """The uploaded file's rows, formula-safe, with an ``errors`` column from the report.
 
-    A submission without a file (sent through the API) is NotFound at once, before an answer
-    starts: the rows themselves are read as the answer is sent.
+    A submission without a file (sent through the API), or whose file storage no longer holds,
+    is NotFound at once, before an answer starts: the rows themselves are read as it is sent.
     """
     if not submission.storage_key:
         raise NotFound("This submission has no file.")
+    if not storage.exists(submission.storage_key):
+        raise NotFound("The hub no longer holds this file, so it cannot be given back.")
     return _annotated_rows(storage, submission)
 
 
