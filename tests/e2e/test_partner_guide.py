@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -40,27 +41,36 @@ def console_command(starting: str) -> str:
     return match.group(1)
 
 
-@pytest.fixture
-def partner_env(live_hub: LiveHub, tmp_path: Path) -> dict[str, str]:
-    """The guide's starting point: a charity's credentials, a location and a cancer dataset."""
+@pytest.fixture(scope="module")
+def guide_hub(module_live_hub: LiveHub, tmp_path_factory: pytest.TempPathFactory) -> LiveHub:
+    """One hub for the module with the guide's location and cancer dataset."""
     missing = [tool for tool in ("curl", "jq", "openssl", "sha256sum") if not shutil.which(tool)]
     assert not missing, f"the guide's commands need {', '.join(missing)}: apt-get install -y them"
-    registry = tmp_path / "locations.csv"
+    folder = tmp_path_factory.mktemp("guide")
+    registry = folder / "locations.csv"
     registry.write_text(REGISTRY_CSV)
-    live_hub.cli("registry", "import", str(registry))
-    party = live_hub.add_party("charity", name="Example Cancer Charity", conditions=["cancer"])
-    release = tmp_path / "release.csv"
+    module_live_hub.cli("registry", "import", str(registry))
+    release = folder / "release.csv"
     release.write_text(RELEASE_CSV)
-    live_hub.publish(
+    module_live_hub.publish(
         "cancer-patient-experience",
         release,
         title="Cancer patient experience by trust",
         condition_area="cancer",
     )
+    return module_live_hub
+
+
+@pytest.fixture
+def partner_env(guide_hub: LiveHub) -> dict[str, str]:
+    """The guide's starting point: the credentials of a cancer charity of this test's own."""
+    party = guide_hub.add_party(
+        "charity", name=f"Example Cancer Charity {uuid.uuid4().hex[:6]}", conditions=["cancer"]
+    )
     return {
         **os.environ,
         "PATH": f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}",
-        "HUB": live_hub.url,
+        "HUB": guide_hub.url,
         "CLIENT_ID": party.client_id,
         "CLIENT_SECRET": party.client_secret,
     }
