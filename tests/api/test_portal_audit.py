@@ -326,6 +326,14 @@ def test_job_runs_are_listed_with_status_and_figures(app, auditor, logged):
     assert "There is a problem" in bad.get_data(as_text=True)
 
 
+def test_a_job_run_figure_that_is_a_list_reads_as_words(app, auditor, logged):
+    run_job(hub_context(app), "reconcile")
+    page = auditor.get("/portal/audit/jobs", query_string={"job": "reconcile"})
+    row = page.get_data(as_text=True).split("<tbody", 1)[1]
+    assert "ledger months closed: none" in row
+    assert "[]" not in row and "['" not in row
+
+
 @pytest.mark.parametrize(
     ("role", "kind"),
     [("uploader", "charity"), ("admin", "healthwatch"), ("inspector", "regulator")],
