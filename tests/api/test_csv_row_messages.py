@@ -31,7 +31,7 @@ def test_each_row_error_says_what_was_typed_and_how_to_fix_it(client, partner, a
         good(2, partner_record_id="", narrative=""),
         good(3, location_id="Riverside", service_name="", service_postcode=""),
         good(4, location_id="", service_name="", service_postcode=""),
-        good(5, service_type="GP surgery", sentiment="Positive"),
+        good(5, service_type="GP surgery", sentiment="Postive"),
         good(6, consent_regulator_use="no"),
         good(7, overall_experience="7", safeguarding_concern="maybe"),
     ]

@@ -170,3 +170,13 @@ def test_the_example_file_has_a_row_per_example():
     rows = list(csv.DictReader(io.StringIO(example_csv())))
     assert len(rows) == len(EXAMPLE_ROWS)
     assert rows[1]["service_name"] == "Meadow View Care Home"
+
+
+def test_vocabulary_cells_are_read_whatever_their_case():
+    row = {**EXAMPLE_ROWS[0], "sentiment": "Negative", "key_questions": "Caring; SAFE"}
+    row |= {"respondent_role": "Patient", "sex": "Female", "narrative": "Kept As Typed"}
+    record, problems = row_to_record(row)
+    assert problems == []
+    assert (record["sentiment"], record["key_questions"]) == ("negative", ["caring", "safe"])
+    assert (record["respondent_role"], record["equality"]["sex"]) == ("patient", "female")
+    assert record["narrative"] == "Kept As Typed"

@@ -16,6 +16,7 @@ from typing import Any
 
 from hub.exchange.csv.dates import NotADate, parse_sheet_date, parse_sheet_time
 from hub.exchange.records.validation import storable
+from hub.vocab.kinds import is_valid_value
 
 COLUMNS: tuple[str, ...] = (
     "partner_record_id",
@@ -63,6 +64,17 @@ _SCALARS = (
 _LISTS = ("key_questions", "condition_areas", "themes")
 _SCOPES = ("regulator_use", "publish_anonymised", "feedback", "equality_monitoring")
 _EQUALITY = ("age_band", "sex", "ethnic_group", "disability")
+_VOCABULARY_CELLS = (
+    "service_type",
+    "respondent_role",
+    "collection_channel",
+    "sentiment",
+    *_LISTS,
+    "safeguarding_categories",
+    "consent_method",
+    "consent_lawful_basis",
+    *_EQUALITY,
+)
 _YES = frozenset({"yes", "y", "true", "1"})
 _NO = frozenset({"no", "n", "false", "0"})
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -182,6 +194,10 @@ def row_to_record(row: Mapping[str, str]) -> tuple[dict[str, Any], list[tuple[st
     if ERRORS_COLUMN in row:
         # The hub's own annotated file: undo the quote that kept its cells from being formulas.
         cell = {name: unsafe_cell(value) for name, value in cell.items()}
+    # Vocabulary values are lower-case slugs: 'Negative' or 'Caring; Safe', as people and
+    # spreadsheets capitalise them, mean the same (what is no slug is kept as typed, to quote).
+    for name in _VOCABULARY_CELLS:
+        cell[name] = ";".join(_folded(part) for part in cell[name].split(";"))
     problems: list[tuple[str, str]] = []
     record: dict[str, Any] = {}
     if cell["partner_record_id"]:
@@ -249,6 +265,12 @@ def column_of(path: str) -> str:
     if bare.startswith("equality."):
         return bare.removeprefix("equality.")
     return bare
+
+
+def _folded(value: str) -> str:
+    """``value`` in lower case when that makes it a vocabulary slug, else as it was."""
+    lower = value.strip().lower()
+    return lower if is_valid_value(lower) else value
 
 
 def is_blank(cells: Sequence[str]) -> bool:
