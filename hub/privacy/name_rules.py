@@ -182,6 +182,8 @@ class Labeller(Spreader):
             return self._capital_after_role(i)
         if w.key in FUNCTION_WORDS or w.key in BARE_VERBS:
             return False
+        if self.ws[i - 1].possessive and not self.given(i):
+            return False  # "the GP's café", "the manager's office": a thing the person has
         if named and not self.ordinary(i):
             return True
         if named:  # "my son will." but not "my carer will come"
