@@ -46,6 +46,10 @@ SETTINGS: dict[str, Any] = {
     "seed": 0,
     "beta": 2.0,
 }
+# Training files whose name starts so teach the immediacy head only: contrasts of risk now and
+# not now, written for that head. The other heads, and their thresholds, never see them, so
+# adding such text cannot move what raises a concern or names its category.
+IMMEDIACY_ONLY = "train-immediate-"
 _GRID = tuple(round(x, 3) for x in np.arange(0.05, 0.951, 0.05))
 _FACTORS = (0.25, 0.5, 0.75, 1.0)
 
@@ -56,6 +60,8 @@ class Example:
     concern: bool
     category: str
     immediate: bool
+    # From an IMMEDIACY_ONLY file: weighs in the immediacy head and its thresholds only.
+    immediacy_only: bool = False
 
 
 def load(paths: Sequence[Path]) -> tuple[list[Example], list[dict[str, Any]]]:
@@ -73,6 +79,7 @@ def load(paths: Sequence[Path]) -> tuple[list[Example], list[dict[str, Any]]]:
                     bool(row["concern"]),
                     row["category"],
                     bool(row.get("immediate", False)),
+                    path.name.startswith(IMMEDIACY_ONLY),
                 )
             )
         sources.append(
@@ -87,6 +94,11 @@ def _labels(examples: Sequence[Example]) -> dict[str, np.ndarray]:
         IMMEDIATE: np.array([e.concern and e.immediate for e in examples]),
         **{c: np.array([e.category == c for e in examples]) for c in CATEGORIES},
     }
+
+
+def _general(examples: Sequence[Example]) -> np.ndarray:
+    """Which examples every head learns from (the rest teach the immediacy head only)."""
+    return np.array([not e.immediacy_only for e in examples], dtype=bool)
 
 
 def _analyser(block: str, cache: dict[tuple[str, str], list[str]]) -> Callable[[str], list[str]]:
@@ -112,6 +124,7 @@ class _Fitted:
         texts: Sequence[str],
         labels: Mapping[str, np.ndarray],
         cache: dict[tuple[str, str], list[str]] | None = None,
+        general: np.ndarray | None = None,
     ) -> None:
         from scipy.sparse import hstack
         from sklearn.feature_extraction.text import TfidfVectorizer
@@ -126,7 +139,14 @@ class _Fitted:
             )
             for name, options in SETTINGS["blocks"].items()
         }
-        x = hstack([v.fit_transform(texts) for v in self.vectorisers.values()]).tocsr()
+        # The features and every head but immediacy's come from the general texts alone, so text
+        # for the immediacy head leaves them exactly as they would be without it.
+        every = np.ones(len(texts), dtype=bool) if general is None else general
+        fit_on = [t for t, g in zip(texts, every, strict=True) if g]
+        for vectoriser in self.vectorisers.values():
+            vectoriser.fit(fit_on)
+        x = hstack([v.transform(texts) for v in self.vectorisers.values()]).tocsr()
+        rows = {h: (slice(None) if h == IMMEDIATE else np.flatnonzero(every)) for h in HEADS}
         self.heads = {
             head: LogisticRegression(
                 C=SETTINGS["C"],
@@ -136,7 +156,7 @@ class _Fitted:
                 tol=SETTINGS["tol"],
                 max_iter=SETTINGS["max_iter"],
                 random_state=SETTINGS["seed"],
-            ).fit(x, labels[head])
+            ).fit(x[rows[head]], labels[head][rows[head]])
             for head in HEADS
         }
         self._hstack = hstack
@@ -157,12 +177,30 @@ def _out_of_fold(
     from sklearn.model_selection import StratifiedKFold
 
     texts = [e.narrative for e in examples]
-    strata = [e.category for e in examples]
-    folds = StratifiedKFold(SETTINGS["folds"], shuffle=True, random_state=SETTINGS["seed"])
+    general = _general(examples)
     scores: list[dict[str, float]] = [{} for _ in examples]
-    for train_at, test_at in folds.split(texts, strata):
+    # The general examples are folded as they would be alone; immediacy-only ones apart, each
+    # fold taking its share of both.
+    parts = []
+    for part, by in ((np.flatnonzero(general), "category"), (np.flatnonzero(~general), "urgency")):
+        if len(part) == 0:
+            parts.append([(np.array([], dtype=int), np.array([], dtype=int))] * SETTINGS["folds"])
+            continue
+        folds = StratifiedKFold(SETTINGS["folds"], shuffle=True, random_state=SETTINGS["seed"])
+        # General examples by category; immediacy-only ones by whether they are immediate.
+        strata = [
+            examples[int(i)].category if by == "category" else str(labels[IMMEDIATE][i])
+            for i in part
+        ]
+        parts.append([(part[a], part[b]) for a, b in folds.split(part, strata)])
+    for (g_train, g_test), (i_train, i_test) in zip(*parts, strict=True):
+        train_at = np.concatenate([g_train, i_train])
+        test_at = np.concatenate([g_test, i_test])
         fitted = _Fitted(
-            [texts[i] for i in train_at], {h: v[train_at] for h, v in labels.items()}, cache
+            [texts[i] for i in train_at],
+            {h: v[train_at] for h, v in labels.items()},
+            cache,
+            general[train_at],
         )
         probs = fitted.probabilities([texts[i] for i in test_at])
         for n, i in enumerate(test_at):
@@ -188,7 +226,10 @@ def choose_thresholds(
     evidence: Sequence[Evidence], examples: Sequence[Example]
 ) -> tuple[dict[str, float], dict[str, Any]]:
     """Thresholds for :func:`combine.decide`, tuned on out-of-fold evidence, and the figures
-    they reach there."""
+    they reach there. Immediacy-only examples count for the immediacy thresholds alone."""
+    every, everything = evidence, examples
+    evidence = [ev for ev, e in zip(every, everything, strict=True) if not e.immediacy_only]
+    examples = [e for e in everything if not e.immediacy_only]
     beta = SETTINGS["beta"]
     thresholds: dict[str, float] = {
         "concern": 0.5,
@@ -199,8 +240,8 @@ def choose_thresholds(
         **{c: 0.5 for c in CATEGORIES},
     }
 
-    def run() -> list[Any]:
-        return [decide(ev, thresholds, CATEGORIES) for ev in evidence]
+    def run(among: Sequence[Evidence] | None = None) -> list[Any]:
+        return [decide(ev, thresholds, CATEGORIES) for ev in (evidence if among is None else among)]
 
     concern = [e.concern for e in examples]
 
@@ -256,16 +297,18 @@ def choose_thresholds(
             top_factor = (score, factor)
     thresholds["weak_category"] = top_factor[1]
 
-    urgent = [e.concern and e.immediate for e in examples]
+    urgent = [e.concern and e.immediate for e in everything]
     top_imm = (-1.0, 0.5, 0.5)
     for t in _GRID:
         for cue in (x for x in _GRID if x <= t):
             thresholds[IMMEDIATE], thresholds["immediate_cue"] = t, cue
-            score = _f_beta(*_counts([d.immediate for d in run()], urgent), 1.0)
+            score = _f_beta(*_counts([d.immediate for d in run(every)], urgent), 1.0)
             if score > top_imm[0]:
                 top_imm = (score, t, cue)
     thresholds[IMMEDIATE], thresholds["immediate_cue"] = top_imm[1], top_imm[2]
-    return thresholds, _figures(run(), examples)
+    figures = _figures(run(), examples)
+    figures[IMMEDIATE] = _figures(run(every), everything)[IMMEDIATE]
+    return thresholds, figures
 
 
 def _figures(decisions: Sequence[Any], examples: Sequence[Example]) -> dict[str, Any]:
@@ -315,7 +358,7 @@ def build(paths: Sequence[Path], rulebook: Rulebook) -> Trained:
         for e, scores in zip(examples, oof, strict=True)
     ]
     thresholds, figures = choose_thresholds(evidence, examples)
-    fitted = _Fitted([e.narrative for e in examples], labels, cache)
+    fitted = _Fitted([e.narrative for e in examples], labels, cache, _general(examples))
     weights = np.vstack([fitted.heads[h].coef_[0] for h in HEADS]).T
     blocks: dict[str, Any] = {}
     offset = 0

@@ -105,3 +105,27 @@ def test_inference_gives_scikit_learns_probabilities(trained: Trained, corpus: s
         mine = np.array([scores[head] for scores in ours])
         clear = np.abs(column - threshold) > 1e-3
         assert ((mine >= threshold) == (column >= threshold))[clear].all(), head
+
+
+def test_immediacy_only_text_teaches_the_immediacy_head_and_nothing_else(tmp_path: Path) -> None:
+    rulebook = Rulebook(json.loads(packaged_rulebook_text()))
+    general = _sample(tmp_path, seed=11, size=200)
+    contrasts = (CORPUS / "train-immediate-contrasts.jsonl").read_text("utf-8").splitlines()
+    extra = tmp_path / "train-immediate-sample.jsonl"
+    extra.write_text("\n".join(random.Random(3).sample(contrasts, 60)) + "\n", "utf-8")
+    without, with_ = (build(paths, rulebook).spec for paths in (general, [*general, extra]))
+    heads = without["heads"]
+    assert heads == with_["heads"]
+    urgent = heads.index("immediate")
+    other = [n for n in range(len(heads)) if n != urgent]
+    for name, block in without["blocks"].items():
+        rows = with_["blocks"][name]["features"]
+        assert [r[:2] for r in rows] == [r[:2] for r in block["features"]]  # same features, IDF
+        assert [[r[2][n] for n in other] for r in rows] == [
+            [r[2][n] for n in other] for r in block["features"]
+        ]
+    assert [with_["intercepts"][n] for n in other] == [without["intercepts"][n] for n in other]
+    moved = {k for k, v in with_["thresholds"].items() if without["thresholds"][k] != v}
+    assert moved <= {"immediate", "immediate_cue"}
+    # and the immediacy head did learn from it
+    assert with_["intercepts"][urgent] != without["intercepts"][urgent]
