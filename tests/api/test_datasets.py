@@ -12,9 +12,15 @@ import sqlalchemy as sa
 
 from hub.audit.models import AuditEvent
 from hub.exchange.datasets.models import Dataset, Delivery, Release
+from hub.exchange.datasets.rules import UTF8_BOM
 
 CANCER_V1 = b'org_code,question_id,question_text,score\nXA1,Q6,"Told sensitively, kindly",86.0\n'
 CANCER_V2 = CANCER_V1 + b'XB2,Q6,"Two\nlines",81.5\r\nXC3,Q6,plain,79.0\n'
+
+
+def served(body: bytes) -> bytes:
+    """A CSV as the hub serves it: a UTF-8 byte order mark in front (CONTRACT §5)."""
+    return UTF8_BOM + body
 
 
 def publish(client, headers, slug, data, filename="results.csv", **fields):
@@ -59,8 +65,8 @@ def test_cancer_releases_on_s3_reach_only_the_cancer_charity(
     assert second.status_code == 201, second.get_json()
     body = second.get_json()
     assert body["version"] == 2
-    assert body["sha256"] == hashlib.sha256(CANCER_V2).hexdigest()
-    assert (body["bytes"], body["rows"], body["format"]) == (len(CANCER_V2), 3, "csv")
+    assert body["sha256"] == hashlib.sha256(served(CANCER_V2)).hexdigest()
+    assert (body["bytes"], body["rows"], body["format"]) == (len(served(CANCER_V2)), 3, "csv")
     assert second.headers["Location"] == "/api/v1/datasets/cancer-experience/releases/2/file"
 
     cancer = auth_headers(cancer_charity)
@@ -101,11 +107,11 @@ def test_file_storage_streams_with_etag_and_304(
     create(client, auth_headers(regulator), "cancer-results")
     headers = auth_headers(cancer_charity)
     url = "/api/v1/datasets/cancer-results/releases/1/file"
-    etag = f'"{hashlib.sha256(CANCER_V1).hexdigest()}"'
+    etag = f'"{hashlib.sha256(served(CANCER_V1)).hexdigest()}"'
 
     full = client.get(url, headers=headers)
     assert full.status_code == 200
-    assert full.data == CANCER_V1
+    assert full.data == served(CANCER_V1)
     assert full.headers["ETag"] == etag
     assert full.headers["Content-Type"].startswith("text/csv")
     assert full.headers["Content-Disposition"].startswith('attachment; filename="results.csv"')
@@ -268,7 +274,7 @@ def test_publishing_queues_a_webhook_for_entitled_endpoints_only(
     ).get_json()["items"]
     assert [(d["event"], d["status"]) for d in cancer_log] == [("dataset.released", "pending")]
     assert cancer_log[0]["body"]["data"]["slug"] == "cancer-hook"
-    assert cancer_log[0]["body"]["data"]["sha256"] == hashlib.sha256(CANCER_V1).hexdigest()
+    assert cancer_log[0]["body"]["data"]["sha256"] == hashlib.sha256(served(CANCER_V1)).hexdigest()
     mh_log = client.get(
         f"/api/v1/webhooks/{endpoints[mh_charity.id]}/deliveries", headers=auth_headers(mh_charity)
     ).get_json()["items"]

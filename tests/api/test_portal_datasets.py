@@ -12,9 +12,15 @@ import sqlalchemy as sa
 from hub.actor import Actor
 from hub.audit.models import AuditEvent
 from hub.exchange.datasets.models import Delivery
+from hub.exchange.datasets.rules import UTF8_BOM
 from hub.exchange.ledger.services import ledger
 from tests.api.test_datasets import CANCER_V1, CANCER_V2, create, publish
 from tests.api.test_portal_upload import signed_in
+
+
+def served(body: bytes) -> bytes:
+    """A CSV as the hub serves it: a UTF-8 byte order mark in front (CONTRACT §5)."""
+    return UTF8_BOM + body
 
 
 @pytest.fixture
@@ -46,9 +52,9 @@ def test_a_partner_sees_the_releases_its_agreement_covers_and_what_the_marks_mea
     assert "Maternity-Survey" not in html
     assert "Your agreement covers: cancer." in html
     assert published["sha256"] in html
-    assert hashlib.sha256(CANCER_V1).hexdigest() in html
+    assert hashlib.sha256(served(CANCER_V1)).hexdigest() in html
     assert "Adds two trusts that joined in May." in html
-    assert f"{len(CANCER_V2)} bytes" in html
+    assert f"{len(served(CANCER_V2))} bytes" in html
     assert "/portal/datasets/cancer-survey/releases/2/file" in html
     # The disclosure-control marks are explained on the page.
     assert "Between 1 and 7 people" in html
@@ -63,7 +69,7 @@ def test_a_download_is_a_delivery_in_the_ledger_with_an_audited_receipt(
     download = portal.get("/portal/datasets/cancer-survey/releases/2/file")
 
     assert download.status_code == 200
-    assert download.data == CANCER_V2
+    assert download.data == served(CANCER_V2)
     assert download.headers["ETag"] == f'"{published["sha256"]}"'
     assert "attachment" in download.headers["Content-Disposition"]
     receipt = download.headers["Hub-Receipt"]

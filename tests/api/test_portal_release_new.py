@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from hub.audit.models import AuditEvent
 from hub.exchange.datasets.models import Release
+from hub.exchange.datasets.rules import UTF8_BOM
 from hub.exchange.notify.models import WebhookDelivery
 from tests.api.test_datasets import CANCER_V1, CANCER_V2, create
 from tests.api.test_portal_upload import signed_in, token
@@ -49,8 +50,8 @@ def test_a_new_dataset_then_its_next_version_with_notes(app, publisher, db_sessi
 
     releases = db_session.scalars(sa.select(Release).order_by(Release.version)).all()
     assert [(r.version, r.notes, r.bytes) for r in releases] == [
-        (1, "First release.", len(CANCER_V1)),
-        (2, "Two more trusts.", len(CANCER_V2)),
+        (1, "First release.", len(UTF8_BOM + CANCER_V1)),
+        (2, "Two more trusts.", len(UTF8_BOM + CANCER_V2)),
     ]
     events = db_session.scalars(
         sa.select(AuditEvent).where(AuditEvent.action == "dataset.released")

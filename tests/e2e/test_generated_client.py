@@ -22,6 +22,7 @@ import httpx
 import pytest
 from openapi_python_client.strings import snake_case
 
+from hub.exchange.datasets.rules import UTF8_BOM
 from tests.fixtures.live_server import LiveHub, LiveParty
 
 pytestmark = pytest.mark.e2e
@@ -250,12 +251,12 @@ def test_a_partner_exchanges_data_through_the_generated_client(
     releases = operation(spec, "get", "/api/v1/datasets/{slug}/releases").sync(
         client=client, slug="cancer-waits"
     )
-    assert releases.items[0].sha256 == hashlib.sha256(RELEASE_CSV).hexdigest()
+    assert releases.items[0].sha256 == hashlib.sha256(UTF8_BOM + RELEASE_CSV).hexdigest()
 
     download = operation(spec, "get", "/api/v1/datasets/{slug}/releases/{version}/file")
     got = download.sync_detailed(client=client, slug="cancer-waits", version=1)
     assert got.status_code == 200
-    assert got.content == RELEASE_CSV
+    assert got.content == UTF8_BOM + RELEASE_CSV
     etag = got.headers["ETag"]
     assert etag == f'"{hashlib.sha256(got.content).hexdigest()}"'
     again = download.sync_detailed(

@@ -19,6 +19,7 @@ from hub.demo.datasets import COLUMNS, SURVEYS, publish_demo_datasets
 from hub.errors import ServiceUnavailable, ValidationFailed
 from hub.exchange.datasets.models import Dataset, Release
 from hub.exchange.datasets.publish import entitled_organisation_ids, publish_release
+from hub.exchange.datasets.rules import UTF8_BOM
 from hub.identity import services as identity
 from hub.storage import FileStorage
 from tests.factories import ACTOR
@@ -79,10 +80,12 @@ def test_publish_stores_under_a_versioned_key(db_session, tmp_path):
         description="About births.",
     )
     assert release.storage_key == "datasets/maternity-keys/v1/Maternity-Results.csv"
-    assert (release.format, release.rows, release.bytes) == ("csv", 2, len(data))
+    # Served as stored: a UTF-8 byte order mark in front, as every CSV the hub serves.
+    served = UTF8_BOM + data
+    assert (release.format, release.rows, release.bytes) == ("csv", 2, len(served))
     with storage.open(release.storage_key) as stream:
-        assert stream.read() == data
-    assert release.sha256 == hashlib.sha256(data).hexdigest()
+        assert stream.read() == served
+    assert release.sha256 == hashlib.sha256(served).hexdigest()
 
     report = publish_release(
         db_session,
@@ -162,7 +165,7 @@ def test_demo_datasets_are_synthetic_survey_tables(db_session, tmp_path):
     ]
     for release in releases:
         with storage.open(release.storage_key) as stream:
-            rows = list(csv.DictReader(io.StringIO(stream.read().decode())))
+            rows = list(csv.DictReader(io.StringIO(stream.read().decode("utf-8-sig"))))
         assert list(rows[0]) == COLUMNS
         assert len(rows) == release.rows > 100
         assert "SYNTHETIC" in release.dataset.description
@@ -215,10 +218,10 @@ def test_datasets_publish_command(cli_env, tmp_path):
     assert first.exit_code == 0, first.output
     payload = json.loads(first.output)
     assert (payload["version"], payload["rows"]) == (1, 2)
-    assert payload["sha256"] == hashlib.sha256(table.read_bytes()).hexdigest()
+    assert payload["sha256"] == hashlib.sha256(UTF8_BOM + table.read_bytes()).hexdigest()
     assert (
         tmp_path / "storage/datasets/cancer-cli/v1/cancer.csv"
-    ).read_bytes() == table.read_bytes()
+    ).read_bytes() == UTF8_BOM + table.read_bytes()
 
     second = runner.invoke(main, ["datasets", "publish", "cancer-cli", str(table)], env=cli_env)
     assert second.exit_code == 0, second.output

@@ -38,6 +38,7 @@ from hub.audit.services import verify
 from hub.db import make_engine, make_session_factory, transaction
 from hub.exchange.csv import upload as csv_upload
 from hub.exchange.datasets.models import Dataset, Release
+from hub.exchange.datasets.rules import UTF8_BOM
 from hub.exchange.records import pipeline
 from hub.exchange.records.models import ExperienceRecord, Submission
 from hub.identity import services as identity
@@ -311,7 +312,7 @@ def test_storage_failing_mid_release_leaves_no_release_and_the_retry_takes_the_n
     assert retried.status_code == 201, retried.get_json()
     assert retried.get_json()["version"] == 2
     stored = hub.ctx.storage.stat("datasets/cancer-survey/v2/survey.csv")
-    assert stored is not None and stored.bytes == len(second)
+    assert stored is not None and stored.bytes == len(UTF8_BOM + second)
     with transaction(hub.factory) as session:
         released = session.scalars(
             sa.select(AuditEvent.details).where(AuditEvent.action == "dataset.released")

@@ -40,7 +40,7 @@ def _releases(session, slug):
 
 def _rows(ctx, release):
     with ctx.storage.open(release.storage_key) as fh:
-        text = fh.read().decode("utf-8")
+        text = fh.read().decode("utf-8-sig")
     return list(csv.DictReader(io.StringIO(text)))
 
 

@@ -300,4 +300,4 @@ def _quotes(ctx, session):
     ).first()
     assert release is not None
     with ctx.storage.open(release.storage_key) as fh:
-        return list(csv.DictReader(io.StringIO(fh.read().decode("utf-8"))))
+        return list(csv.DictReader(io.StringIO(fh.read().decode("utf-8-sig"))))

@@ -156,7 +156,7 @@ def _release_rows(hub: Hub, slug: str, version: int | None = None) -> list[dict[
             query = query.where(Release.version == version)
         release = session.scalars(query.limit(1)).one()
     with hub.ctx.storage.open(release.storage_key) as fh:
-        return list(csv.DictReader(io.StringIO(fh.read().decode())))
+        return list(csv.DictReader(io.StringIO(fh.read().decode("utf-8-sig"))))
 
 
 def _quotes(hub: Hub, version: int | None = None) -> set[str]:

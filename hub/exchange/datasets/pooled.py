@@ -27,6 +27,7 @@ from hub.consent.rules import WITHDRAWN as CONSENT_WITHDRAWN
 from hub.db import xact_lock
 from hub.exchange.datasets.models import Dataset, Release
 from hub.exchange.datasets.publish import is_condition_area, publish_release
+from hub.exchange.datasets.rules import as_served
 from hub.exchange.records.models import WITHDRAWN, ExperienceRecord, not_withdrawn
 from hub.exchange.records.withdrawal import RELEASE_LOCK
 from hub.privacy.pooled import (
@@ -192,7 +193,7 @@ def publish_if_changed(
     True when published, False when unchanged, None when there is nothing to publish (no quote
     survived and the dataset was never started: an empty dataset would tell partners nothing).
     """
-    digest = hashlib.sha256(content).hexdigest()
+    digest = hashlib.sha256(as_served(content)).hexdigest()
     latest = session.scalar(
         sa.select(Release.sha256)
         .join(Dataset, Dataset.id == Release.dataset_id)

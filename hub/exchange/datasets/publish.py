@@ -20,6 +20,7 @@ from hub.exchange.datasets.access import entitled_organisation_ids, file_path
 from hub.exchange.datasets.models import Dataset, Release
 from hub.exchange.datasets.rules import (
     FORMATS,
+    BomFirst,
     CountingReader,
     CsvRowCounter,
     format_from_filename,
@@ -70,7 +71,11 @@ def publish_release(
         )
         release = _reserve_version(session, dataset, fmt, safe_filename(filename, fmt), actor)
         counter = CsvRowCounter() if fmt == "csv" else None
-        body = cast(BinaryIO, CountingReader(stream, counter)) if counter else stream
+        body = (
+            cast(BinaryIO, CountingReader(cast(BinaryIO, BomFirst(stream)), counter))
+            if counter
+            else stream
+        )
         try:
             stored = storage.put(release.storage_key, body, content_type=FORMATS[fmt])
         except StorageError as exc:

@@ -122,6 +122,51 @@ class CountingReader(io.RawIOBase):
         return len(data)
 
 
+UTF8_BOM = b"\xef\xbb\xbf"
+
+
+def as_served(csv_bytes: bytes) -> bytes:
+    """A CSV file's bytes as the hub stores and serves them: with a UTF-8 byte order mark."""
+    return csv_bytes if csv_bytes.startswith(UTF8_BOM) else UTF8_BOM + csv_bytes
+
+
+class BomFirst(io.RawIOBase):
+    """Passes a CSV stream through with a UTF-8 byte order mark in front, unless it has one.
+
+    Every CSV the hub serves starts with one (CONTRACT §5), so spreadsheets open it as UTF-8;
+    the release's digest and size are those of the file as served.
+    """
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self._stream = stream
+        self._head: bytes | None = None
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        if self._head is None:
+            first = self._stream.read(len(UTF8_BOM))
+            while 0 < len(first) < len(UTF8_BOM) and UTF8_BOM.startswith(first):
+                more = self._stream.read(len(UTF8_BOM) - len(first))
+                if not more:
+                    break
+                first += more
+            self._head = first if first.startswith(UTF8_BOM) or not first else UTF8_BOM + first
+        if self._head:
+            if size is None or size < 0:
+                data, self._head = self._head + self._stream.read(), b""
+                return data
+            data, self._head = self._head[:size], self._head[size:]
+            return data
+        return self._stream.read(size)
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+
 # What a spreadsheet runs as a formula when a cell starts with it (CSV injection).
 _FORMULA_LEADS = ("=", "@", "\t", "\r", "+", "-")
 
