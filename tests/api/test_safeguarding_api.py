@@ -227,7 +227,8 @@ def test_an_alert_says_which_categories_and_why_with_the_words_that_raised_it(
         assert alert["categories"] == ["self-harm"] and alert["immediate"] is True
         by = {(r["category"], r["source"]): r["words"] for r in alert["reasons"]}
         assert "has a plan" in by[("self-harm", "rule")]
-        assert by[("immediate", "rule")] == ["has a plan"]  # why it is immediate
+        # why it is immediate: the plan, and the means at hand beside the intent
+        assert by[("immediate", "rule")] == ["has a plan", "end it tonight and has been saving"]
         assert "tablets" in " ".join(by[("self-harm", "model")])
     # the partner's own read of its record carries the same reasons
     assert created["safeguarding"]["alert"]["reasons"] == alert["reasons"]
