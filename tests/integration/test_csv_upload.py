@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import tracemalloc
 from datetime import UTC, datetime
 
 import pytest
@@ -349,3 +350,25 @@ def test_progress_is_what_the_chunks_done_so_far_counted(
     # Closed: the counts are the submission's own, as for every channel.
     assert (closed.accepted_count, closed.rejected_count, len(closed.errors)) == (3, 1, 1)
     assert described_one(closed)["rows_done"] == 4
+
+
+def test_the_first_pass_holds_one_chunk_of_rows_at_a_time_not_the_whole_file(
+    db_session, session_factory, actor, storage
+):
+    text = make_csv([row(n) for n in range(6_000)])
+    submission = upload(db_session, actor, storage, text)
+    tracemalloc.start()
+    try:
+        everything = list(csv.reader(io.StringIO(text)))
+        _, whole_file = tracemalloc.get_traced_memory()
+        del everything
+        tracemalloc.reset_peak()
+        base, _ = tracemalloc.get_traced_memory()
+        pending = split(session_factory, storage, submission.id, chunk_rows=50)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert pending is not None and len(pending) == 120
+    # The rows of the whole file read into memory at once are several times what splitting
+    # it takes: each chunk is written out as soon as it is full.
+    assert peak - base < whole_file / 3

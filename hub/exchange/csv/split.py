@@ -66,18 +66,18 @@ def split(
         if _has_chunks(session, submission_id):
             return pending_chunks(session, submission_id)
         size = chunk_size(submission.declared_count, chunk_rows)
-    header, parts, repeats, unreadable = _first_pass(storage, key, size)
-    problems = check_header(header)
-    if not problems.ok:
+    found = _first_pass(storage, submission_id, key, size)
+    if found is None:  # the header is wrong; nothing was stored
+        problems = check_header(_header(storage, key))
         fail_submission(session_factory, submission_id, problems.errors, now)
         return None
-    chunks = _store_chunks(storage, submission_id, key, header, parts, repeats)
+    chunks, unreadable, next_index = found
     if unreadable is not None:
         number, message = unreadable
         chunks.append(
             CsvChunk(
                 submission_id=submission_id,
-                index=len(parts) + 1,
+                index=next_index,
                 kind=UNREADABLE,
                 status=DONE,
                 rows=[number],
@@ -100,40 +100,61 @@ def _has_chunks(session: Session, submission_id: uuid.UUID) -> bool:
     return found is not None
 
 
-def _store_chunks(
-    storage: Storage,
-    submission_id: uuid.UUID,
-    key: str,
-    header: list[str],
-    parts: list[list[Cells]],
-    repeats: list[Cells],
-) -> list[CsvChunk]:
-    base = key.removesuffix(".csv")
-    chunks: list[CsvChunk] = []
-    for index, rows in enumerate([*parts, repeats]):
+class _Chunks:
+    """Writes each chunk to storage as soon as it is full, so the first pass holds one chunk's
+    rows at a time (and the repeated rows), never the whole file."""
+
+    def __init__(
+        self, storage: Storage, submission_id: uuid.UUID, key: str, header: list[str]
+    ) -> None:
+        self.storage = storage
+        self.submission_id = submission_id
+        self.base = key.removesuffix(".csv")
+        self.header = header
+        self.written: list[CsvChunk] = []
+        self.parts = 0
+
+    def store(self, rows: list[Cells], kind: str = ROWS) -> None:
+        index = self.parts
+        self.parts += 1
         if not rows:
-            continue
-        kind = ROWS if index < len(parts) else REPEATS
-        name = f"{base}/chunk-{index:05d}.csv" if kind == ROWS else f"{base}/repeats.csv"
+            return
+        name = f"{self.base}/chunk-{index:05d}.csv" if kind == ROWS else f"{self.base}/repeats.csv"
         # Named by its place in the file: a second split overwrites the same objects.
-        storage.put_bytes(name, _chunk_bytes(header, rows), content_type=CSV_CONTENT_TYPE)
-        chunks.append(
+        self.storage.put_bytes(name, _chunk_bytes(self.header, rows), content_type=CSV_CONTENT_TYPE)
+        self.written.append(
             CsvChunk(
-                submission_id=submission_id,
+                submission_id=self.submission_id,
                 index=index,
                 kind=kind,
                 storage_key=name,
                 rows=[number for number, _ in rows],
             )
         )
-    return chunks
+
+
+def _header(storage: Storage, key: str) -> list[str]:
+    encoding = detect_encoding(storage.iter_chunks(key))
+    with storage.open(key) as raw:
+        text = text_of(raw, encoding)
+        try:
+            return _clean_header(next(csv.reader(text), None))
+        except csv.Error:
+            return []
+        finally:
+            text.detach()
+
+
+def _clean_header(row: list[str] | None) -> list[str]:
+    return [name.strip().lstrip("\ufeff") for name in row or []]
 
 
 def _first_pass(
-    storage: Storage, key: str, chunk_rows: int
-) -> tuple[list[str], list[list[Cells]], list[Cells], tuple[int, str] | None]:
+    storage: Storage, submission_id: uuid.UUID, key: str, chunk_rows: int
+) -> tuple[list[CsvChunk], tuple[int, str] | None, int] | None:
+    """Copy the file's rows to storage chunk by chunk: the chunks, where the file stopped being
+    CSV, and the next chunk index; or None when its header is wrong (nothing stored)."""
     encoding = detect_encoding(storage.iter_chunks(key))
-    parts: list[list[Cells]] = []
     repeats: list[Cells] = []
     current: list[Cells] = []
     seen: set[str] = set()
@@ -144,7 +165,10 @@ def _first_pass(
         text = text_of(raw, encoding)
         reader = csv.reader(text)
         try:
-            header = [name.strip().lstrip("\ufeff") for name in next(reader, None) or []]
+            header = _clean_header(next(reader, None))
+            if not check_header(header).ok:
+                return None
+            chunks = _Chunks(storage, submission_id, key, header)
             pid_at = header.index("partner_record_id") if "partner_record_id" in header else None
             for number, cells in enumerate(reader, start=2):
                 if is_blank(cells):
@@ -156,15 +180,18 @@ def _first_pass(
                 seen.add(pid)
                 current.append((number, cells))
                 if len(current) >= chunk_rows:
-                    parts.append(current)
+                    chunks.store(current)
                     current = []
         except csv.Error as exc:
             unreadable = (number, f"The file could not be read as CSV: {exc}.")
+            if not header:
+                return None
         finally:
             text.detach()
     if current:
-        parts.append(current)
-    return header, parts, repeats, unreadable
+        chunks.store(current)
+    chunks.store(repeats, REPEATS)
+    return chunks.written, unreadable, chunks.parts
 
 
 def _chunk_bytes(header: list[str], rows: Iterable[Cells]) -> bytes:
