@@ -17,6 +17,7 @@ import io
 import math
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -26,7 +27,7 @@ from hub.clock import utcnow
 from hub.db import transaction
 from hub.exchange.csv.chunks import CSV_CONTENT_TYPE, pending_chunks, processing
 from hub.exchange.csv.models import DONE, REPEATS, ROWS, UNREADABLE, CsvChunk
-from hub.exchange.csv.template import check_header, is_blank
+from hub.exchange.csv.template import HeaderProblems, check_header, is_blank
 from hub.exchange.csv.upload import detect_encoding, fail_submission, text_of
 from hub.storage import Storage
 
@@ -67,17 +68,16 @@ def split(
             return pending_chunks(session, submission_id)
         size = chunk_size(submission.declared_count, chunk_rows)
     found = _first_pass(storage, submission_id, key, size)
-    if found is None:  # the header is wrong; nothing was stored
-        problems = check_header(_header(storage, key))
-        fail_submission(session_factory, submission_id, problems.errors, now)
+    if found.problems is not None:  # the header is wrong; nothing was stored
+        fail_submission(session_factory, submission_id, found.problems.errors, now)
         return None
-    chunks, unreadable, next_index = found
-    if unreadable is not None:
-        number, message = unreadable
+    chunks = found.chunks
+    if found.unreadable is not None:
+        number, message = found.unreadable
         chunks.append(
             CsvChunk(
                 submission_id=submission_id,
-                index=next_index,
+                index=found.next_index,
                 kind=UNREADABLE,
                 status=DONE,
                 rows=[number],
@@ -133,27 +133,27 @@ class _Chunks:
         )
 
 
-def _header(storage: Storage, key: str) -> list[str]:
-    encoding = detect_encoding(storage.iter_chunks(key))
-    with storage.open(key) as raw:
-        text = text_of(raw, encoding)
-        try:
-            return _clean_header(next(csv.reader(text), None))
-        except csv.Error:
-            return []
-        finally:
-            text.detach()
-
-
 def _clean_header(row: list[str] | None) -> list[str]:
     return [name.strip().lstrip("\ufeff") for name in row or []]
 
 
+@dataclass
+class _FirstPass:
+    """What the first pass found: the header as read and, when it is wrong, its problems (and
+    nothing stored); otherwise the chunks stored, where the file stopped being CSV (if it did),
+    and the next chunk index."""
+
+    header: list[str]
+    problems: HeaderProblems | None = None
+    chunks: list[CsvChunk] = field(default_factory=list)
+    unreadable: tuple[int, str] | None = None
+    next_index: int = 0
+
+
 def _first_pass(
     storage: Storage, submission_id: uuid.UUID, key: str, chunk_rows: int
-) -> tuple[list[CsvChunk], tuple[int, str] | None, int] | None:
-    """Copy the file's rows to storage chunk by chunk: the chunks, where the file stopped being
-    CSV, and the next chunk index; or None when its header is wrong (nothing stored)."""
+) -> _FirstPass:
+    """Read the file once: check its header, then copy its rows to storage chunk by chunk."""
     encoding = detect_encoding(storage.iter_chunks(key))
     repeats: list[Cells] = []
     current: list[Cells] = []
@@ -166,8 +166,9 @@ def _first_pass(
         reader = csv.reader(text)
         try:
             header = _clean_header(next(reader, None))
-            if not check_header(header).ok:
-                return None
+            problems = check_header(header)
+            if not problems.ok:
+                return _FirstPass(header, problems)
             chunks = _Chunks(storage, submission_id, key, header)
             pid_at = header.index("partner_record_id") if "partner_record_id" in header else None
             for number, cells in enumerate(reader, start=2):
@@ -185,13 +186,13 @@ def _first_pass(
         except csv.Error as exc:
             unreadable = (number, f"The file could not be read as CSV: {exc}.")
             if not header:
-                return None
+                return _FirstPass(header, check_header(header))
         finally:
             text.detach()
     if current:
         chunks.store(current)
     chunks.store(repeats, REPEATS)
-    return chunks.written, unreadable, chunks.parts
+    return _FirstPass(header, None, chunks.written, unreadable, chunks.parts)
 
 
 def _chunk_bytes(header: list[str], rows: Iterable[Cells]) -> bytes:
