@@ -10,8 +10,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from hub.exchange.datasets.rules import (
+    UTF8_BOM,
+    BomFirst,
     CountingReader,
     CsvRowCounter,
+    as_served,
     format_from_filename,
     safe_filename,
     slug_problem,
@@ -94,3 +97,46 @@ def test_agrees_with_the_csv_module(rows, terminator, chunk):
     data = out.getvalue().encode()
     expected = sum(1 for row in csv.reader(io.StringIO(out.getvalue(), newline="")) if row) - 1
     assert _count(data, chunk) == expected
+
+
+class _Trickle(io.RawIOBase):
+    """A stream that hands out at most ``step`` bytes a read, as a slow upload does."""
+
+    def __init__(self, data: bytes, step: int) -> None:
+        self._data = data
+        self._step = step
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        size = self._step if size is None or size < 0 else min(size, self._step)
+        data, self._data = self._data[:size], self._data[size:]
+        return data
+
+
+@pytest.mark.parametrize(
+    ("data", "served"),
+    [
+        (b"a,b\r\n1,2\r\n", UTF8_BOM + b"a,b\r\n1,2\r\n"),
+        (UTF8_BOM + b"a,b\n", UTF8_BOM + b"a,b\n"),
+        (b"\xef\xbb", UTF8_BOM + b"\xef\xbb"),  # a BOM's first bytes are not a BOM
+        (b"", b""),  # an empty file stays empty, so it is refused as empty
+    ],
+)
+def test_a_served_csv_starts_with_one_bom(data, served):
+    assert as_served(data) == served
+    assert BomFirst(io.BytesIO(data)).read() == served
+
+
+@given(
+    st.binary(max_size=12).map(lambda tail: UTF8_BOM + tail) | st.binary(max_size=12),
+    st.integers(min_value=1, max_value=5),
+    st.integers(min_value=1, max_value=5),
+)
+def test_streamed_bom_matches_the_whole_file_rule(data, step, size):
+    stream = BomFirst(_Trickle(data, step))
+    chunks = []
+    while chunk := stream.read(size):
+        chunks.append(chunk)
+    assert b"".join(chunks) == as_served(data)

@@ -125,16 +125,27 @@ class CountingReader(io.RawIOBase):
 UTF8_BOM = b"\xef\xbb\xbf"
 
 
+def served_start(head: bytes) -> bytes:
+    """The opening bytes of a CSV file as the hub stores and serves it (CONTRACT §5): a UTF-8
+    byte order mark in front, unless they start with one already. An empty file stays empty, so
+    it is still refused as empty.
+
+    ``head`` is the whole file or at least its first ``len(UTF8_BOM)`` bytes (fewer only when
+    the file is shorter): the one rule both ``as_served`` and ``BomFirst`` apply.
+    """
+    return head if not head or head.startswith(UTF8_BOM) else UTF8_BOM + head
+
+
 def as_served(csv_bytes: bytes) -> bytes:
-    """A CSV file's bytes as the hub stores and serves them: with a UTF-8 byte order mark."""
-    return csv_bytes if csv_bytes.startswith(UTF8_BOM) else UTF8_BOM + csv_bytes
+    """A CSV file's bytes as the hub stores and serves them (see ``served_start``)."""
+    return served_start(csv_bytes)
 
 
 class BomFirst(io.RawIOBase):
-    """Passes a CSV stream through with a UTF-8 byte order mark in front, unless it has one.
+    """Passes a CSV stream through as ``as_served`` would give it, without reading it whole.
 
-    Every CSV the hub serves starts with one (CONTRACT §5), so spreadsheets open it as UTF-8;
-    the release's digest and size are those of the file as served.
+    Every CSV the hub serves starts with a UTF-8 byte order mark (CONTRACT §5), so spreadsheets
+    open it as UTF-8; the release's digest and size are those of the file as served.
     """
 
     def __init__(self, stream: BinaryIO) -> None:
@@ -152,7 +163,7 @@ class BomFirst(io.RawIOBase):
                 if not more:
                     break
                 first += more
-            self._head = first if first.startswith(UTF8_BOM) or not first else UTF8_BOM + first
+            self._head = served_start(first)
         if self._head:
             if size is None or size < 0:
                 data, self._head = self._head + self._stream.read(), b""
