@@ -35,6 +35,7 @@ from kombu import Queue
 from hub.config import Settings
 from hub.context import HubContext
 from hub.jobs.record import record_failed_task
+from hub.tasks import embedded_broker
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +71,7 @@ def broker_url(settings: Settings) -> str:
     if settings.task_broker_url:
         return settings.task_broker_url
     path = (Path(settings.instance_path) / "broker.sqlite").absolute()
-    return f"sqla+sqlite:///{path}"
+    return embedded_broker.url_for(str(path))
 
 
 def is_eager(settings: Settings) -> bool:
@@ -112,12 +113,12 @@ def _make_app(ctx: HubContext) -> Celery:
         worker_send_task_events=False,
         enable_utc=True,
     )
-    embedded = url.startswith("sqla+sqlite:")
+    embedded = embedded_broker.file_of(url) is not None
     if embedded:
         # Options of the SQLAlchemy transport go to create_engine: wait for the file's lock
         # rather than fail while another process writes.
         app.conf.broker_transport_options = {"connect_args": {"timeout": 30}}
-    elif not url.startswith(("sqla+", "sqlalchemy+")):
+    elif not url.startswith(("sqla+", "sqlalchemy+", f"{embedded_broker.SCHEME}+")):
         app.conf.broker_transport_options = {
             "visibility_timeout": settings.task_visibility_timeout_s
         }
@@ -133,7 +134,7 @@ def _prepare_embedded(app: Celery, url: str, queue: str) -> None:
     creating them at once would trip over each other), in WAL mode so readers never block."""
     import fcntl
 
-    path = Path(url.removeprefix("sqla+sqlite:///"))
+    path = Path(embedded_broker.file_of(url) or "")
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path.with_name(path.name + ".lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)

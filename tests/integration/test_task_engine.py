@@ -40,7 +40,7 @@ REDIS_URL = "redis://127.0.0.1:6379/0"
 ROWS = 3000
 CHUNK = 100
 # A worker is killed once its first chunk is in: the rest of a short file is still to do (the
-# embedded broker is polled once a second, so each chunk costs a second or more there).
+# embedded broker is polled ten times a second, so each chunk costs a tenth of a second more there).
 KILL_ROWS = 800
 KILL_CHUNK = CHUNK
 DEADLINE_S = 300.0
