@@ -35,6 +35,7 @@ from hub.portal import (  # noqa: F401
     find_location,
     front,
     inspector,
+    labels,
     links,
     notifications,
     organisation,

@@ -14,6 +14,7 @@ from hub.exchange.datasets.access import catalogue, deliver_release, get_release
 from hub.exchange.datasets.rules import FORMATS
 from hub.portal.auth import current_portal_actor, role_required
 from hub.portal.blueprint import bp
+from hub.portal.labels import area_labels
 from hub.portal.pages import PARTNER_ROLES
 from hub.privacy.disclosure import ROUND_TO, SMALL_COUNT_MAX, SUPPRESSED
 from hub.storage import attachment_disposition
@@ -26,7 +27,7 @@ def datasets() -> str:
     areas, entries = catalogue(db(), current_portal_actor(), now=utcnow())
     return render_template(
         "portal/datasets.html",
-        areas=sorted(areas) if areas is not None else None,
+        areas=sorted(area_labels(areas)) if areas is not None else None,
         entries=entries,
         suppressed=SUPPRESSED,
         small_max=SMALL_COUNT_MAX,

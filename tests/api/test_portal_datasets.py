@@ -50,7 +50,7 @@ def test_a_partner_sees_the_releases_its_agreement_covers_and_what_the_marks_mea
     html = page.get_data(as_text=True)
     assert "Cancer-Survey" in html
     assert "Maternity-Survey" not in html
-    assert "Your agreement covers: cancer." in html
+    assert "Your agreement covers: Cancer." in html
     assert published["sha256"] in html
     assert hashlib.sha256(served(CANCER_V1)).hexdigest() in html
     assert "Adds two trusts that joined in May." in html
@@ -59,6 +59,24 @@ def test_a_partner_sees_the_releases_its_agreement_covers_and_what_the_marks_mea
     # The disclosure-control marks are explained on the page.
     assert "Between 1 and 7 people" in html
     assert "rounded to the nearest 5" in html
+
+
+def test_condition_areas_are_shown_by_their_labels_not_their_codes(
+    app, client, make_party, auth_headers, make_org, make_user
+):
+    reg = auth_headers(make_party("regulator"))
+    assert create(client, reg, "community-survey", area="mental-health").status_code == 201
+    partner = make_org("charity", conditions=["mental-health", "learning-disability-autism"])
+
+    html = (
+        signed_in(app, make_user("uploader", org=partner))
+        .get("/portal/datasets")
+        .get_data(as_text=True)
+    )
+
+    assert "Your agreement covers: Learning disability and autism, Mental health." in html
+    assert '<span class="govuk-caption-m govuk-!-display-inline">Mental health</span>' in html
+    assert "mental-health" not in html
 
 
 def test_a_download_is_a_delivery_in_the_ledger_with_an_audited_receipt(
