@@ -114,3 +114,18 @@ def test_the_regulator_sees_every_submission(client, headers, make_party, auth_h
     mine = send(client, headers, make_csv(rows(1))).get_json()["submission_id"]
     regulator = auth_headers(make_party("regulator"))
     assert client.get(f"/api/v1/submissions/{mine}", headers=regulator).status_code == 200
+
+
+def test_a_consent_time_without_an_offset_is_uk_time_summer_and_winter(client, headers):
+    # 10:00 in July is British Summer Time (09:00 UTC); 10:00 in January is GMT (10:00 UTC).
+    sent = rows(2)
+    sent[0]["consent_obtained_at"] = "2026-07-15T10:00"
+    sent[1]["consent_obtained_at"] = "2026-01-15 10:00"
+    body = send(client, headers, make_csv(sent)).get_json()
+    state = client.get(f"/api/v1/submissions/{body['submission_id']}", headers=headers)
+    assert state.get_json()["accepted"] == 2
+
+    listed = client.get("/api/v1/experiences", headers=headers).get_json()["items"]
+    got = {r["partner_record_id"]: r["consent"]["obtained_at"] for r in listed}
+    assert got["api-csv-0"].replace("+00:00", "Z") == "2026-07-15T09:00:00Z"
+    assert got["api-csv-1"].replace("+00:00", "Z") == "2026-01-15T10:00:00Z"

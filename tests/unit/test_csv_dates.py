@@ -63,6 +63,10 @@ def test_what_cannot_be_read_is_quoted_with_what_to_write(typed, says):
         ("15 September 2026 2:30pm", "2026-09-15T14:30:00+01:00"),
         ("15/09/2026", "2026-09-15T00:00:00+01:00"),
         ("2026-09-15T10:30:00Z", "2026-09-15T10:30:00Z"),
+        ("2026-09-15T10:30:00+02:00", "2026-09-15T10:30:00+02:00"),
+        # ISO 8601 without an offset is UK wall-clock time too, not UTC.
+        ("2026-07-15T10:00:00", "2026-07-15T10:00:00+01:00"),
+        ("2026-01-15 10:00", "2026-01-15T10:00:00+00:00"),
     ],
 )
 def test_a_date_and_time_is_uk_time(typed, iso):

@@ -4,7 +4,8 @@ template reads dates by (the portal's upload and ``POST /submissions/csv`` alike
 Day first, always: ``14/09/2026``, ``14/9/26``, ``14-09-2026``, ``14.09.2026``, ``14-Sep-2026``,
 ``14 September 2026``, ``14th Sept 2026``; a month alone as ``09/2026``, ``Sep-26`` (Excel's
 ``mmm-yy``), ``Sep 2026`` or ``September 2026``; a date and time as ``14/09/2026 10:00`` (UK
-time); and ISO 8601 (``2026-09-14``, ``2026-09``, ``2026-09-14T10:00:00Z``) as the API takes it.
+time); and ISO 8601 (``2026-09-14``, ``2026-09``, ``2026-09-14T10:00:00Z``) as the API takes it; an
+ISO date and time without an offset (``2026-09-14T10:00``) is UK time too, never UTC.
 A two-digit year is 20xx up to 29 and 19xx from 30, as Excel reads it.
 
 A cell is read into the record's ISO form, or else into a message that quotes what was typed
@@ -181,13 +182,27 @@ def _why_not(typed: str, text: str) -> str:
     return f"'{typed}' is not a date we can read. Write it as {DATE_EXAMPLES}."
 
 
+def _iso_in_uk(typed: str) -> str:
+    """An ISO 8601 date and time: with an offset (or ``Z``) it passes unchanged; without one it
+    is UK wall-clock time, as the person wrote it (BST in summer), not UTC."""
+    try:
+        moment = datetime.fromisoformat(typed)
+    except ValueError:
+        return typed  # the record's own rules word what is wrong with it
+    if moment.tzinfo is not None:
+        return typed
+    return moment.replace(tzinfo=UK).isoformat()
+
+
 def parse_sheet_time(value: str) -> str:
     """A cell's moment (``consent_obtained_at``) as ISO 8601. A day alone, or a day and a clock
-    time (UK time, as the person wrote it), become an aware time; ISO 8601 passes unchanged."""
+    time, become an aware time in UK time (Europe/London: BST in summer, GMT in winter), as the
+    person wrote it; so does an ISO 8601 date and time without an offset. One with an offset
+    passes unchanged."""
     typed = value.strip()
     text = re.sub(r"\s+", " ", typed).lower()
     if _ISO_TIME.match(text):
-        return typed
+        return _iso_in_uk(typed)
     m = _WITH_CLOCK.match(text)
     day_part = m["day"] if m else text
     try:

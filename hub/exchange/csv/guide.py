@@ -52,8 +52,8 @@ ABOUT: dict[str, str] = {
     "consent_equality_monitoring": f"The person agreed that their equality answers may be kept: "
     f"{YES_NO}. Without yes, age_band, sex, ethnic_group and disability are not kept (the row "
     "is still taken, with a warning).",
-    "consent_obtained_at": f"When they agreed: a day, or a day and time in UK time "
-    f"({TIME_EXAMPLES}).",
+    "consent_obtained_at": f"When they agreed: a day, or a day and time ({TIME_EXAMPLES}). "
+    "A time without an offset is UK time (BST in summer, GMT in winter), not UTC.",
     "consent_method": "How they agreed (for example online, phone, face-to-face, paper).",
     "consent_lawful_basis": "The lawful basis for sharing: consent unless you were told otherwise.",
     "age_band": "Equality monitoring: the person's age band.",
