@@ -14,7 +14,7 @@ from wtforms.validators import ValidationError
 
 from hub.errors import PayloadTooLarge
 from hub.exchange.csv.progress import described
-from hub.exchange.csv.report import annotated_csv
+from hub.exchange.csv.report import annotated_csv, file_held
 from hub.exchange.csv.template import COLUMNS, example_csv, template_csv
 from hub.exchange.records.models import Submission
 from hub.exchange.records.submissions import get_submission, submissions_query
@@ -80,9 +80,19 @@ def submissions() -> str:
 @role_required(*PARTNER_ROLES)
 def submission(submission_id: uuid.UUID) -> str:
     found = get_submission(db(), current_portal_actor(), submission_id)
+    item = described(db(), [found])[0]
+    # The errors file is offered only when there is something in its column and storage still
+    # holds the file it is made from.
+    report = (
+        found.channel == "csv"
+        and found.status != "processing"
+        and bool(item["rejected"] or item["errors"] or item["warnings"])
+    )
     return render_template(
         "portal/submission.html",
-        item=described(db(), [found])[0],
+        item=item,
+        report=report,
+        report_held=report and file_held(hub_context().storage, found),
         help_columns=frozenset(COLUMNS),
     )
 

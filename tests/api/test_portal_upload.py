@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import uuid
 
 from hub.exchange.csv.template import COLUMNS, EXAMPLE_ROWS, csv_line
 from tests.factories import PORTAL_PASSWORD
@@ -96,6 +97,24 @@ def test_the_errors_column_is_offered_only_when_some_row_was_refused_or_warned(a
     html = client.get(refused.headers["Location"]).get_data(as_text=True)
     assert "What needs fixing" in html and "Taken, with a warning" not in html
     assert offer in html
+
+
+def test_a_file_storage_no_longer_holds_is_not_offered_and_the_page_says_so(
+    app, make_user, db_session
+):
+    from hub.exchange.records.models import Submission
+
+    client = signed_in(app, make_user())
+    location = post_file(client, make_csv([good(6, sex="x")]), "lost.csv").headers["Location"]
+    submission = db_session.get(Submission, uuid.UUID(location.rsplit("/", 1)[1]))
+    app.extensions["hub"].storage.delete(submission.storage_key)
+
+    html = client.get(location).get_data(as_text=True)
+    assert "What needs fixing" in html
+    assert "Download your file with an errors column" not in html
+    assert "annotated.csv" not in html
+    assert "the hub no longer holds the file you uploaded" in html
+    assert client.get(location + "/annotated.csv").status_code == 404
 
 
 def test_choosing_no_file_shows_the_error_summary(app, make_user):

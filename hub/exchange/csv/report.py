@@ -21,8 +21,17 @@ def annotated_csv(storage: Storage, submission: Submission) -> Iterator[str]:
     if not submission.storage_key:
         raise NotFound("This submission has no file.")
     if not storage.exists(submission.storage_key):
-        raise NotFound("The hub no longer holds this file, so it cannot be given back.")
+        raise NotFound(FILE_GONE)
     return _annotated_rows(storage, submission)
+
+
+FILE_GONE = "The hub no longer holds this file, so it cannot be given back."
+
+
+def file_held(storage: Storage, submission: Submission) -> bool:
+    """Whether the uploaded file can still be given back (storage still holds it), so that
+    it is offered only then."""
+    return bool(submission.storage_key) and storage.exists(submission.storage_key or "")
 
 
 def _annotated_rows(storage: Storage, submission: Submission) -> Iterator[str]:
