@@ -52,6 +52,7 @@ from hub.portal import (  # noqa: F401
 )
 from hub.portal.auth import limit_sign_in
 from hub.portal.blueprint import bp, csrf
+from hub.portal.forms import error_summary
 from hub.portal.front import front as front_door
 from hub.web import hub_context
 
@@ -92,6 +93,8 @@ def init_portal(app: Flask) -> None:
     app.jinja_env.lstrip_blocks = True
     csrf.init_app(app)
     WTFormsHelpers(app)
+    # The error summary over a form's errors (base.html): a date links to its part to mend.
+    app.jinja_env.globals["portal_error_summary"] = error_summary
     app.register_blueprint(bp)
     app.register_blueprint(front_door)
 

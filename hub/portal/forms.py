@@ -7,9 +7,22 @@ from datetime import date
 from typing import Any
 
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovRadioInput, GovTextInput
+from govuk_frontend_wtf.main import wtforms_errors
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovDateInput,
+    GovPasswordInput,
+    GovRadioInput,
+    GovTextInput,
+)
 from wtforms import DateField, EmailField, PasswordField, RadioField
-from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Regexp
+from wtforms.validators import (
+    DataRequired,
+    EqualTo,
+    InputRequired,
+    Length,
+    Regexp,
+    StopValidation,
+)
 
 from hub.identity import accounts
 
@@ -70,24 +83,124 @@ class ConfirmForm(FlaskForm):
     """A form with nothing but its CSRF token, for buttons that change something (sign out)."""
 
 
-class GovDateField(DateField):
-    """A date typed as day, month and year (GOV.UK's date input), said wrong in plain words.
+DATE_PARTS = ("day", "month", "year")
 
-    The widget reads exactly three values, so a post with fewer or more is padded or cut.
+
+class GovDateParts(GovDateInput):
+    """GOV.UK's date input that highlights only the parts of a date that are wrong: the day,
+    month or year that is missing or cannot be right, or all three when the date as a whole is
+    (nothing entered, or no real date however it is read)."""
+
+    def map_gov_params(self, field: Any, **kwargs: Any) -> dict[str, Any]:
+        params: dict[str, Any] = super().map_gov_params(field, **kwargs)
+        # ``required`` is not an attribute a <div> has; the error message says what is needed.
+        params.get("attributes", {}).pop("required", None)
+        wrong = set(field.parts_wrong()) if isinstance(field, GovDateField) else set(DATE_PARTS)
+        for part, item in zip(DATE_PARTS, params["items"], strict=True):
+            classes = [c for c in item["classes"].split() if c != "govuk-input--error"]
+            if field.errors and part in wrong:
+                classes.append("govuk-input--error")
+            item["classes"] = " ".join(classes)
+        return params
+
+
+class GovDateField(DateField):
+    """A date typed as day, month and year (GOV.UK's date input), said wrong in plain words
+    that name it: "The date of the action must be a real date", "... must include a month".
+
+    ``named`` is what the messages call the date (``the date of the action``); ``required``
+    asks for it with "Enter the date of the action" when nothing is typed. The widget reads
+    exactly three values, so a post with fewer or more is padded or cut.
     """
+
+    def __init__(
+        self,
+        label: str | None = None,
+        validators: Sequence[Any] | None = None,
+        *,
+        named: str,
+        required: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        kwargs.setdefault("widget", GovDateParts())
+        super().__init__(label, validators, **kwargs)
+        self.named = named
+        self.required = required
+        # The message this field's own reading gave, and the parts of the date it is about.
+        self._said: tuple[str, tuple[str, ...]] | None = None
+
+    @property
+    def named_as_subject(self) -> str:
+        return self.named[:1].upper() + self.named[1:]
+
+    def parts_wrong(self) -> tuple[str, ...]:
+        """The day, month or year the first error is about (all three for the whole date):
+        the parts highlighted, and the first of them the one the error summary links to."""
+        if self._said is not None and self.errors and self.errors[0] == self._said[0]:
+            return self._said[1]
+        return DATE_PARTS
+
+    def _wrong(self, message: str, parts: Sequence[str]) -> ValueError:
+        self._said = (message, tuple(parts))
+        return ValueError(message)
 
     def process_formdata(self, valuelist: list[Any]) -> None:
         parts = [str(v).strip() for v in [*valuelist, "", "", ""][:3]]
         self.raw_data = parts
+        self.data = None
+        self._said = None
         if not any(parts):
-            self.data = None
             return
+        missing = [name for name, part in zip(DATE_PARTS, parts, strict=True) if not part]
+        if missing:
+            raise self._wrong(
+                f"{self.named_as_subject} must include a {' and '.join(missing)}", missing
+            )
+        numbers = [int(p) if p.isascii() and p.isdigit() else None for p in parts]
+        day, month, year = numbers
+        wrong = [
+            name
+            for name, ok in (
+                ("day", day is not None and 1 <= day <= 31),
+                ("month", month is not None and 1 <= month <= 12),
+                ("year", year is not None),
+            )
+            if not ok
+        ]
+        if wrong:
+            # One part that cannot be right is highlighted alone; more, and the date is.
+            raise self._wrong(
+                f"{self.named_as_subject} must be a real date",
+                wrong if len(wrong) == 1 else DATE_PARTS,
+            )
+        assert day is not None and month is not None and year is not None
+        if len(parts[2]) != 4:
+            raise self._wrong(
+                f"{self.named_as_subject} must include a year with 4 numbers", ["year"]
+            )
         try:
-            day, month, year = (int(p) for p in parts)
             self.data = date(year, month, day)
         except ValueError:
-            self.data = None
-            raise ValueError("Enter a real date, like 27 3 2026") from None
+            # Like 31 2 2026: no one part is wrong on its own, so the date as a whole is.
+            raise self._wrong(f"{self.named_as_subject} must be a real date", DATE_PARTS) from None
+
+    def pre_validate(self, form: Any) -> None:
+        if self.required and not any(self.raw_data or ()):
+            raise StopValidation(f"Enter {self.named}")
+
+
+def error_summary(form: FlaskForm) -> dict[str, Any]:
+    """The GOV.UK error summary of a form's errors, each linking to the input to mend: a date's
+    link goes to the first of its day, month and year that is wrong, not to the group."""
+    params: dict[str, Any] = wtforms_errors(form)
+    anchors = {
+        f"#{field.id}": f"#{field.name}-{field.parts_wrong()[0]}"
+        for field in form
+        if isinstance(field, GovDateField) and field.errors
+    }
+    for item in params["errorList"]:
+        item["href"] = anchors.get(item["href"], item["href"])
+    return params
 
 
 NOT_AN_OPTION = "Select one of the options shown"

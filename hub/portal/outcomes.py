@@ -9,7 +9,6 @@ import sqlalchemy as sa
 from flask import flash, redirect, render_template, url_for
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
-    GovDateInput,
     GovSelect,
     GovTextArea,
     GovTextInput,
@@ -95,8 +94,8 @@ class OutcomeForm(FlaskForm):
     occurred_on = GovDateField(
         "When was it done?",
         description="For example, 27 3 2026",
-        widget=GovDateInput(),
-        validators=[InputRequired(message="Enter the date it was done")],
+        named="the date of the action",
+        required=True,
     )
     report_url = StringField(
         "Link to a report (optional)",
@@ -124,8 +123,8 @@ class OutcomeForm(FlaskForm):
     location_id = StringField(
         "Care location ID", description="For example, 1-000000001", widget=GovTextInput()
     )
-    period_from = GovDateField("Experiences from", widget=GovDateInput())
-    period_to = GovDateField("Experiences to", widget=GovDateInput())
+    period_from = GovDateField("Experiences from", named="the first day of the period")
+    period_to = GovDateField("Experiences to", named="the last day of the period")
 
 
 def _partners() -> list[Organisation]:
@@ -153,10 +152,9 @@ def _choose(form: OutcomeForm, partners: dict[str, Organisation]) -> Chosen | No
     location_id = (form.location_id.data or "").strip()
     if not is_location_id(location_id):
         form.location_id.errors = ["Enter a care location ID, like 1-000000001"]
-    if form.period_from.data is None and not form.period_from.errors:
-        form.period_from.errors = ["Enter the first day of the period"]
-    if form.period_to.data is None and not form.period_to.errors:
-        form.period_to.errors = ["Enter the last day of the period"]
+    for period in (form.period_from, form.period_to):
+        if period.data is None and not period.errors:
+            period.errors = [f"Enter {period.named}"]
     if form.location_id.errors or form.period_from.errors or form.period_to.errors:
         return None
     assert form.period_from.data is not None and form.period_to.data is not None

@@ -10,7 +10,6 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxesInput,
-    GovDateInput,
     GovTextArea,
     GovTextInput,
 )
@@ -45,13 +44,11 @@ class AgreementForm(FlaskForm):
         widget=GovCheckboxesInput(),
         validate_choice=False,
     )
-    valid_from = GovDateField(
-        "Starts on",
-        widget=GovDateInput(),
-        validators=[InputRequired(message="Enter the date the agreement starts")],
-    )
+    valid_from = GovDateField("Starts on", named="the date the agreement starts", required=True)
     valid_to = GovDateField(
-        "Ends on (optional)", description="Leave blank for no end date.", widget=GovDateInput()
+        "Ends on (optional)",
+        description="Leave blank for no end date.",
+        named="the date the agreement ends",
     )
     lawful_basis_note = TextAreaField(
         "Lawful basis",

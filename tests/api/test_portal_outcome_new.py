@@ -3,6 +3,7 @@ partner's references or by location and period; the API's service, audit event a
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -150,7 +151,7 @@ def test_mistakes_are_said_in_plain_english_and_nothing_is_recorded(app, world, 
                 "period_from": ["31", "2", "2026"],
                 "period_to": ["1", "3", "2026"],
             },
-            "Enter a real date, like 27 3 2026",
+            "The first day of the period must be a real date",
         ),
         (
             {
@@ -180,6 +181,57 @@ def test_mistakes_are_said_in_plain_english_and_nothing_is_recorded(app, world, 
         assert "There is a problem" in html, fields
         assert message in html, (fields, message)
         assert "Not a valid choice" not in html, fields
+    assert outcomes(db_session) == []
+
+
+@pytest.mark.parametrize(
+    ("typed", "message", "highlighted"),
+    [
+        (
+            ["31", "2", "2026"],
+            "The date of the action must be a real date",
+            ["day", "month", "year"],
+        ),
+        (["3", "13", "2026"], "The date of the action must be a real date", ["month"]),
+        (["3", "x", "y"], "The date of the action must be a real date", ["day", "month", "year"]),
+        (["3", "", "2026"], "The date of the action must include a month", ["month"]),
+        (["", "", "2026"], "The date of the action must include a day and month", ["day", "month"]),
+        (["3", "3", "26"], "The date of the action must include a year with 4 numbers", ["year"]),
+        (["", "", ""], "Enter the date of the action", ["day", "month", "year"]),
+    ],
+)
+def test_a_wrong_date_is_said_once_naming_it_and_linking_to_its_first_wrong_part(
+    app, world, db_session, typed, message, highlighted
+):
+    portal = signed_in(app, world["engagement"])
+    data = form(portal, choose_by="reference", occurred_on=typed)
+    data.update(partner=str(world["partner"].id), references="RM-1")
+
+    answer = portal.post("/portal/outcomes/new", data=data)
+
+    html = answer.get_data(as_text=True)
+    assert answer.status_code == 200
+    # One message beside the date, the same one in the summary, which links to the first
+    # part of the date to mend.
+    assert html.count('class="govuk-error-message"') == 1
+    said = re.findall(
+        r'<p id="occurred_on-error" class="govuk-error-message">\s*'
+        r'<span class="govuk-visually-hidden">Error:</span> ([^<]*)',
+        html,
+    )
+    assert [words.strip() for words in said] == [message]
+    summary = re.findall(
+        r'<a href="(#[^"]*)">([^<]*)</a>',
+        html.split("govuk-error-summary__list")[1].split("</ul>")[0],
+    )
+    assert summary == [(f"#occurred_on-{highlighted[0]}", message)]
+    assert "real date, like" not in html
+    marked = [
+        part
+        for part in ("day", "month", "year")
+        if re.search(rf'class="[^"]*govuk-input--error[^"]*" id="occurred_on-{part}"', html)
+    ]
+    assert marked == highlighted
     assert outcomes(db_session) == []
 
 

@@ -92,7 +92,7 @@ def test_mistakes_are_said_in_plain_english(app, reg_admin, make_org, db_session
         ({"condition_areas": []}, "Choose at least one condition area"),
         ({"condition_areas": ["astrology"]}, "Not condition areas: astrology"),
         ({"valid_to": ["1", "1", "2020"]}, "The agreement cannot end before it starts"),
-        ({"valid_from": ["30", "2", "2026"]}, "Enter a real date"),
+        ({"valid_from": ["30", "2", "2026"]}, "The date the agreement starts must be a real date"),
         ({"lawful_basis_note": ""}, "Enter the lawful basis"),
         # Not one of the radio buttons (an altered form): said as if none was chosen.
         ({"kind": "regulator"}, "Select what kind of organisation it is"),
