@@ -20,13 +20,13 @@ from wtforms.validators import DataRequired, InputRequired, Length
 
 from hub.clock import utcnow
 from hub.errors import Conflict, ValidationFailed
-from hub.exchange.datasets.publish import condition_areas
 from hub.exchange.insight.partners import partner_overview
 from hub.identity import accounts, clients
 from hub.identity.models import PARTNER_KINDS, SCOPES, SCOPES_BY_KIND
 from hub.portal.auth import current_portal_actor, role_required
 from hub.portal.blueprint import bp
 from hub.portal.forms import GovDateField, GovRadioField
+from hub.portal.labels import vocabulary_labels
 from hub.web import db
 
 KIND_WORDS = {
@@ -79,7 +79,9 @@ class PartnerForm(AgreementForm):
 
 
 def _areas(form: AgreementForm) -> None:
-    form.condition_areas.choices = [SelectChoice(a, a) for a in condition_areas(db())]
+    form.condition_areas.choices = [
+        SelectChoice(area, label) for area, label in vocabulary_labels("condition_area").items()
+    ]
 
 
 def _apply(form: FlaskForm, exc: ValidationFailed | Conflict, fallback: str) -> None:

@@ -25,12 +25,12 @@ from hub.exchange.datasets.publish import (
     MAX_DESCRIPTION,
     MAX_NOTES,
     MAX_TITLE,
-    condition_areas,
     publish_release,
 )
 from hub.exchange.datasets.rules import FORMATS
 from hub.portal.auth import current_portal_actor, role_required
 from hub.portal.blueprint import bp
+from hub.portal.labels import area_label, vocabulary_labels
 from hub.web import db, hub_context
 
 NEW = "new"
@@ -110,7 +110,7 @@ def new_release() -> str | Response:
         + [SelectChoice(NEW, "A new dataset")]
     )
     form.condition_area.choices = [SelectChoice("", "Choose a condition area")] + [
-        SelectChoice(area, area) for area in condition_areas(db())
+        SelectChoice(area, label) for area, label in vocabulary_labels("condition_area").items()
     ]
     if form.validate_on_submit():
         new = form.dataset.data == NEW
@@ -140,7 +140,7 @@ def new_release() -> str | Response:
                 flash(
                     f"Version {release.version} of {release.dataset.title} is published. "
                     "Partners whose agreement covers "
-                    f"{release.dataset.condition_area} can download it now.",
+                    f"{area_label(release.dataset.condition_area)} can download it now.",
                     "success",
                 )
                 return redirect(url_for("portal.new_release"))

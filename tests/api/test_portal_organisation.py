@@ -56,7 +56,9 @@ def test_the_agreement_and_the_people_are_shown(app, admin, make_user, org):
 
     html = signed_in(app, admin).get(PAGE).get_data(as_text=True)
 
-    assert "dementia, mental-health" in html
+    # Condition areas by their labels, not their codes.
+    assert "Dementia, Mental health" in html
+    assert "mental-health" not in html
     assert "From 1 April 2025 to 31 March 2030" in html
     assert colleague.email in html and admin.email in html
     assert outsider.email not in html

@@ -219,3 +219,23 @@ def test_a_partners_client_is_disabled_from_its_own_page_only(
     assert answer.status_code == 401
     [event] = events(db_session, "client.disabled")
     assert event.object_id == mine.client_id and event.actor == f"user:{reg_admin.id}"
+
+
+def test_condition_areas_are_shown_by_their_labels(app, reg_admin, make_org):
+    org = make_org("charity", name="Riverside Mind", conditions=["mental-health", "end-of-life"])
+    portal = signed_in(app, reg_admin)
+
+    listing = portal.get(PAGE).get_data(as_text=True)
+    partner = portal.get(f"{PAGE}/{org.id}").get_data(as_text=True)
+
+    for html in (listing, partner):
+        assert "End of life, Mental health" in html
+        assert "end-of-life, mental-health" not in html
+    # The agreement's checkboxes are labelled too; what they send is still the code.
+    checkboxes = re.findall(
+        r'value="([^"]+)"[^>]*>\s*<label class="govuk-label govuk-checkboxes__label"[^>]*>'
+        r"\s*([^<]+?)\s*</label>",
+        listing,
+    )
+    assert ("mental-health", "Mental health") in checkboxes
+    assert ("learning-disability-autism", "Learning disability and autism") in checkboxes

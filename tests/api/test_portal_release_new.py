@@ -151,3 +151,25 @@ def test_a_post_without_its_csrf_token_publishes_nothing(app, publisher, db_sess
     )
     assert answer.status_code == 400
     assert db_session.scalar(sa.select(sa.func.count()).select_from(Release)) == 0
+
+
+def test_condition_areas_are_offered_and_shown_by_their_labels(app, publisher):
+    portal = signed_in(app, publisher)
+    assert '<option value="mental-health">Mental health</option>' in portal.get(PATH).get_data(
+        as_text=True
+    )
+
+    made = post(
+        portal,
+        CANCER_V1,
+        dataset="new",
+        slug="community-survey",
+        title="Community survey",
+        condition_area="mental-health",
+    )
+
+    assert made.status_code == 302, made.get_data(as_text=True)
+    html = portal.get(PATH).get_data(as_text=True)
+    assert "Partners whose agreement covers Mental health can download it now." in html
+    assert '<td class="govuk-table__cell">Mental health</td>' in html
+    assert "mental-health</" not in html

@@ -285,17 +285,6 @@ def condition_areas(session: Session) -> list[str]:
     )
 
 
-def condition_area_labels(session: Session) -> dict[str, str]:
-    """The condition-area vocabulary's labels by value (``mental-health`` → ``Mental health``),
-    in display order."""
-    rows = session.execute(
-        sa.select(VocabularyTerm.value, VocabularyTerm.label)
-        .where(VocabularyTerm.kind == "condition_area")
-        .order_by(VocabularyTerm.position, VocabularyTerm.value)
-    )
-    return {value: label for value, label in rows}
-
-
 def is_condition_area(session: Session, value: str) -> bool:
     """Whether ``value`` is in the condition-area vocabulary."""
     return session.get(VocabularyTerm, ("condition_area", value)) is not None
