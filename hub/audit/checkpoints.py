@@ -84,9 +84,23 @@ def check_checkpoints(
     above: int = 0,
 ) -> list[SealProblem]:
     """Every checkpoint newer than ``above`` (the latest seal), checked against the chain."""
+    problems, good = read_checkpoints(storage, keys, above=above)
+    return problems + as_checkpoint_problems(verify_against_seals(session, good))
+
+
+def read_checkpoints(
+    storage: Storage,
+    keys: dict[str, Ed25519PublicKey],
+    *,
+    above: int = 0,
+    stored: dict[int, str] | None = None,
+) -> tuple[list[SealProblem], list[Seal]]:
+    """The checkpoints newer than ``above`` whose signature verifies, and what is wrong with the
+    others; ``stored`` is ``stored_checkpoints(storage)`` if already listed."""
     problems: list[SealProblem] = []
     good: list[Seal] = []
-    for seq, key in sorted(stored_checkpoints(storage).items()):
+    listed = stored_checkpoints(storage) if stored is None else stored
+    for seq, key in sorted(listed.items()):
         if seq <= above:
             continue
         try:
@@ -101,9 +115,12 @@ def check_checkpoints(
             problems.append(SealProblem(seq, f"checkpoint: {reason}"))
         else:
             good.append(signed.seal)
-    for problem in verify_against_seals(session, good):
-        problems.append(SealProblem(problem.upto_seq, f"checkpoint: {problem.reason}"))
-    return problems
+    return problems, good
+
+
+def as_checkpoint_problems(problems: list[SealProblem]) -> list[SealProblem]:
+    """What checking checkpoints as seals found, said of checkpoints."""
+    return [SealProblem(p.upto_seq, f"checkpoint: {p.reason}") for p in problems]
 
 
 def prune_checkpoints(storage: Storage, upto_seq: int) -> int:

@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from hub.audit.checkpoints import check_checkpoints, stored_checkpoints
+from hub.audit.checkpoints import as_checkpoint_problems, read_checkpoints, stored_checkpoints
 from hub.audit.keys import key_id, verification_keys
 from hub.audit.models import AuditSeal
 from hub.audit.seals import (
@@ -27,12 +27,13 @@ from hub.audit.seals import (
     SealFormatError,
     SealProblem,
     SignedSeal,
+    compare_seen,
     seal_storage_key,
     signature_problem,
     signed_from_row,
     verify_against_seals,
 )
-from hub.audit.services import Verification, verify
+from hub.audit.services import SpanCheck, Verification, walk
 from hub.context import HubContext
 from hub.storage import ObjectNotFound, Storage
 
@@ -98,6 +99,19 @@ def check_seals(
     seal is checked with the key its ``key_id`` names. It may be a function giving them, called
     only if there is a seal to check.
     """
+    result, good = gather_seals(session, storage, public_key)
+    result.problems.extend(verify_against_seals(session, good))
+    result.problems.sort(key=lambda p: p.upto_seq)
+    return result
+
+
+def gather_seals(
+    session: Session,
+    storage: Storage,
+    public_key: PublicKeys | Callable[[], PublicKeys],
+) -> tuple[SealCheck, list[Seal]]:
+    """Every seal, indexed or stored, with its signature checked: what is wrong so far, and the
+    seals whose signature verifies (to check against the chain)."""
     result = SealCheck()
     rows = {r.upto_seq: r for r in session.scalars(sa.select(AuditSeal))}
     stored: dict[int, str] = {}
@@ -106,7 +120,7 @@ def check_seals(
         if match:
             stored[int(match.group(1))] = key
     if not rows and not stored:
-        return result
+        return result, []
     given = public_key() if callable(public_key) else public_key
     keys = {key_id(given): given} if isinstance(given, Ed25519PublicKey) else given
     good: list[Seal] = []
@@ -133,10 +147,8 @@ def check_seals(
         signed = _read(storage, stored[upto], upto, result.problems)
         if signed is not None and accept(upto, signed):
             result.unindexed.append(signed)
-    result.problems.extend(verify_against_seals(session, good))
-    result.problems.sort(key=lambda p: p.upto_seq)
     result.latest_upto_seq = max([*rows, *stored], default=0)
-    return result
+    return result, good
 
 
 def _read(storage: Storage, key: str, upto: int, problems: list[SealProblem]) -> SignedSeal | None:
@@ -152,19 +164,57 @@ def _read(storage: Storage, key: str, upto: int, problems: list[SealProblem]) ->
 
 def verify_all(ctx: HubContext) -> tuple[Verification, SealCheck]:
     """The chain's verification and the seals' check, from one snapshot of the database."""
+    checked = check_all(ctx)
+    return checked.chain, checked.seals
+
+
+@dataclass(frozen=True)
+class Checked:
+    """The chain's verification, the seals' and checkpoints' check, and what the span check
+    found (``check_all``)."""
+
+    chain: Verification
+    seals: SealCheck
+    found: list[Any]
+
+
+def check_all(ctx: HubContext, *, span_check: SpanCheck | None = None) -> Checked:
+    """The chain, every seal and every checkpoint newer than the latest seal, checked from one
+    snapshot of the database in one pass over the chain (``walk``: in spans of ``seq``, in
+    parallel where it can), with ``span_check`` run on each span in the same pass.
+
+    The seals' and checkpoints' signatures are checked first; the walk then notes the hash and
+    count at each one's ``seq`` and the Merkle tree head at each seal's, and each is compared
+    as ``verify_against_seals`` would (which is what runs, as a pass of its own, in the rare
+    cases the walk cannot tell: events with ``seq <= 0``, or a tree head below a gap).
+    """
     with consistent_read(ctx.session_factory) as session:
-        chain = verify(session)
-        seals = check_seals(session, ctx.storage, lambda: verification_keys(ctx.settings))
-        if stored_checkpoints(ctx.storage):
-            seals.problems.extend(
-                check_checkpoints(
-                    session,
-                    ctx.storage,
-                    verification_keys(ctx.settings),
-                    above=seals.latest_upto_seq,
-                )
+        seals, good = gather_seals(session, ctx.storage, lambda: verification_keys(ctx.settings))
+        checkpoint_problems: list[SealProblem] = []
+        checkpoints: list[Seal] = []
+        if stored := stored_checkpoints(ctx.storage):
+            checkpoint_problems, checkpoints = read_checkpoints(
+                ctx.storage,
+                verification_keys(ctx.settings),
+                above=seals.latest_upto_seq,
+                stored=stored,
             )
-    return chain, seals
+        done = walk(
+            session,
+            marks=[s.upto_seq for s in (*good, *checkpoints)],
+            roots=[s.upto_seq for s in good if s.merkle_root is not None],
+            span_check=span_check,
+        )
+        seal_problems = compare_seen(good, done.seen) if done.seen is not None else None
+        if seal_problems is None:
+            seal_problems = verify_against_seals(session, good)
+        seals.problems.extend(seal_problems)
+        seals.problems.sort(key=lambda p: p.upto_seq)
+        against = compare_seen(checkpoints, done.seen) if done.seen is not None else None
+        if against is None:
+            against = verify_against_seals(session, checkpoints)
+        seals.problems.extend(checkpoint_problems + as_checkpoint_problems(against))
+    return Checked(done.verification, seals, done.found)
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ import base64
 import binascii
 import json
 import re
-from collections.abc import Generator, Iterable, Mapping
+from collections.abc import Callable, Generator, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -40,6 +40,7 @@ from sqlalchemy.orm import Session
 from hub.audit.chain import canonical_json, format_time
 from hub.audit.merkle import TreeBuilder, tree_head
 from hub.audit.models import AuditEvent, AuditSeal
+from hub.audit.services import Seen
 
 ALG = "Ed25519"
 SEAL_PREFIX = "audit/seals/"
@@ -230,7 +231,8 @@ def verify_against_seals(session: Session, seals: Iterable[Seal]) -> list[SealPr
                 problems.append(SealProblem(pending[index].upto_seq, "the sealed event is gone"))
                 index += 1
             while index < len(pending) and pending[index].upto_seq == seq:
-                problems.extend(_compare(pending[index], hash_, count, tree))
+                root = tree.root if tree is not None else _no_root
+                problems.extend(_compare(pending[index], hash_, count, root))
                 index += 1
     finally:
         result.close()
@@ -264,7 +266,33 @@ def merkle_root(session: Session, upto_seq: int) -> str:
         hashes.close()
 
 
-def _compare(seal: Seal, hash_: str, count: int, tree: TreeBuilder | None) -> list[SealProblem]:
+def compare_seen(seals: Iterable[Seal], seen: Mapping[int, Seen]) -> list[SealProblem] | None:
+    """``verify_against_seals``'s answer from what one walk of the chain saw at each seal's seq
+    (``hub.audit.services.walk``), or None if a tree head it needs could not be had there."""
+    problems: list[SealProblem] = []
+    for seal in sorted(seals, key=lambda s: s.upto_seq):
+        at = seen.get(seal.upto_seq)
+        if at is None or at.hash is None:
+            problems.append(SealProblem(seal.upto_seq, "the sealed event is gone"))
+            continue
+        agrees = at.hash == seal.hash and at.count == seal.count
+        if agrees and seal.merkle_root is not None and at.root is None:
+            return None
+        problems.extend(_compare(seal, at.hash, at.count, _given(at.root)))
+    return problems
+
+
+def _no_root() -> str | None:
+    return None
+
+
+def _given(root: str | None) -> Callable[[], str | None]:
+    return lambda: root
+
+
+def _compare(
+    seal: Seal, hash_: str, count: int, root: Callable[[], str | None]
+) -> list[SealProblem]:
     problems = []
     if hash_ != seal.hash:
         problems.append(
@@ -277,8 +305,7 @@ def _compare(seal: Seal, hash_: str, count: int, tree: TreeBuilder | None) -> li
             )
         )
     # Only for a seal that agrees with the chain otherwise: a rewrite is reported once, above.
-    root_checked = not problems and tree is not None and seal.merkle_root is not None
-    if root_checked and tree is not None and tree.root() != seal.merkle_root:
+    if not problems and seal.merkle_root is not None and root() != seal.merkle_root:
         problems.append(
             SealProblem(seal.upto_seq, "the Merkle root is not the tree head of the chain")
         )

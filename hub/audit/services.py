@@ -8,7 +8,7 @@ import os
 import re
 import threading
 import uuid
-from collections.abc import Generator, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from json.encoder import encode_basestring
@@ -275,6 +275,33 @@ def _pg_fetch(
 # Events per span: the chain is hashed span by span, in parallel when it is long.
 SPAN = 100_000
 
+# A check run on each span of ``seq`` beside the chain's, over the same connection and snapshot:
+# (connection, after, upto) → what it found about the events with ``after < seq <= upto``.
+SpanCheck = Callable[[sa.Connection, int, int], list[Any]]
+
+
+@dataclass(frozen=True)
+class Seen:
+    """An event a check asked the walk to look at (a seal's or a checkpoint's): its hash (None
+    if there is no event at that ``seq``), how many events there are up to it, and, if asked
+    for, the RFC 9162 tree head over the hashes of events 1..``seq`` (None if it could not be
+    had from the spans: events missing below it)."""
+
+    hash: str | None
+    count: int
+    root: str | None = None
+
+
+@dataclass(frozen=True)
+class Walk:
+    """What one pass over the chain found: its verification, the events asked for by ``seq``
+    (None if events with ``seq <= 0`` exist, which the pass does not read), and what the span
+    check found, span after span."""
+
+    verification: Verification
+    seen: dict[int, Seen] | None
+    found: list[Any]
+
 
 def verify(session: Session, *, workers: int | None = None, span: int = SPAN) -> Verification:
     """Recompute the chain up to its head; report the first event that does not fit.
@@ -288,14 +315,76 @@ def verify(session: Session, *, workers: int | None = None, span: int = SPAN) ->
     chain is longer than one span); then one pass joins the spans, checking that each begins
     where the one before it ended. The answer is the one a walk from the first event gives.
     """
+    return walk(session, workers=workers, span=span).verification
+
+
+def walk(
+    session: Session,
+    *,
+    marks: Iterable[int] = (),
+    roots: Iterable[int] = (),
+    span_check: SpanCheck | None = None,
+    workers: int | None = None,
+    span: int = SPAN,
+) -> Walk:
+    """``verify``, and in the same pass over the same snapshot: the hash and count of events at
+    each ``seq`` of ``marks`` and ``roots`` (a seal's or checkpoint's), the Merkle tree head up
+    to each of ``roots`` (computed span by span: each span gives the roots of its aligned
+    perfect subtrees, and the joining pass folds them), and ``span_check`` on every span.
+
+    Events above the head (there are none unless the head was edited) are read too when a mark
+    or the span check asks for them, but are not part of the chain's verification.
+    """
     head_seq, head_hash = head(session)
-    bounds = [(lo, min(lo + span, head_seq)) for lo in range(0, head_seq, span)]
+    wanted = set(marks) | set(roots)
+    tree_marks = set(roots)
+    top = head_seq
+    seen: dict[int, Seen] | None = {}
+    if wanted or span_check is not None:
+        top = max(head_seq, max(wanted, default=0), _max_seq(session))
+    if wanted and _below_one(session):
+        wanted, tree_marks, seen = set(), set(), None
+    tree_upto = max(tree_marks, default=0)
+    bounds = [(lo, min(lo + span, top)) for lo in range(0, top, span)]
+    tasks = [
+        _SpanTask(
+            lo,
+            hi,
+            hi <= head_seq,
+            frozenset(m for m in wanted if lo < m <= hi),
+            frozenset(m for m in tree_marks if lo < m <= hi),
+            min(tree_upto, hi),
+            span_check,
+            # Counts up to a later mark need every row of this span.
+            hi if any(m > hi for m in wanted) else min(max(wanted | {0}), hi),
+        )
+        for lo, hi in bounds
+    ]
+    # The spans are cut at the head: one that straddles it is split in two.
+    tasks = [piece for task in tasks for piece in task.cut(head_seq)]
     workers = default_workers() if workers is None else workers
-    parallel = _parallel_source(session, workers, len(bounds))
+    parallel = _parallel_source(session, workers, len(tasks))
+    everything = bool(wanted) or span_check is not None
     if parallel is None:
-        spans: Iterator[Span] = (_check_span(_rows(session, hi, lo)) for lo, hi in bounds)
-        return _join(spans, head_seq, head_hash)
-    return _verify_in_processes(parallel, workers, bounds, head_seq, head_hash)
+        results: Iterable[_SpanResult] = (
+            task.run(session.connection() if isinstance(session, Session) else session)
+            for task in tasks
+        )
+        return _assemble(results, head_seq, head_hash, seen)
+    return _walk_in_processes(parallel, workers, tasks, head_seq, head_hash, seen, everything)
+
+
+def _max_seq(session: Session) -> int:
+    return int(session.execute(sa.select(sa.func.max(AuditEvent.seq))).scalar() or 0)
+
+
+def _below_one(session: Session) -> bool:
+    """Whether events with ``seq <= 0`` exist (the walk reads from 1: a seal's count would
+    miss them, so the seals are then checked by a pass of their own)."""
+    return (
+        session.execute(sa.select(AuditEvent.seq).where(AuditEvent.seq <= 0).limit(1)).first()
+        is not None
+    )
 
 
 @dataclass(frozen=True)
@@ -312,30 +401,216 @@ class Span:
     reason: str | None = None
 
 
-def _check_span(rows: Iterator[_Checked]) -> Span:
-    """Hash every event of a span, and check the links inside it."""
+# (leaves under it, root) of each aligned perfect subtree, left to right, sizes decreasing.
+_Blocks = list[tuple[int, bytes]]
+
+
+@dataclass(frozen=True)
+class _SpanResult:
+    span: Span
+    seen: dict[int, tuple[str, int]]  # seq → (hash, events in this span up to it)
+    rows: int
+    trees: dict[int, _Blocks | None]  # seq → the span's subtrees up to it (None: a gap)
+    blocks: _Blocks | None  # the span's subtrees up to its tree's end (None: a gap)
+    found: list[Any]
+
+
+@dataclass(frozen=True)
+class _SpanTask:
+    """One span of ``seq``, ``lo < seq <= hi``: checked as part of the chain (``chain``), the
+    events at ``marks`` looked at, leaves up to ``tree_upto`` hashed into aligned subtrees."""
+
+    lo: int
+    hi: int
+    chain: bool
+    marks: frozenset[int]
+    roots: frozenset[int]
+    tree_upto: int
+    span_check: SpanCheck | None
+    read_to: int  # after a mismatch, rows are still read up to here (marks, counts, the tree)
+
+    def cut(self, at: int) -> list[_SpanTask]:
+        if not self.lo < at < self.hi:
+            return [self]
+        return [
+            _SpanTask(
+                lo,
+                hi,
+                hi <= at,
+                frozenset(m for m in self.marks if lo < m <= hi),
+                frozenset(m for m in self.roots if lo < m <= hi),
+                min(self.tree_upto, hi),
+                self.span_check,
+                min(self.read_to, hi),
+            )
+            for lo, hi in ((self.lo, at), (at, self.hi))
+        ]
+
+    def run(self, connection: sa.Connection) -> _SpanResult:
+        result = _check_span(
+            _rows(connection, self.hi, self.lo),
+            chain=self.chain,
+            marks=self.marks,
+            roots=self.roots,
+            tree_from=self.lo,
+            tree_upto=self.tree_upto,
+            read_to=self.read_to,
+        )
+        if self.span_check is not None:
+            found = self.span_check(connection, self.lo, self.hi)
+            result = _SpanResult(
+                result.span, result.seen, result.rows, result.trees, result.blocks, found
+            )
+        return result
+
+
+def _check_span(
+    rows: Iterator[_Checked],
+    *,
+    chain: bool = True,
+    marks: frozenset[int] = frozenset(),
+    roots: frozenset[int] = frozenset(),
+    tree_from: int = 0,
+    tree_upto: int = 0,
+    read_to: int = 0,
+) -> _SpanResult:
+    """Hash every event of a span and check the links inside it; note the hash and count at
+    each of ``marks``; hash the events up to ``tree_upto`` into the Merkle tree's aligned
+    subtrees, from leaf ``tree_from`` (the event at ``seq = tree_from + 1``)."""
     first_seq: int | None = None
     first_prev = prev = ""
     expected = 0
+    bad: tuple[int, str, int, str] | None = None
+    checking = chain
     sha256 = hashlib.sha256
+    counted = 0
+    seen: dict[int, tuple[str, int]] = {}
+    trees: dict[int, _Blocks | None] = {}
+    tree = _SpanTree(tree_from) if tree_upto > tree_from else None
+    # After a mismatch, rows are read on only as far as a mark, a count or the tree needs them.
+    needed = max(read_to, tree_upto)
     try:
         for seq, body, prev_hash, digest in rows:
-            if first_seq is None:
-                first_seq = expected = seq
-                first_prev = prev = prev_hash
-            if seq != expected:
-                bad = min(seq, expected)
-                return Span(first_seq, first_prev, expected - 1, prev, bad, "missing or reordered")
-            # event_hash(prev, fields), with the body already in canonical form.
-            if prev_hash != prev or sha256((prev + body).encode("utf-8")).hexdigest() != digest:
-                return Span(first_seq, first_prev, expected - 1, prev, seq, "hash mismatch")
-            prev = digest
-            expected += 1
+            counted += 1
+            if checking:
+                if first_seq is None:
+                    first_seq = expected = seq
+                    first_prev = prev = prev_hash
+                if seq != expected:
+                    bad = (min(seq, expected), "missing or reordered", expected - 1, prev)
+                    checking = False
+                # event_hash(prev, fields), with the body already in canonical form.
+                elif (
+                    prev_hash != prev or sha256((prev + body).encode("utf-8")).hexdigest() != digest
+                ):
+                    bad = (seq, "hash mismatch", expected - 1, prev)
+                    checking = False
+                else:
+                    prev = digest
+                    expected += 1
+            if tree is not None and seq <= tree_upto:
+                tree.add(seq, digest)
+            if seq in marks:
+                seen[seq] = (digest, counted)
+                if seq in roots:
+                    trees[seq] = tree.blocks() if tree is not None else None
+            if not checking and seq >= needed:
+                break
     finally:
         close = getattr(rows, "close", None)
         if close is not None:
             close()
-    return Span(first_seq, first_prev, expected - 1, prev)
+    if bad is not None and first_seq is not None:
+        bad_seq, reason, last_seq, last_hash = bad
+        span = Span(first_seq, first_prev, last_seq, last_hash, bad_seq, reason)
+    elif first_seq is None or not chain:
+        span = Span(None, "", 0, "")
+    else:
+        span = Span(first_seq, first_prev, expected - 1, prev)
+    blocks = tree.blocks() if tree is not None and tree.size == tree_upto else None
+    return _SpanResult(span, seen, counted, trees, blocks, [])
+
+
+class _SpanTree:
+    """The aligned perfect subtrees of the leaves from ``start`` on, as they arrive (leaf
+    ``m`` is the event at ``seq = m + 1``); a gap in ``seq`` spoils it."""
+
+    def __init__(self, start: int) -> None:
+        self.size = start  # the next leaf's index
+        self.stack: _Blocks = []
+        self.gap = False
+
+    def add(self, seq: int, event_hash: str) -> None:
+        if self.gap or seq != self.size + 1:
+            self.gap = True
+            return
+        size = 1
+        node = hashlib.sha256(b"\x00" + bytes.fromhex(event_hash)).digest()
+        position = self.size + 1  # leaves up to and with this one
+        stack = self.stack
+        while stack and stack[-1][0] == size and position % (size << 1) == 0:
+            node = hashlib.sha256(b"\x01" + stack.pop()[1] + node).digest()
+            size <<= 1
+        stack.append((size, node))
+        self.size = position
+
+    def blocks(self) -> _Blocks | None:
+        return None if self.gap else list(self.stack)
+
+
+def _add_blocks(stack: _Blocks, blocks: _Blocks) -> _Blocks:
+    """The subtrees of the leaves of ``stack`` followed by those of ``blocks`` (which begin
+    where ``stack`` ends, each aligned): merged as ``TreeBuilder.add_leaf`` merges leaves."""
+    stack = list(stack)
+    for size, node in blocks:
+        while stack and stack[-1][0] == size:
+            left_size, left = stack.pop()
+            node = hashlib.sha256(b"\x01" + left + node).digest()
+            size += left_size
+        stack.append((size, node))
+    return stack
+
+
+def _tree_head(stack: _Blocks) -> str:
+    if not stack:
+        return hashlib.sha256(b"").hexdigest()
+    node = stack[-1][1]
+    for _, left in reversed(stack[:-1]):
+        node = hashlib.sha256(b"\x01" + left + node).digest()
+    return node.hex()
+
+
+def _assemble(
+    results: Iterable[_SpanResult],
+    head_seq: int,
+    head_hash: str,
+    seen: dict[int, Seen] | None,
+    *,
+    everything: bool = True,
+) -> Walk:
+    """The chain's verification from the spans' summaries (``_join``), with the marks' hashes,
+    counts and tree heads put together from every span's, in ``seq`` order."""
+    summaries: list[Span] = []
+    found: list[Any] = []
+    counted = 0
+    stack: _Blocks | None = []
+    for result in results:
+        summaries.append(result.span)
+        found.extend(result.found)
+        if seen is not None:
+            for seq, (digest, count) in result.seen.items():
+                root = None
+                if seq in result.trees:
+                    blocks = result.trees[seq]
+                    if stack is not None and blocks is not None:
+                        root = _tree_head(_add_blocks(stack, blocks))
+                seen[seq] = Seen(digest, counted + count, root)
+            if stack is not None:
+                stack = None if result.blocks is None else _add_blocks(stack, result.blocks)
+        counted += result.rows
+        if not everything and result.span.bad_seq is not None:
+            break
+    return Walk(_join(summaries, head_seq, head_hash), seen, found)
 
 
 def _join(spans: Iterable[Span], head_seq: int, head_hash: str) -> Verification:
@@ -396,24 +671,26 @@ def _parallel_source(session: Session, workers: int, spans: int) -> tuple[str, s
     return url.render_as_string(hide_password=False), snapshot
 
 
-def _verify_in_processes(
+def _walk_in_processes(
     source: tuple[str, str],
     workers: int,
-    bounds: list[tuple[int, int]],
+    tasks: list[_SpanTask],
     head_seq: int,
     head_hash: str,
-) -> Verification:
+    seen: dict[int, Seen] | None,
+    everything: bool,
+) -> Walk:
     from concurrent.futures import ProcessPoolExecutor
     from multiprocessing import get_context
 
     url, snapshot = source
-    workers = min(workers, len(bounds))
+    workers = min(workers, len(tasks))
     # Forked workers start at once with everything imported; _parallel_source forks only a
     # process with no other thread, whose locks no other thread can be holding.
     with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork")) as pool:
-        spans = pool.map(_span_in_worker, [(url, snapshot, lo, hi) for lo, hi in bounds])
+        results = pool.map(_span_in_worker, [(url, snapshot, task) for task in tasks])
         try:
-            return _join(spans, head_seq, head_hash)
+            return _assemble(results, head_seq, head_hash, seen, everything=everything)
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
 
@@ -422,9 +699,9 @@ _SNAPSHOT_ID = re.compile(r"[0-9A-Fa-f-]+")
 _worker_engines: dict[str, sa.Engine] = {}
 
 
-def _span_in_worker(task: tuple[str, str, int, int]) -> Span:
+def _span_in_worker(job: tuple[str, str, _SpanTask]) -> _SpanResult:
     """One span, hashed in a worker process over its own connection."""
-    url, snapshot, lo, hi = task
+    url, snapshot, task = job
     engine = _worker_engines.get(url)
     if engine is None:
         from sqlalchemy.pool import NullPool
@@ -436,7 +713,7 @@ def _span_in_worker(task: tuple[str, str, int, int]) -> Span:
         if snapshot:
             connection.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
             connection.exec_driver_sql(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
-        return _check_span(_rows(connection, hi, lo))
+        return task.run(connection)
 
 
 def head(session: Session) -> tuple[int, str]:

@@ -11,8 +11,10 @@ from sqlalchemy.orm import sessionmaker
 
 from hub.actor import system
 from hub.audit.chain import canonical_json, event_body, event_hash
+from hub.audit.merkle import tree_head
 from hub.audit.models import AuditEvent, AuditHead, chained_columns
-from hub.audit.services import _rows, head, record, verify
+from hub.audit.seals import Seal, compare_seen, verify_against_seals
+from hub.audit.services import Seen, _rows, head, record, verify, walk
 from hub.db import make_engine, transaction
 
 ORG = uuid.UUID("6f1c2a8e-3b7d-4f0a-9d7e-2c1b5a4e8f90")
@@ -139,6 +141,41 @@ def test_a_missing_event_at_a_span_edge_is_found(session_factory, db_session):
         assert (result.first_bad_seq, result.reason) == (target, "missing or reordered")
 
 
+def _seals_of(hashes: list[str]) -> list[Seal]:
+    """A seal at every seq of the chain as it is now, with its tree head."""
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    return [Seal.of(m, h, m, at, tree_head(hashes[:m])) for m, h in enumerate(hashes, 1)]
+
+
+@pytest.mark.parametrize("span", [1, 2, 3, 5, 64])
+def test_the_walk_checks_seals_span_by_span_as_a_pass_of_their_own(
+    session_factory, db_session, span
+):
+    _write(session_factory)
+    _write(session_factory)
+    hashes = list(db_session.scalars(sa.select(AuditEvent.hash).order_by(AuditEvent.seq)))
+    seals = _seals_of(hashes)
+    marks = [s.upto_seq for s in seals]
+    done = walk(db_session, marks=marks, roots=marks, span=span, workers=1)
+    assert done.seen is not None
+    for m in marks:
+        assert done.seen[m] == Seen(hashes[m - 1], m, tree_head(hashes[:m]))
+    assert compare_seen(seals, done.seen) == verify_against_seals(db_session, seals) == []
+    # A rewritten hash (a wrong tree head above it), then an event cut out (counts and the
+    # events gone): every seal gets the answer a pass of its own gives.
+    db_session.execute(sa.update(AuditEvent).where(AuditEvent.seq == 5).values(hash="0" * 64))
+    db_session.execute(sa.delete(AuditEvent).where(AuditEvent.seq == 9))
+    done = walk(db_session, marks=marks, roots=marks, span=span, workers=1)
+    assert done.seen is not None
+    found = compare_seen(seals, done.seen)
+    assert found == verify_against_seals(db_session, seals)
+    reasons = {p.upto_seq: p.reason for p in found or []}
+    assert reasons[5] == "the event's hash is not the sealed hash: rewritten"
+    assert reasons[6] == "the Merkle root is not the tree head of the chain"
+    assert reasons[9] == "the sealed event is gone"
+    assert reasons[10].endswith(f"but {10} were sealed")
+
+
 def test_worker_processes_give_the_same_answers(fresh_database_url):
     engine = make_engine(fresh_database_url)
     factory = sessionmaker(engine, expire_on_commit=False)
@@ -162,6 +199,34 @@ def test_worker_processes_give_the_same_answers(fresh_database_url):
             cut = verify(session, workers=2, span=3)
             assert cut == verify(session, workers=1)
             assert (cut.first_bad_seq, cut.reason, cut.events) == (3, "missing or reordered", 2)
+    finally:
+        engine.dispose()
+
+
+def _created(connection, after: int, upto: int) -> list[int]:
+    """A span check: the seqs of the span's events, as its own query reads them."""
+    query = sa.select(AuditEvent.seq).where(AuditEvent.seq > after, AuditEvent.seq <= upto)
+    return list(connection.scalars(query.order_by(AuditEvent.seq)))
+
+
+def test_worker_processes_see_the_seals_and_run_the_span_check_as_one_process_does(
+    fresh_database_url,
+):
+    engine = make_engine(fresh_database_url)
+    factory = sessionmaker(engine, expire_on_commit=False)
+    try:
+        _write(factory)
+        _write(factory)
+        with factory() as session:
+            hashes = list(session.scalars(sa.select(AuditEvent.hash).order_by(AuditEvent.seq)))
+            marks = [1, 3, 4, 7, 8, len(hashes)]
+            both = [
+                walk(session, marks=marks, roots=marks, span_check=_created, span=3, workers=n)
+                for n in (2, 1)
+            ]
+        assert both[0] == both[1]
+        assert both[0].found == list(range(1, len(hashes) + 1))
+        assert both[0].seen == {m: Seen(hashes[m - 1], m, tree_head(hashes[:m])) for m in marks}
     finally:
         engine.dispose()
 

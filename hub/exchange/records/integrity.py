@@ -18,7 +18,6 @@ and withdrawal changes the consent's status but not its terms.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import json
 import uuid
@@ -68,7 +67,12 @@ CONSENT_FIELDS = (
 )
 
 
+_AS_IS = frozenset({str, int, bool, float, type(None)})
+
+
 def _plain(value: Any) -> Any:
+    if type(value) in _AS_IS:
+        return value
     if isinstance(value, datetime):
         return value.astimezone(UTC).isoformat()
     if isinstance(value, date):
@@ -84,7 +88,7 @@ def _digest(key: bytes, values: Mapping[str, Any], names: tuple[str, ...]) -> st
     canonical = json.dumps(
         {n: _plain(values.get(n)) for n in names}, sort_keys=True, separators=(",", ":")
     )
-    return hmac.new(key, canonical.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
+    return hmac.digest(key, canonical.encode("utf-8", "surrogatepass"), "sha256").hex()
 
 
 def record_digests(
@@ -96,7 +100,7 @@ def record_digests(
         "stored_digest": _digest(key, record, RECORD_FIELDS),
         "narrative_digest": None
         if narrative is None
-        else hmac.new(key, narrative.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest(),
+        else hmac.digest(key, narrative.encode("utf-8", "surrogatepass"), "sha256").hex(),
         "consent_digest": _digest(key, consent, CONSENT_FIELDS),
     }
 
@@ -111,45 +115,64 @@ class ContentProblem:
         return {"seq": self.seq, "experience_id": self.experience_id, "reason": self.reason}
 
 
-def _as_dict(row: Any, names: tuple[str, ...]) -> dict[str, Any]:
-    return {n: getattr(row, n) for n in names}
+_RECORD_COLUMNS = [
+    ExperienceRecord.id,
+    *(getattr(ExperienceRecord, n) for n in RECORD_FIELDS),
+    ExperienceRecord.narrative,
+    ExperienceRecord.narrative_redacted,
+]
+_CONSENT_COLUMNS = [getattr(ConsentRecord, n) for n in CONSENT_FIELDS]
 
 
 def check_stored_content(
-    session: Session, key: bytes, batch: int = 500
+    session: Session | sa.Connection,
+    key: bytes,
+    batch: int = 2000,
+    *,
+    after: int = 0,
+    upto: int | None = None,
 ) -> Iterator[ContentProblem]:
-    """Every record whose stored content no longer matches the digests its audit event pinned."""
-    events = session.execute(
+    """Every record whose stored content no longer matches the digests its audit event pinned
+    (of the events with ``after < seq <= upto``, all by default). Only the columns the digests
+    cover are read, as plain rows."""
+    stmt = (
         sa.select(AuditEvent.seq, AuditEvent.object_id, AuditEvent.details)
-        .where(AuditEvent.action == "experience.created")
+        .where(AuditEvent.action == "experience.created", AuditEvent.seq > after)
         .order_by(AuditEvent.seq)
-        .execution_options(yield_per=batch)
     )
+    if upto is not None:
+        stmt = stmt.where(AuditEvent.seq <= upto)
+    events = session.execute(stmt.execution_options(yield_per=batch))
     pending: list[tuple[int, uuid.UUID, dict[str, Any]]] = []
-    for seq, object_id, details in events:
-        if not details or "stored_digest" not in details:
-            continue  # recorded before digests were pinned
-        pending.append((seq, uuid.UUID(object_id), details))
-        if len(pending) >= batch:
-            yield from _check(session, key, pending)
-            pending = []
+    try:
+        for seq, object_id, details in events:
+            if not details or "stored_digest" not in details:
+                continue  # recorded before digests were pinned
+            pending.append((seq, uuid.UUID(object_id), details))
+            if len(pending) >= batch:
+                yield from _check(session, key, pending)
+                pending = []
+    finally:
+        events.close()
     yield from _check(session, key, pending)
 
 
 def _check(
-    session: Session, key: bytes, pending: list[tuple[int, uuid.UUID, dict[str, Any]]]
+    session: Session | sa.Connection,
+    key: bytes,
+    pending: list[tuple[int, uuid.UUID, dict[str, Any]]],
 ) -> Iterator[ContentProblem]:
     if not pending:
         return
     ids = [i for _, i, _ in pending]
     records = {
         r.id: r
-        for r in session.scalars(sa.select(ExperienceRecord).where(ExperienceRecord.id.in_(ids)))
+        for r in session.execute(sa.select(*_RECORD_COLUMNS).where(ExperienceRecord.id.in_(ids)))
     }
     consents = {
         c.experience_id: c
-        for c in session.scalars(
-            sa.select(ConsentRecord).where(ConsentRecord.experience_id.in_(ids))
+        for c in session.execute(
+            sa.select(*_CONSENT_COLUMNS).where(ConsentRecord.experience_id.in_(ids))
         )
     }
     for seq, ident, pinned in pending:
@@ -158,8 +181,8 @@ def _check(
             yield ContentProblem(seq, str(ident), "the record is gone")
             continue
         consent = consents.get(ident)
-        record = _as_dict(rec, (*RECORD_FIELDS, "narrative"))
-        terms = _as_dict(consent, CONSENT_FIELDS) if consent is not None else {}
+        record = rec._asdict()
+        terms = consent._asdict() if consent is not None else {}
         now = record_digests(key, record, terms)
         if now["stored_digest"] != pinned["stored_digest"]:
             yield ContentProblem(seq, str(ident), "the record's stored fields were edited")
@@ -169,4 +192,3 @@ def _check(
         erased_or_replaced = narrative is None or narrative == rec.narrative_redacted
         if not erased_or_replaced and now["narrative_digest"] != pinned.get("narrative_digest"):
             yield ContentProblem(seq, str(ident), "the stored narrative was edited")
-    session.expunge_all()
