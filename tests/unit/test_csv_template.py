@@ -180,3 +180,24 @@ def test_vocabulary_cells_are_read_whatever_their_case():
     assert (record["sentiment"], record["key_questions"]) == ("negative", ["caring", "safe"])
     assert (record["respondent_role"], record["equality"]["sex"]) == ("patient", "female")
     assert record["narrative"] == "Kept As Typed"
+
+
+def test_rows_with_the_same_cells_read_alike_and_share_nothing():
+    # The same codes, dates and lists row after row (as files are): each row's record is its
+    # own, so a later step changing one record's list leaves the next row's alone.
+    row = {**EXAMPLE_ROWS[0], "themes": "Staff-Attitude; communication"}
+    first, _ = row_to_record(row)
+    first["themes"].append("changed")
+    first["key_questions"].clear()
+    second, problems = row_to_record(dict(row))
+    assert problems == []
+    assert second["themes"] == ["staff-attitude", "communication"]
+    assert second["key_questions"] == parse_list(EXAMPLE_ROWS[0]["key_questions"].lower())
+    assert second["experience_date"] == first["experience_date"]
+
+
+def test_a_bad_cell_is_reported_every_time_it_is_read():
+    row = {**EXAMPLE_ROWS[0], "experience_date": "31/02/2026"}
+    for _ in range(2):
+        _, problems = row_to_record(row)
+        assert [column for column, _ in problems] == ["experience_date"]

@@ -27,8 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from hub.clock import utcnow
 from hub.db import transaction
 from hub.exchange.csv.models import DONE, FAILED, PENDING, ROWS, UNREADABLE, CsvChunk
-from hub.exchange.csv.rows import Row, ingest_rows
-from hub.exchange.csv.template import row_to_record
+from hub.exchange.csv.rows import Row, convert_rows, ingest_rows, narratives
 from hub.exchange.records.config import IntakeConfig
 from hub.exchange.records.enrich import precompute
 from hub.exchange.records.models import Submission
@@ -99,14 +98,15 @@ def process_chunk(
         session.expunge(chunk)
         keep = registry_keep_list(session)
     rows = read_chunk(storage, chunk)
+    converted = convert_rows(rows)
     # The heavy part first, with no transaction open: chunks on other workers write meanwhile.
-    ready = precompute([_narrative(cells) for _, cells in rows], keep)
+    ready = precompute(narratives(converted), keep)
     with transaction(session_factory) as session:
         submission = processing(session, submission_id, lock="share")
         current = session.get(CsvChunk, (submission_id, index), with_for_update=True)
         if submission is None or current is None or current.status != PENDING:
             return False
-        counted = ingest_rows(session, submission, rows, config, now, ready)
+        counted = ingest_rows(session, submission, rows, config, now, ready, converted)
         current.accepted = counted.accepted
         current.replayed = counted.replayed
         current.rejected = counted.rejected
@@ -116,10 +116,6 @@ def process_chunk(
         current.done_at = utcnow()
         current.done_by = f"{socket.gethostname()}:{os.getpid()}"[:300]
     return True
-
-
-def _narrative(cells: dict[str, str]) -> str:
-    return str(row_to_record(cells)[0].get("narrative") or "")
 
 
 def give_up_chunk(

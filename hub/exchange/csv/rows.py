@@ -4,7 +4,7 @@ pipeline as the API's, and what became of each worded by the file's row and colu
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -23,6 +23,19 @@ from hub.registry.lookup import match_service
 from hub.vocab.services import Vocabularies, load_vocabularies
 
 Row = tuple[int, dict[str, str]]  # the file's row number, and the row's cells by column
+# A row's cells read into a record, and what the cells themselves had wrong (row_to_record).
+Converted = tuple[dict[str, Any], list[tuple[str, str]]]
+
+
+def convert_rows(chunk: Sequence[Row]) -> list[Converted]:
+    """Each row's cells read into a record, once for all the chunk's steps."""
+    return [row_to_record(cells) for _, cells in chunk]
+
+
+def narratives(converted: Sequence[Converted]) -> list[str]:
+    """The narratives intake will enrich: those of rows whose cells could be read (the others
+    are refused before intake)."""
+    return [str(raw.get("narrative") or "") for raw, problems in converted if not problems]
 
 
 def ingest_rows(
@@ -32,9 +45,13 @@ def ingest_rows(
     config: IntakeConfig,
     now: datetime,
     ready: Precomputed | None,
+    converted: Sequence[Converted] | None = None,
 ) -> Tally:
     """Take some rows of the file through intake (the submission's records are stored, its
-    counts left alone); what became of them, worded by row and column."""
+    counts left alone); what became of them, worded by row and column. ``converted``: the
+    rows already read into records (:func:`convert_rows`), so they are not read twice."""
+    if converted is None:
+        converted = convert_rows(chunk)
     actor = submitted_by(submission)
     clean: list[dict[str, Any]] = []
     clean_rows: list[Row] = []
@@ -48,8 +65,7 @@ def ingest_rows(
         return loaded[0]
 
     notes: dict[int, list[dict[str, Any]]] = {}
-    for number, cells in chunk:
-        raw, problems = row_to_record(cells)
+    for (number, cells), (raw, problems) in zip(chunk, converted, strict=True):
         if not problems:
             notes[number] = _find_location(session, raw, number)
             clean.append(raw)

@@ -10,13 +10,16 @@ import csv
 import difflib
 import io
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from functools import lru_cache
+from typing import Any, TypeVar
 
 from hub.exchange.csv.dates import NotADate, parse_sheet_date, parse_sheet_time
 from hub.exchange.records.validation import storable
 from hub.vocab.kinds import is_valid_value
+
+_T = TypeVar("_T")
 
 COLUMNS: tuple[str, ...] = (
     "partner_record_id",
@@ -197,7 +200,8 @@ def row_to_record(row: Mapping[str, str]) -> tuple[dict[str, Any], list[tuple[st
     # Vocabulary values are lower-case slugs: 'Negative' or 'Caring; Safe', as people and
     # spreadsheets capitalise them, mean the same (what is no slug is kept as typed, to quote).
     for name in _VOCABULARY_CELLS:
-        cell[name] = ";".join(_folded(part) for part in cell[name].split(";"))
+        if cell[name]:
+            cell[name] = _folded_cell(cell[name])
     problems: list[tuple[str, str]] = []
     record: dict[str, Any] = {}
     if cell["partner_record_id"]:
@@ -207,7 +211,7 @@ def row_to_record(row: Mapping[str, str]) -> tuple[dict[str, Any], list[tuple[st
             record[name] = cell[name]
     if cell["experience_date"]:
         try:
-            record["experience_date"] = parse_sheet_date(cell["experience_date"]).iso
+            record["experience_date"] = _date_iso(cell["experience_date"])
         except NotADate as exc:
             problems.append(("experience_date", exc.message))
     if cell["service_name"] or cell["service_postcode"]:
@@ -222,7 +226,7 @@ def row_to_record(row: Mapping[str, str]) -> tuple[dict[str, Any], list[tuple[st
             problems.append(("overall_experience", "Enter a whole number from 1 to 5."))
     for name in _LISTS:
         if cell[name]:
-            record[name] = parse_list(cell[name])
+            record[name] = _list_of(cell[name])
 
     def yes_no(column: str) -> bool | None:
         try:
@@ -237,7 +241,7 @@ def row_to_record(row: Mapping[str, str]) -> tuple[dict[str, Any], list[tuple[st
         if answer is not None:
             guard[key] = answer
     if cell["safeguarding_categories"]:
-        guard["categories"] = parse_list(cell["safeguarding_categories"])
+        guard["categories"] = _list_of(cell["safeguarding_categories"])
     if guard:
         record["safeguarding"] = guard
     scopes = [scope for scope in _SCOPES if yes_no(f"consent_{scope}")]
@@ -247,7 +251,7 @@ def row_to_record(row: Mapping[str, str]) -> tuple[dict[str, Any], list[tuple[st
             consent[key] = cell[f"consent_{key}"]
     if cell["consent_obtained_at"]:
         try:
-            consent["obtained_at"] = parse_sheet_time(cell["consent_obtained_at"])
+            consent["obtained_at"] = _time_iso(cell["consent_obtained_at"])
         except NotADate as exc:
             problems.append(("consent_obtained_at", exc.message))
     record["consent"] = consent
@@ -255,6 +259,45 @@ def row_to_record(row: Mapping[str, str]) -> tuple[dict[str, Any], list[tuple[st
     if equality:
         record["equality"] = equality
     return record, problems
+
+
+# A file repeats the same few codes, dates and lists row after row: each cell text is read once
+# and remembered (short cells only, a bounded number, per process; the readers are pure).
+_REMEMBERED_CELLS = 4096
+_REMEMBERED_LENGTH = 200
+
+
+def _remembered(read: Callable[[str], _T]) -> Callable[[str], _T]:
+    cached = lru_cache(maxsize=_REMEMBERED_CELLS)(read)
+
+    def reader(text: str) -> _T:
+        return cached(text) if len(text) <= _REMEMBERED_LENGTH else read(text)
+
+    return reader
+
+
+@_remembered
+def _folded_cell(text: str) -> str:
+    return ";".join(_folded(part) for part in text.split(";"))
+
+
+@_remembered
+def _date_iso(text: str) -> str:
+    return parse_sheet_date(text).iso
+
+
+@_remembered
+def _time_iso(text: str) -> str:
+    return parse_sheet_time(text)
+
+
+@_remembered
+def _list_tuple(text: str) -> tuple[str, ...]:
+    return tuple(parse_list(text))
+
+
+def _list_of(text: str) -> list[str]:
+    return list(_list_tuple(text))  # a list of its own: records are changed downstream
 
 
 def column_of(path: str) -> str:
