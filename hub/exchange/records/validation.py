@@ -9,12 +9,13 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from marshmallow import Schema, ValidationError
 
 from hub.consent.rules import (
+    CONSENT_SCOPES,
     EQUALITY_MONITORING,
     LAWFUL_BASES,
     REGULATOR_USE,
@@ -24,7 +25,16 @@ from hub.consent.rules import (
 from hub.errors import BAD_TEXT as _BAD_TEXT
 from hub.errors import flatten_errors as flatten
 from hub.errors import safe_name
-from hub.exchange.records.schemas import ExperienceInSchema
+from hub.exchange.records.schemas import (
+    _DAY,
+    _MONTH,
+    _PARTNER_ID,
+    LOCATION_ID,
+    MAX_LIST,
+    MAX_NARRATIVE,
+    ExperienceInSchema,
+)
+from hub.privacy.generalise import normalise_postcode
 from hub.vocab.kinds import FIELD_KINDS
 from hub.vocab.services import Vocabularies
 
@@ -177,8 +187,14 @@ def validate_record(
         unstorable = unstorable_text(raw)
         if unstorable:
             return Rejection(VALIDATION_FAILED, unstorable)
+    data: dict[str, Any] | None = plain_load(raw) if schema is _schema else None
+    if data is not None:
+        errors = _rule_errors(data, vocab, now)
+        if errors:
+            return _rejection(raw, errors)
+        return _candidate(data)
     try:
-        data: dict[str, Any] = schema.load(raw)
+        data = schema.load(raw)
     except ValidationError as exc:
         errors = flatten(exc.messages)
         partial = exc.valid_data if isinstance(exc.valid_data, dict) else {}
@@ -189,6 +205,158 @@ def validate_record(
     if errors:
         return _rejection(raw, errors)
     return _candidate(data)
+
+
+class _Unusual(Exception):
+    """Not the plain shape :func:`plain_load` knows: the schema decides."""
+
+
+_TOP_FIELDS = frozenset(_schema.fields)
+_SERVICE_FIELDS = frozenset(("name", "postcode"))
+_GUARD_FIELDS = frozenset(("concern", "immediate_risk", "categories"))
+_CONSENT_FIELDS = frozenset(("scopes", "obtained_at", "method", "lawful_basis", "notice_version"))
+_SCOPES = frozenset(CONSENT_SCOPES)
+_EQUALITY_FIELDS = frozenset(_EQUALITY)
+_OPTIONAL_TEXT = (("service_type", 60), ("respondent_role", 60), ("collection_channel", 60))
+
+
+def _text(value: Any, max_len: int) -> str:
+    if type(value) is not str or not 0 < len(value) <= max_len:
+        raise _Unusual
+    return value
+
+
+def _optional_text(raw: Mapping[str, Any], name: str, max_len: int) -> str | None:
+    value = raw.get(name)
+    return None if value is None else _text(value, max_len)
+
+
+def _slugs(raw: Mapping[str, Any], name: str) -> list[str]:
+    values = raw.get(name, ())
+    if name in raw and (type(values) is not list or len(values) > MAX_LIST):
+        raise _Unusual
+    return [_text(v, 60) for v in values]
+
+
+def _object(raw: Mapping[str, Any], name: str, allowed: frozenset[str]) -> dict[str, Any] | None:
+    value = raw.get(name)
+    if value is not None and (type(value) is not dict or not value.keys() <= allowed):
+        raise _Unusual
+    return value
+
+
+def _boolean(raw: Mapping[str, Any], name: str) -> bool:
+    value = raw.get(name, False)
+    if value is not True and value is not False:
+        raise _Unusual
+    return value
+
+
+def plain_load(raw: Mapping[str, Any]) -> dict[str, Any] | None:
+    """``ExperienceInSchema().load(raw)`` for a record in the plain shape nearly every partner
+    sends (JSON types as the contract gives them, every value valid), without the schema's
+    machinery; None for anything else, which the schema then loads and words the errors of.
+
+    It gives exactly what the schema gives (tests/unit/test_intake_plain_load.py compares the
+    two on generated records) at a tenth of the cost.
+    """
+    try:
+        return _plain_load(raw)
+    except _Unusual:
+        return None
+
+
+def _plain_load(raw: Mapping[str, Any]) -> dict[str, Any]:
+    if type(raw) is not dict or not raw.keys() <= _TOP_FIELDS:
+        raise _Unusual
+    pid = raw.get("partner_record_id")
+    if type(pid) is not str or not 0 < len(pid) <= 100 or not _PARTNER_ID.fullmatch(pid):
+        raise _Unusual
+    location = raw.get("location_id")
+    if location is not None:
+        if type(location) is not str:
+            raise _Unusual
+        location = location.strip()
+        if location[:1] in ("r", "R"):
+            location = location.upper()
+        if not LOCATION_ID.fullmatch(location):
+            raise _Unusual
+    service = _object(raw, "service", _SERVICE_FIELDS)
+    if service is not None:
+        postcode = service.get("postcode")
+        if postcode is not None:
+            if type(postcode) is not str:
+                raise _Unusual
+            postcode = normalise_postcode(postcode)
+            if postcode is None:
+                raise _Unusual
+        service = {"name": _text(service.get("name"), 300), "postcode": postcode}
+    if location is None and service is None:
+        raise _Unusual
+    when = raw.get("experience_date")
+    if type(when) is not str:
+        raise _Unusual
+    try:
+        if m := _DAY.fullmatch(when):
+            experience_date = (date(int(m[1]), int(m[2]), int(m[3])), "day")
+        elif m := _MONTH.fullmatch(when):
+            experience_date = (date(int(m[1]), int(m[2]), 1), "month")
+        else:
+            raise _Unusual
+    except ValueError:
+        raise _Unusual from None
+    overall = raw.get("overall_experience")
+    if overall is not None and (type(overall) is not int or not 1 <= overall <= 5):
+        raise _Unusual
+    narrative = _text(raw.get("narrative"), MAX_NARRATIVE)
+    if not narrative.strip():
+        raise _Unusual
+    guard = _object(raw, "safeguarding", _GUARD_FIELDS)
+    if guard is not None:
+        guard = {
+            "concern": _boolean(guard, "concern"),
+            "immediate_risk": _boolean(guard, "immediate_risk"),
+            "categories": _slugs(guard, "categories"),
+        }
+    equality = _object(raw, "equality", _EQUALITY_FIELDS)
+    if equality is not None:
+        equality = {name: _optional_text(equality, name, 60) for name in _EQUALITY}
+    consent = _object(raw, "consent", _CONSENT_FIELDS)
+    if consent is None:
+        raise _Unusual
+    scopes = consent.get("scopes")
+    if type(scopes) is not list or not all(type(s) is str and s in _SCOPES for s in scopes):
+        raise _Unusual
+    obtained_at = consent.get("obtained_at")
+    if obtained_at is not None:
+        if type(obtained_at) is not str:
+            raise _Unusual
+        try:
+            obtained_at = datetime.fromisoformat(obtained_at)
+        except ValueError:
+            raise _Unusual from None
+        if obtained_at.tzinfo is None or obtained_at.utcoffset() is None:
+            obtained_at = obtained_at.replace(tzinfo=UTC)
+    return {
+        "partner_record_id": pid,
+        "location_id": location,
+        "service": service,
+        **{name: _optional_text(raw, name, max_len) for name, max_len in _OPTIONAL_TEXT},
+        "experience_date": experience_date,
+        "overall_experience": overall,
+        "sentiment": _optional_text(raw, "sentiment", 20),
+        **{name: _slugs(raw, name) for name in _LISTS},
+        "narrative": narrative,
+        "safeguarding": guard,
+        "equality": equality,
+        "consent": {
+            "scopes": list(scopes),
+            "obtained_at": obtained_at,
+            "method": _optional_text(consent, "method", 40),
+            "lawful_basis": _text(consent.get("lawful_basis", "consent"), 40),
+            "notice_version": _optional_text(consent, "notice_version", 100),
+        },
+    }
 
 
 def _rule_errors(
