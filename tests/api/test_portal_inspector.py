@@ -75,8 +75,30 @@ def test_location_page_draws_the_chart_and_shows_quotes_alerts_partners(app, con
     assert "<rect " in page
     assert "style=" not in page.split('<svg class="hub-chart"', 1)[1].split("</svg>", 1)[0]
     assert "nobody explained my medication" in page
-    assert "neglect" in page
+    assert "Neglect and acts of omission" in page
     assert "Riverside Mind" in page
+
+
+def test_the_location_page_shows_vocabulary_labels_not_codes(
+    app, client, ward, make_party, auth_headers, make_record, make_user
+):
+    record = make_record(
+        themes=["staff-attitude", "waiting-times"],
+        key_questions=["well-led"],
+        safeguarding={"concern": True, "immediate_risk": False, "categories": ["self-harm"]},
+    )
+    headers = auth_headers(make_party("charity"))
+    assert client.post("/api/v1/experiences", json=record, headers=headers).status_code == 201
+
+    page = signed_in(app, make_user("inspector", "regulator")).get(f"/portal/locations/{LOC}")
+
+    html = page.get_data(as_text=True)
+    assert "<li>Staff attitude (1)</li>" in html
+    assert "<li>Waiting times (1)</li>" in html
+    assert "Self-harm or risk of suicide, due" in html
+    assert ", negative, Well-led</p>" in html
+    for code in ("staff-attitude", "waiting-times", "self-harm"):
+        assert code not in html, code
 
 
 def test_unknown_location_page_is_404(app, make_user):

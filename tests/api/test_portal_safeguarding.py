@@ -58,7 +58,7 @@ def test_each_alert_shows_place_partner_categories_due_why_and_the_redacted_acco
     page = officer.get(PAGE).get_data(as_text=True)
     assert "Riverside Ward" in page and f'href="/portal/locations/{LOC}"' in page
     assert "Riverside Mind" in page
-    assert "Financial" in page
+    assert "Financial or material abuse" in page  # the category by its label
     assert "Due</dt>" in page
     assert "“asking [NAME] to lend him money”" in page  # why, in the account's own words
     assert "The carer keeps asking [NAME] to lend him money" in page  # the redacted account

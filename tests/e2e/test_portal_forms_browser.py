@@ -299,14 +299,14 @@ def test_without_javascript_the_safeguarding_queue_filters_and_acknowledges(
         alert = page.locator(".govuk-summary-card", has_text="Riverside Ward")
         expect(alert).to_contain_text("hit my mother")
 
-        page.get_by_label("Category").select_option(label="Financial")
+        page.get_by_label("Category").select_option(label="Financial or material abuse")
         page.get_by_role("button", name="Show alerts").click()
         expect(page).to_have_url(
             f"{hub['base']}/portal/safeguarding?status=to-do&category=financial"
         )
         expect(alert).to_have_count(0)
 
-        page.get_by_label("Category").select_option(label="Physical")
+        page.get_by_label("Category").select_option(label="Physical abuse")
         page.get_by_role("button", name="Show alerts").click()
         expect(alert).to_contain_text("hit my mother")
 
