@@ -201,6 +201,9 @@ def new_outcome() -> str | Response:
         except ValidationFailed as exc:
             for name, messages in (exc.errors or {}).items():
                 field = getattr(form, _FIELDS.get(name, name), None)
+                if name == "occurred_on":
+                    # The service's "Must not be in the future." names no field; say which.
+                    messages = [f"{form.occurred_on.named_as_subject} must be today or in the past"]
                 if field is not None:
                     field.errors = [m.rstrip(".") for m in messages]
                 else:

@@ -10,7 +10,9 @@ import pytest
 import sqlalchemy as sa
 
 from hub.audit.models import AuditEvent
+from hub.exchange.outcomes import services
 from hub.exchange.outcomes.models import Outcome, OutcomeRecord
+from hub.exchange.outcomes.services import MAX_RECORDS
 from tests.api.test_portal_upload import signed_in, token
 
 LOC = "1-000000001"
@@ -232,6 +234,46 @@ def test_a_wrong_date_is_said_once_naming_it_and_linking_to_its_first_wrong_part
         if re.search(rf'class="[^"]*govuk-input--error[^"]*" id="occurred_on-{part}"', html)
     ]
     assert marked == highlighted
+    assert outcomes(db_session) == []
+
+
+def test_limits_and_a_future_date_are_said_naming_what_to_change(
+    app, world, db_session, monkeypatch
+):
+    portal = signed_in(app, world["engagement"])
+    tomorrow = date.today() + timedelta(days=2)
+    by_reference = {"choose_by": "reference", "partner": str(world["partner"].id)}
+    cases = [
+        (
+            {
+                **by_reference,
+                "references": "RM-1",
+                "occurred_on": [str(tomorrow.day), str(tomorrow.month), str(tomorrow.year)],
+            },
+            "The date of the action must be today or in the past",
+        ),
+        (
+            {**by_reference, "references": "\n".join(f"RM-{n}" for n in range(MAX_RECORDS + 1))},
+            f"Enter at most {MAX_RECORDS} references",
+        ),
+    ]
+    for fields, message in cases:
+        html = portal.post("/portal/outcomes/new", data=form(portal, **fields)).get_data(
+            as_text=True
+        )
+        assert message in html, (fields, message)
+        assert "Must not be in the future" not in html
+    # More records in the period than an outcome may name: the period is what to change.
+    monkeypatch.setattr(services, "MAX_RECORDS", 1)
+    start = date.today() - timedelta(days=365)
+    fields = {
+        "choose_by": "location",
+        "location_id": LOC,
+        "period_from": [str(start.day), str(start.month), str(start.year)],
+        "period_to": [str(date.today().day), str(date.today().month), str(date.today().year)],
+    }
+    html = portal.post("/portal/outcomes/new", data=form(portal, **fields)).get_data(as_text=True)
+    assert "More than 1 records match: choose a shorter period" in html
     assert outcomes(db_session) == []
 
 

@@ -213,7 +213,7 @@ def records_by_reference(
     if len(wanted) > MAX_RECORDS:
         raise ValidationFailed(
             f"Name at most {MAX_RECORDS} records.",
-            errors={"references": [f"Name at most {MAX_RECORDS} records."]},
+            errors={"references": [f"Enter at most {MAX_RECORDS} references."]},
         )
     found: dict[str, uuid.UUID] = {}
     if wanted:
@@ -253,7 +253,9 @@ def records_at_location(session: Session, location_id: str, first: date, last: d
     if len(rows) > MAX_RECORDS:
         raise ValidationFailed(
             f"More than {MAX_RECORDS} records match; choose a shorter period.",
-            errors={"period_from": [f"More than {MAX_RECORDS} records match."]},
+            errors={
+                "period_from": [f"More than {MAX_RECORDS} records match: choose a shorter period."]
+            },
         )
     return Chosen(list(rows), [])
 
