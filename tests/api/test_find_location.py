@@ -119,3 +119,50 @@ def test_a_service_that_fits_several_locations_names_them(
     assert "No location in the registry fits 'Nowhere House' at TR1 1AA" in notes[3]
     records = client.get("/api/v1/experiences", headers=headers).get_json()["items"]
     assert {r["status"] for r in records} == {"needs_reconciliation"}
+
+
+def test_rows_naming_the_same_service_ask_the_registry_once(
+    client, make_party, auth_headers, registry, monkeypatch
+):
+    from hub.exchange.csv import rows as csv_rows
+
+    asked: list[tuple[str, str]] = []
+    real = csv_rows.match_service
+
+    def counted(session, name, postcode):
+        asked.append((name, postcode))
+        return real(session, name, postcode)
+
+    monkeypatch.setattr(csv_rows, "match_service", counted)
+    headers = auth_headers(make_party("charity"))
+    same = {"location_id": "", "service_name": "Brookside Medical Centre"}
+    rows = [
+        good(n, partner_record_id=f"same-{n}", service_postcode="LS2 7EW", **same) for n in range(4)
+    ]
+    rows.append(
+        good(
+            9,
+            partner_record_id="none-fit",
+            location_id="",
+            service_name="Nowhere House",
+            service_postcode="TR1 1AA",
+        )
+    )
+    rows.append(
+        good(
+            10,
+            partner_record_id="none-fit-2",
+            location_id="",
+            service_name="Nowhere House",
+            service_postcode="TR1 1AA",
+        )
+    )
+
+    report = upload(client, headers, make_csv(rows))
+
+    assert report["accepted"] == 6
+    assert sorted(w["row"] for w in report["warnings"]) == [6, 7]
+    assert sorted(set(asked)) == sorted(asked)
+    records = client.get("/api/v1/experiences", headers=headers).get_json()["items"]
+    located = {r["partner_record_id"]: r["location_id"] for r in records}
+    assert all(located[f"same-{n}"] == "1-100000001" for n in range(4))

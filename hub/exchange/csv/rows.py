@@ -19,7 +19,7 @@ from hub.exchange.records.items import REJECTED, ItemResult
 from hub.exchange.records.models import Submission
 from hub.exchange.records.submissions import Tally, submitted_by, tally
 from hub.exchange.records.validation import Rejection, validate_record
-from hub.registry.lookup import match_service
+from hub.registry.lookup import ServiceMatch, match_service
 from hub.vocab.services import Vocabularies, load_vocabularies
 
 Row = tuple[int, dict[str, str]]  # the file's row number, and the row's cells by column
@@ -65,9 +65,11 @@ def ingest_rows(
         return loaded[0]
 
     notes: dict[int, list[dict[str, Any]]] = {}
+    # A file names the same service row after row: the registry is asked once a chunk for each.
+    matches: dict[tuple[str, str], ServiceMatch] = {}
     for (number, cells), (raw, problems) in zip(chunk, converted, strict=True):
         if not problems:
-            notes[number] = _find_location(session, raw, number)
+            notes[number] = _find_location(session, raw, number, matches)
             clean.append(raw)
             clean_rows.append((number, cells))
             continue
@@ -115,7 +117,12 @@ def _result_errors(
     return out
 
 
-def _find_location(session: Session, raw: dict[str, Any], row: int) -> list[dict[str, Any]]:
+def _find_location(
+    session: Session,
+    raw: dict[str, Any],
+    row: int,
+    matches: dict[tuple[str, str], ServiceMatch],
+) -> list[dict[str, Any]]:
     """A row naming its service (name and postcode) but no location id: the registry's one
     location that fits becomes its ``location_id``; otherwise the row is taken to be matched
     later, with a note naming the candidates."""
@@ -123,7 +130,9 @@ def _find_location(session: Session, raw: dict[str, Any], row: int) -> list[dict
     name, postcode = service.get("name"), service.get("postcode")
     if raw.get("location_id") or not name or not postcode:
         return []
-    match = match_service(session, name, postcode)
+    match = matches.get((name, postcode))
+    if match is None:
+        match = matches[(name, postcode)] = match_service(session, name, postcode)
     if match.location_id is not None:
         raw["location_id"] = match.location_id
         return []
