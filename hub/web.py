@@ -19,6 +19,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask, Response, current_app, g, request
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import BadRequest
 from werkzeug.routing import IntegerConverter, Map
@@ -87,11 +88,23 @@ class Int64Converter(IntegerConverter):
         super().__init__(url_map, *args, **kwargs)
 
 
+class PortalOnlySessions(SecureCookieSessionInterface):
+    """The signed session cookie is the portal's: an API request, authenticated by its bearer
+    token alone, neither reads nor writes it (reading it means checking its signature on every
+    request)."""
+
+    def open_session(self, app: Flask, request: Any) -> SecureCookieSession | None:
+        if request.path.startswith("/api/"):
+            return self.make_null_session(app)
+        return super().open_session(app, request)
+
+
 class HubFlask(Flask):
     """Flask, committing each request's transaction when its view returns (one per request);
     JSON in and out through orjson."""
 
     json_provider_class = OrjsonProvider
+    session_interface = PortalOnlySessions()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -128,6 +141,23 @@ def client_ip() -> str | None:
     return request.remote_addr
 
 
+# Sent with every answer (unless the view set its own).
+_SECURITY_HEADERS = tuple(
+    (key.lower(), key, value)
+    for key, value in (
+        ("X-Content-Type-Options", "nosniff"),
+        ("Referrer-Policy", "no-referrer"),
+        ("X-Frame-Options", "DENY"),
+        (
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            "frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+        ),
+        ("Cross-Origin-Opener-Policy", "same-origin"),
+    )
+)
+
+
 def init_request_handling(app: Flask) -> None:
     @app.before_request
     def _assign_request_id() -> None:
@@ -161,22 +191,18 @@ def init_request_handling(app: Flask) -> None:
 
     @app.after_request
     def _headers(response: Response) -> Response:
-        response.headers["X-Request-ID"] = g.get("request_id", "")
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-            "frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
-        )
-        response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-        if request.is_secure:
-            response.headers.setdefault(
-                "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
-            )
-        if request.path.startswith(("/api/", "/oauth/")):
-            response.headers.setdefault("Cache-Control", "no-store")
+        headers = response.headers
+        headers["X-Request-ID"] = g.get("request_id", "")
+        # Each header below unless the view set its own (one pass over the headers, not one
+        # per header).
+        present = {key.lower() for key, _value in headers.items()}
+        for lowered, key, value in _SECURITY_HEADERS:
+            if lowered not in present:
+                headers.add(key, value)
+        if request.is_secure and "strict-transport-security" not in present:
+            headers.add("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        if "cache-control" not in present and request.path.startswith(("/api/", "/oauth/")):
+            headers.add("Cache-Control", "no-store")
         return response
 
     @app.teardown_request
