@@ -119,7 +119,11 @@ def partners() -> str | Response | tuple[str, int]:
     return (page, 400) if form.errors else page
 
 
-def _detail(agreement_form: AgreementForm | None = None, status: int = 200) -> tuple[str, int]:
+def _detail(
+    agreement_form: AgreementForm | None = None,
+    status: int = 200,
+    errors: dict[str, str] | None = None,
+) -> tuple[str, int]:
     actor = current_portal_actor()
     organisation_id = uuid.UUID(str(request.view_args["organisation_id"]))  # type: ignore[index]
     org = clients.partner(db(), actor, organisation_id)
@@ -139,6 +143,7 @@ def _detail(agreement_form: AgreementForm | None = None, status: int = 200) -> t
         scopes=[(scope, SCOPES[scope]) for scope in sorted(SCOPES_BY_KIND[org.kind])],
         kinds=KIND_WORDS,
         today=utcnow().date(),
+        errors=errors or {},
     )
     return page, status
 
@@ -193,14 +198,13 @@ def partner_client(organisation_id: uuid.UUID) -> str | tuple[str, int]:
     org = clients.partner(db(), current_portal_actor(), organisation_id)
     scopes = request.form.getlist("scopes")
     name = (request.form.get("name") or "").strip()[:200]
+    # Said beside the choices and in the error summary, as the page's other forms are.
     if not scopes:
-        flash("Choose at least one thing the client may do.")
-        return _detail(status=400)
+        return _detail(status=400, errors={"scopes": "Choose at least one thing the client may do"})
     try:
         new = clients.add_client(db(), current_portal_actor(), org.id, scopes=scopes, name=name)
     except ValidationFailed as exc:
-        flash(f"{exc.detail}")
-        return _detail(status=400)
+        return _detail(status=400, errors={"scopes": (exc.detail or "").rstrip(".")})
     return render_template(
         "portal/organisation_secret.html",
         title=f"API client created for {org.name}",

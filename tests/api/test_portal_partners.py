@@ -239,3 +239,31 @@ def test_condition_areas_are_shown_by_their_labels(app, reg_admin, make_org):
     )
     assert ("mental-health", "Mental health") in checkboxes
     assert ("learning-disability-autism", "Learning disability and autism") in checkboxes
+
+
+def test_a_client_form_mistake_is_said_beside_the_choices_and_in_the_summary(
+    app, reg_admin, make_org
+):
+    org = make_org("charity", name="Riverside Mind")
+    portal = signed_in(app, reg_admin)
+    base = f"{PAGE}/{org.id}"
+    cases = [
+        ({}, "Choose at least one thing the client may do"),
+        ({"scopes": "audit:read"}, "cannot hold: audit:read"),
+    ]
+    for fields, message in cases:
+        answer = portal.post(f"{base}/clients", data={"csrf_token": token(portal, base), **fields})
+
+        html = answer.get_data(as_text=True)
+        assert answer.status_code == 400
+        assert "<title>Error: Riverside Mind" in html
+        summary = html.split("govuk-error-summary__list")[1].split("</ul>")[0]
+        [(href, words)] = re.findall(r'<a href="([^"]+)">([^<]*)</a>', summary)
+        assert href == "#scope-1"  # the first of the choices
+        assert message in words
+        assert re.search(
+            r'<p class="govuk-error-message" id="scopes-error">'
+            r'<span class="govuk-visually-hidden">Error:</span> [^<]*' + re.escape(message),
+            html,
+        )
+        assert "govuk-notification-banner" not in html
