@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
@@ -80,14 +81,18 @@ def _plain(value: Any) -> Any:
     if isinstance(value, uuid.UUID):
         return str(value)
     if isinstance(value, list | tuple):
+        if all(type(v) in _AS_IS for v in value):
+            return value  # as json.dumps writes it: a tuple as a list
         return [_plain(v) for v in value]
     return value
 
 
 def _digest(key: bytes, values: Mapping[str, Any], names: tuple[str, ...]) -> str:
-    canonical = json.dumps(
-        {n: _plain(values.get(n)) for n in names}, sort_keys=True, separators=(",", ":")
-    )
+    plain: dict[str, Any] = {}
+    for name in names:
+        value = values.get(name)
+        plain[name] = value if type(value) in _AS_IS else _plain(value)
+    canonical = json.dumps(plain, sort_keys=True, separators=(",", ":"))
     return hmac.digest(key, canonical.encode("utf-8", "surrogatepass"), "sha256").hex()
 
 
@@ -115,13 +120,40 @@ class ContentProblem:
         return {"seq": self.seq, "experience_id": self.experience_id, "reason": self.reason}
 
 
+def _json_as_text(column: Any) -> Any:
+    """A JSON column read as its JSON text (parsed by ``_loads``), anything else as it is."""
+    if isinstance(column.type, sa.JSON):
+        return sa.cast(column, sa.Text).label(column.key)
+    return column
+
+
 _RECORD_COLUMNS = [
     ExperienceRecord.id,
-    *(getattr(ExperienceRecord, n) for n in RECORD_FIELDS),
+    *(_json_as_text(getattr(ExperienceRecord, n)) for n in RECORD_FIELDS),
     ExperienceRecord.narrative,
     ExperienceRecord.narrative_redacted,
 ]
-_CONSENT_COLUMNS = [getattr(ConsentRecord, n) for n in CONSENT_FIELDS]
+_RECORD_JSON = [n for n in RECORD_FIELDS if isinstance(getattr(ExperienceRecord, n).type, sa.JSON)]
+_CONSENT_COLUMNS = [_json_as_text(getattr(ConsentRecord, n)) for n in CONSENT_FIELDS]
+_CONSENT_JSON = [n for n in CONSENT_FIELDS if isinstance(getattr(ConsentRecord, n).type, sa.JSON)]
+
+
+def _loads(text: str | None) -> Any:
+    """JSON text as ``json.loads`` reads it: by orjson where it can (ints beyond 64 bits and
+    other values orjson refuses go to ``json.loads``)."""
+    if text is None:
+        return None
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
+
+
+def _parsed(row: Any, names: list[str]) -> dict[str, Any]:
+    values: dict[str, Any] = row._asdict()
+    for name in names:
+        values[name] = _loads(values[name])
+    return values
 
 
 def check_stored_content(
@@ -181,8 +213,8 @@ def _check(
             yield ContentProblem(seq, str(ident), "the record is gone")
             continue
         consent = consents.get(ident)
-        record = rec._asdict()
-        terms = consent._asdict() if consent is not None else {}
+        record = _parsed(rec, _RECORD_JSON)
+        terms = _parsed(consent, _CONSENT_JSON) if consent is not None else {}
         now = record_digests(key, record, terms)
         if now["stored_digest"] != pinned["stored_digest"]:
             yield ContentProblem(seq, str(ident), "the record's stored fields were edited")
