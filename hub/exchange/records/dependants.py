@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from hub.actor import Actor
-from hub.audit.services import record
+from hub.audit.services import record_many
 from hub.consent.services import add_consents, consent_row
 from hub.exchange.notify import mail as notify_mail
 from hub.exchange.notify.notices import SAFEGUARDING_ALERT, notice, queue, regulator_ids
@@ -54,6 +54,7 @@ def write_dependants(
     ]
     alerts = raise_and_notify(session, actor, targets, deadlines=config.deadlines, now=now)
     alert_of = {a["experience_id"]: a for a in alerts}
+    events = []
     for r, consent in zip(rows, consents, strict=True):
         rec, cand = r.record, r.item.candidate
         alert = alert_of.get(rec["id"])
@@ -70,27 +71,33 @@ def write_dependants(
             else None,
             written=Written(rec, consent, alert),
         )
-        record(
-            session,
-            actor,
-            "experience.created",
-            object_type="experience",
-            object_id=rec["id"],
-            organisation_id=prepared.organisation_id,
-            now=now,
-            details={
-                "submission_id": str(rec["submission_id"]),
-                "partner_record_id": cand.partner_record_id,
-                "status": rec["status"],
-                "location_id": rec["location_id"],
-                "redactions": rec["redactions"],
-                "equality_dropped": cand.equality_dropped,
-                "safeguarding_alert": alert is not None,
-                "possible_duplicate": rec["possible_duplicate_of"] is not None,
-                # What was stored, pinned so that an edit is found (hub audit verify).
-                **digests[rec["id"]],
-            },
+        events.append(
+            (
+                rec["id"],
+                {
+                    "submission_id": str(rec["submission_id"]),
+                    "partner_record_id": cand.partner_record_id,
+                    "status": rec["status"],
+                    "location_id": rec["location_id"],
+                    "redactions": rec["redactions"],
+                    "equality_dropped": cand.equality_dropped,
+                    "safeguarding_alert": alert is not None,
+                    "possible_duplicate": rec["possible_duplicate_of"] is not None,
+                    # What was stored, pinned so that an edit is found (hub audit verify).
+                    **digests[rec["id"]],
+                },
+            )
         )
+    # One event per record, chained with the transaction's others and written in one insert.
+    record_many(
+        session,
+        actor,
+        "experience.created",
+        events,
+        object_type="experience",
+        organisation_id=prepared.organisation_id,
+        now=now,
+    )
 
 
 def raise_and_notify(
