@@ -22,6 +22,8 @@ from hub.web import db
 
 
 class PasswordForm(NewPasswordForm):
+    # The page asks for the current password first.
+    page_order = ("current_password", "password", "confirm")
     current_password = PasswordField(
         "Current password",
         widget=GovPasswordInput(),

@@ -7,7 +7,6 @@ from datetime import date
 from typing import Any
 
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.main import wtforms_errors
 from govuk_frontend_wtf.wtforms_widgets import (
     GovDateInput,
     GovPasswordInput,
@@ -190,17 +189,21 @@ class GovDateField(DateField):
 
 
 def error_summary(form: FlaskForm) -> dict[str, Any]:
-    """The GOV.UK error summary of a form's errors, each linking to the input to mend: a date's
-    link goes to the first of its day, month and year that is wrong, not to the group."""
-    params: dict[str, Any] = wtforms_errors(form)
-    anchors = {
-        f"#{field.id}": f"#{field.name}-{field.parts_wrong()[0]}"
-        for field in form
-        if isinstance(field, GovDateField) and field.errors
-    }
-    for item in params["errorList"]:
-        item["href"] = anchors.get(item["href"], item["href"])
-    return params
+    """The GOV.UK error summary of a form's errors, in the order the page shows the fields
+    (a form whose fields are defined in another order names it in ``page_order``), each linking
+    to the input to mend: a date's link goes to the first of its day, month and year that is
+    wrong, not to the group."""
+    wrong = [field for field in form if field.errors]
+    order = {name: index for index, name in enumerate(getattr(form, "page_order", ()))}
+    wrong.sort(key=lambda field: order.get(field.name, len(order)))
+    items = []
+    for field in wrong:
+        if isinstance(field, GovDateField):
+            href = f"#{field.name}-{field.parts_wrong()[0]}"
+        else:
+            href = f"#{field.id}"
+        items.append({"text": field.errors[0], "href": href})
+    return {"titleText": "There is a problem", "errorList": items}
 
 
 NOT_AN_OPTION = "Select one of the options shown"

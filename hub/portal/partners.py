@@ -63,6 +63,8 @@ class AgreementForm(FlaskForm):
 
 
 class PartnerForm(AgreementForm):
+    # The page asks who the partner is before its agreement.
+    page_order = ("name", "kind", "condition_areas", "valid_from", "valid_to", "lawful_basis_note")
     name = StringField(
         "Name of the organisation",
         widget=GovTextInput(),

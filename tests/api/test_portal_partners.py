@@ -267,3 +267,13 @@ def test_a_client_form_mistake_is_said_beside_the_choices_and_in_the_summary(
             html,
         )
         assert "govuk-notification-banner" not in html
+
+
+def test_the_error_summary_lists_mistakes_in_the_order_the_page_asks(app, reg_admin):
+    portal = signed_in(app, reg_admin)
+
+    answer = portal.post(PAGE, data={"csrf_token": token(portal, PAGE)})
+
+    summary = answer.get_data(as_text=True).split("govuk-error-summary__list")[1]
+    links = re.findall(r'<a href="([^"]+)">', summary.split("</ul>")[0])
+    assert links == ["#name", "#kind", "#valid_from-day", "#lawful_basis_note"]

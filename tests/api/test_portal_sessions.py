@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -235,3 +236,15 @@ def test_a_session_of_a_suspended_organisation_stops_on_its_next_request(
     assert client.get("/portal").status_code == 302
     ended = db_session.scalar(sa.select(PortalSession).where(PortalSession.user_id == user.id))
     assert ended.ended_reason == "organisation-suspended"
+
+
+def test_an_empty_password_change_lists_its_mistakes_in_the_order_the_page_asks(app, make_user):
+    client = signed_in_client(app, make_user())
+
+    response = client.post(
+        "/portal/account/password", data={"csrf_token": csrf_token(client, "/portal/account")}
+    )
+
+    summary = response.get_data(as_text=True).split("govuk-error-summary__list")[1]
+    links = re.findall(r'<a href="([^"]+)">', summary.split("</ul>")[0])
+    assert links == ["#current_password", "#password", "#confirm"]
