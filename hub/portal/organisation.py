@@ -133,16 +133,17 @@ def create_api_client() -> str | tuple[str, int]:
         return _page({"clients": "The form had expired. Try again."}, 400)
     name = (request.form.get("name") or "").strip()
     if len(name) > 200:
-        return _page({"clients": "The name must be 200 characters or fewer."}, 400)
+        return _page({"client_name": "The name must be 200 characters or fewer"}, 400)
     scopes = request.form.getlist("scopes")
     if not scopes:
-        return _page({"clients": "Choose at least one thing the client may do."}, 400)
+        return _page({"scopes": "Choose at least one thing the client may do"}, 400)
     try:
         new = clients.add_client(
             db(), current_portal_actor(), _organisation_id(), scopes=scopes, name=name
         )
     except ValidationFailed as exc:
-        return _refused(exc, "clients")
+        # What the organisation cannot hold is a matter of the choices.
+        return _refused(exc, "scopes")
     return _secret_page("API client created", new.client.client_id, new.client_secret)
 
 
@@ -181,7 +182,7 @@ def register_webhook() -> str | tuple[str, int]:
         return _page({"webhooks": "The form had expired. Try again."}, 400)
     url = (request.form.get("url") or "").strip()
     if not url:
-        return _page({"webhooks": "Enter the address to send events to."}, 400)
+        return _page({"webhook_url": "Enter the address to send events to"}, 400)
     settings = hub_context().settings
     try:
         new = webhooks.register_endpoint(
@@ -193,6 +194,17 @@ def register_webhook() -> str | tuple[str, int]:
             allow_private=settings.webhook_allow_private,
         )
     except ValidationFailed as exc:
+        said = exc.errors or {}
+        if said:
+            # Each problem beside the field it is about: the address, or the events chosen.
+            fields = {"url": "webhook_url", "events": "webhook_events"}
+            return _page(
+                {
+                    fields.get(name, "webhooks"): " ".join(m.rstrip(".") for m in messages)
+                    for name, messages in said.items()
+                },
+                400,
+            )
         return _refused(exc, "webhooks")
     return render_template(
         "portal/organisation_secret.html",

@@ -216,3 +216,44 @@ def test_a_post_without_its_csrf_token_changes_nothing(app, admin, make_user, or
     answer = portal.post(f"/portal/organisation/users/{colleague.id}/deactivate")
     assert answer.status_code == 400
     assert events(db_session, "user.deactivated") == []
+
+
+def test_client_and_webhook_mistakes_are_said_beside_the_field_and_linked_from_the_summary(
+    app, admin
+):
+    portal = signed_in(app, admin)
+    cases = [
+        ("/portal/organisation/clients", {}, "scopes", "#scope-1"),
+        ("/portal/organisation/clients", {"name": "x" * 201}, "client_name", "#client-name"),
+        ("/portal/organisation/clients", {"scopes": ["regulator:read"]}, "scopes", "#scope-1"),
+        (
+            "/portal/organisation/webhooks",
+            {"events": ["outcome.created"]},
+            "webhook_url",
+            "#webhook-url",
+        ),
+        (
+            "/portal/organisation/webhooks",
+            {"url": "ftp://x", "events": ["outcome.created"]},
+            "webhook_url",
+            "#webhook-url",
+        ),
+        (
+            "/portal/organisation/webhooks",
+            {"url": "https://hooks.example.org/hub"},
+            "webhook_events",
+            "#event-1",
+        ),
+    ]
+    for path, fields, field, anchor in cases:
+        answer = post(portal, path, **fields)
+
+        html = answer.get_data(as_text=True)
+        assert answer.status_code == 400, fields
+        summary = html.split("govuk-error-summary__list")[1].split("</ul>")[0]
+        assert re.findall(r'<a href="([^"]+)">', summary) == [anchor], fields
+        said = re.findall(rf'<p class="govuk-error-message" id="{field}-error">', html)
+        assert len(said) == 1, fields
+    # The address typed is kept, to be corrected rather than typed again.
+    kept = post(portal, "/portal/organisation/webhooks", url="ftp://x", events=["outcome.created"])
+    assert 'value="ftp://x"' in kept.get_data(as_text=True)
