@@ -36,13 +36,18 @@ def _text(name: str, limit: int = 120) -> str:
     return (request.args.get(name) or "").strip()[:limit]
 
 
+_DAY_NAMES = {"from": "first day", "to": "last day"}
+_MONTH_NAMES = {"from": "first month", "to": "last month"}
+
+
 def _day(value: str, field: str, errors: dict[str, str]) -> date | None:
     if not value:
         return None
     try:
         return date.fromisoformat(value)
     except ValueError:
-        errors[field] = "Enter a date as year-month-day, for example 2026-10-31"
+        # Named, so two wrong dates are not two identical messages.
+        errors[field] = f"The {_DAY_NAMES[field]} must be a date as year-month-day, like 2026-10-31"
         return None
 
 
@@ -228,7 +233,7 @@ def _month(value: str, field: str, errors: dict[str, str]) -> date | None:
     try:
         return date.fromisoformat(value + "-01")
     except ValueError:
-        errors[field] = "Enter a month as year-month, for example 2026-10"
+        errors[field] = f"The {_MONTH_NAMES[field]} must be a month as year-month, like 2026-10"
         return None
 
 

@@ -81,11 +81,13 @@ def test_filters_narrow_the_log(auditor, logged):
 
 
 def test_a_bad_date_is_explained_not_an_error(auditor, logged):
-    response = auditor.get("/portal/audit", query_string={"from": "31/10/2026"})
+    response = auditor.get("/portal/audit", query_string={"from": "31/10/2026", "to": "soon"})
     assert response.status_code == 200
     page = response.get_data(as_text=True)
     assert "There is a problem" in page
-    assert "Enter a date as year-month-day" in page
+    # Each wrong date is named, so the two messages tell which is which.
+    assert "The first day must be a date as year-month-day, like 2026-10-31" in page
+    assert "The last day must be a date as year-month-day, like 2026-10-31" in page
     assert _seqs(page) == []
 
 
@@ -308,9 +310,13 @@ def test_a_non_partner_or_unknown_organisation_has_no_timeline(auditor, make_org
 
 
 def test_a_bad_month_is_explained(auditor, october):
-    response = auditor.get(f"/portal/audit/partners/{october.id}", query_string={"from": "Oct"})
+    response = auditor.get(
+        f"/portal/audit/partners/{october.id}", query_string={"from": "Oct", "to": "Nov"}
+    )
     assert response.status_code == 200
-    assert "Enter a month as year-month" in response.get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    assert "The first month must be a month as year-month, like 2026-10" in page
+    assert "The last month must be a month as year-month, like 2026-10" in page
 
 
 def test_job_runs_are_listed_with_status_and_figures(app, auditor, logged):
