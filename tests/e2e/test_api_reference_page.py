@@ -34,9 +34,9 @@ def browser() -> Iterator[Browser]:
 
 
 def test_a_partner_authorises_and_tries_an_operation_on_the_reference_page(
-    browser: Browser, live_hub: LiveHub
+    browser: Browser, session_live_hub: LiveHub
 ) -> None:
-    party = live_hub.add_party("charity", conditions=["cancer"])
+    party = session_live_hub.add_party("charity", conditions=["cancer"])
     operations = sum(
         method in {"get", "post", "put", "patch", "delete"}
         for item in json.loads(SPEC.read_text())["paths"].values()
@@ -50,10 +50,12 @@ def test_a_partner_authorises_and_tries_an_operation_on_the_reference_page(
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.on(
         "request",
-        lambda r: None if r.url.startswith((live_hub.url, "data:")) else elsewhere.append(r.url),
+        lambda r: (
+            None if r.url.startswith((session_live_hub.url, "data:")) else elsewhere.append(r.url)
+        ),
     )
     try:
-        page.goto(f"{live_hub.url}/api/v1/docs")
+        page.goto(f"{session_live_hub.url}/api/v1/docs")
         page.wait_for_selector(".opblock", timeout=30_000)
         assert page.locator(".opblock").count() == operations
 

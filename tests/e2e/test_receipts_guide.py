@@ -23,20 +23,20 @@ VENV_BIN = Path(sys.executable).parent
 
 
 def test_a_partner_verifies_its_own_receipt_with_the_documented_steps(
-    live_hub: LiveHub, tmp_path: Path
+    session_live_hub: LiveHub, tmp_path: Path
 ) -> None:
     missing = [tool for tool in ("curl", "jq") if not shutil.which(tool)]
     assert not missing, f"the guide's commands need {', '.join(missing)}"
-    party = live_hub.add_party("charity")
-    token = live_hub.token(party)
-    batch = live_hub.http.post(
-        f"{live_hub.url}/api/v1/experiences/batch",
+    party = session_live_hub.add_party("charity")
+    token = session_live_hub.token(party)
+    batch = session_live_hub.http.post(
+        f"{session_live_hub.url}/api/v1/experiences/batch",
         json={"records": [experience_record(), experience_record()]},
         headers={"Authorization": f"Bearer {token}"},
         timeout=30,
     )
     assert batch.status_code == 200, batch.text
-    assert live_hub.cli("jobs", "run", "audit-seal")["status"] == "succeeded"
+    assert session_live_hub.cli("jobs", "run", "audit-seal")["status"] == "succeeded"
     shutil.copy(ROOT / "scripts" / "verify_receipt.py", tmp_path / "verify_receipt.py")
 
     script = "set -euo pipefail\n" + "\n".join(
@@ -48,7 +48,7 @@ def test_a_partner_verifies_its_own_receipt_with_the_documented_steps(
         env={
             **os.environ,
             "PATH": f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}",
-            "HUB": live_hub.url,
+            "HUB": session_live_hub.url,
             "TOKEN": token,
         },
         capture_output=True,

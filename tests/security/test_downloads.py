@@ -111,9 +111,9 @@ def test_the_annotated_file_of_an_api_submission_is_404_not_a_broken_200(
 
 
 @pytest.mark.e2e
-def test_an_over_long_address_is_a_problem_not_gunicorns_page(live_hub):
+def test_an_over_long_address_is_a_problem_not_gunicorns_page(session_live_hub):
     for target in (f"/api/v1/experiences?q={'x' * 9000}", "/" + "a" * 9000):
-        answer = requests.get(f"{live_hub.url}{target}", timeout=30)
+        answer = requests.get(f"{session_live_hub.url}{target}", timeout=30)
         assert answer.status_code == 414
         assert answer.headers["Content-Type"] == "application/problem+json"
         problem = answer.json()
