@@ -96,6 +96,18 @@ def auth_headers(get_token: Callable[..., str]) -> Callable[..., dict[str, str]]
     return factory
 
 
+def register_webhook(client: FlaskClient, headers: dict[str, str], events: list[str]) -> str:
+    """``POST /api/v1/webhooks`` for ``events`` to a receiver that is never called; its id."""
+    response = client.post(
+        "/api/v1/webhooks",
+        json={"url": "https://receiver.example/hook", "events": events},
+        headers=headers,
+    )
+    assert response.status_code == 201, response.get_json()
+    endpoint_id: str = response.get_json()["id"]
+    return endpoint_id
+
+
 def experience_record(**overrides: Any) -> dict[str, Any]:
     """A valid experience record (CONTRACT §4); a key set to ``...`` is left out."""
     base: dict[str, Any] = {

@@ -8,16 +8,7 @@ import uuid
 import sqlalchemy as sa
 
 from hub.exchange.notify.models import WebhookDelivery
-
-
-def _register(client, headers, events):
-    response = client.post(
-        "/api/v1/webhooks",
-        json={"url": "https://receiver.example/hook", "events": events},
-        headers=headers,
-    )
-    assert response.status_code == 201, response.get_json()
-    return response.get_json()["id"]
+from tests.factories import register_webhook
 
 
 def test_safeguarding_alert_and_withdrawal_are_sent_to_the_regulators_endpoint(
@@ -25,7 +16,7 @@ def test_safeguarding_alert_and_withdrawal_are_sent_to_the_regulators_endpoint(
 ):
     regulator = make_party("regulator")
     partner = make_party("charity")
-    endpoint_id = _register(
+    endpoint_id = register_webhook(
         client, auth_headers(regulator), ["safeguarding.alert", "consent.withdrawn"]
     )
     headers = auth_headers(partner)

@@ -14,6 +14,7 @@ from hub.exchange.records.models import ExperienceRecord
 from hub.jobs.runner import run_job
 from hub.safeguarding.models import SafeguardingAlert
 from hub.web import hub_context
+from tests.factories import register_webhook
 
 RECORDS = "/api/v1/experiences"
 ALERTS = "/api/v1/safeguarding/alerts"
@@ -44,16 +45,6 @@ def submit(client, headers, record):
 
 def when(value):
     return datetime.fromisoformat(value)
-
-
-def register_webhook(client, headers, events):
-    response = client.post(
-        "/api/v1/webhooks",
-        json={"url": "https://receiver.example/hook", "events": events},
-        headers=headers,
-    )
-    assert response.status_code == 201, response.get_json()
-    return response.get_json()["id"]
 
 
 def test_partner_concern_is_in_the_queue_when_the_request_returns(

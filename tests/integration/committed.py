@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from flask import Flask
@@ -130,3 +130,38 @@ def waiting_on_advisory_lock(engine: Engine) -> Callable[[], bool]:
             )
 
     return check
+
+
+class Racing(NamedTuple):
+    """An engine whose pool lets ``workers`` threads each hold a connection at once, its session
+    factory, and the API client actor of a cancer charity committed on it."""
+
+    engine: Engine
+    factory: sessionmaker[Session]
+    actor: Actor
+
+
+def racing(url: str, workers: int) -> Racing:
+    """A committed database ready for ``workers`` threads racing through the services directly
+    (no app): SQLite serialises writers itself; PostgreSQL gets a pool with room for each."""
+    engine = make_engine(
+        url, **({} if url.startswith("sqlite") else {"pool_size": workers + 2, "max_overflow": 0})
+    )
+    factory = make_session_factory(engine)
+    with transaction(factory) as session:
+        org = identity.create_organisation(
+            session,
+            ACTOR,
+            name="Concurrent Charity",
+            kind="charity",
+            condition_areas=["cancer"],
+            valid_from=date(2020, 1, 1),
+        )
+        actor = Actor(
+            kind="client",
+            id="hub_concurrent",
+            organisation_id=org.id,
+            organisation_kind="charity",
+            scopes=frozenset({"experiences:write"}),
+        )
+    return Racing(engine, factory, actor)

@@ -4,45 +4,19 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date
 
 import sqlalchemy as sa
 
-from hub.actor import Actor, system
 from hub.audit.services import verify
-from hub.db import make_engine, make_session_factory, transaction
+from hub.db import transaction
 from hub.exchange.records import intake
 from hub.exchange.records.config import IntakeConfig
 from hub.exchange.records.models import ExperienceRecord, Submission
-from hub.identity.services import create_organisation
 from tests.factories import experience_record
+from tests.integration.committed import racing
 
 CONFIG = IntakeConfig(digest_key=b"d" * 32, fingerprint_key=b"f" * 32)
 WORKERS = 20
-
-
-def _setup(url: str):
-    engine = make_engine(
-        url, **({} if url.startswith("sqlite") else {"pool_size": WORKERS + 2, "max_overflow": 0})
-    )
-    factory = make_session_factory(engine)
-    with transaction(factory) as session:
-        org = create_organisation(
-            session,
-            system("tests"),
-            name="Concurrent Charity",
-            kind="charity",
-            condition_areas=["cancer"],
-            valid_from=date(2020, 1, 1),
-        )
-        actor = Actor(
-            kind="client",
-            id="hub_concurrent",
-            organisation_id=org.id,
-            organisation_kind="charity",
-            scopes=frozenset({"experiences:write"}),
-        )
-    return engine, factory, actor
 
 
 def _race(factory, fn):
@@ -58,7 +32,7 @@ def _race(factory, fn):
 
 
 def test_twenty_identical_submissions_leave_one_record(fresh_database_url):
-    engine, factory, actor = _setup(fresh_database_url)
+    engine, factory, actor = racing(fresh_database_url, WORKERS)
     record = experience_record(safeguarding={"concern": True, "categories": ["neglect"]})
     try:
         answers = _race(factory, lambda s: intake.submit_one(s, actor, record, config=CONFIG))
@@ -78,7 +52,7 @@ def test_twenty_identical_submissions_leave_one_record(fresh_database_url):
 
 
 def test_concurrent_identical_batches_store_each_record_once(fresh_database_url):
-    engine, factory, actor = _setup(fresh_database_url)
+    engine, factory, actor = racing(fresh_database_url, WORKERS)
     records = [experience_record() for _ in range(30)]
     try:
         answers = _race(

@@ -23,6 +23,7 @@ from hub.jobs.runner import run_job
 from hub.migrate import upgrade
 from hub.registry.models import Location
 from tests.factories import experience_record
+from tests.integration.committed import racing
 from tests.integration.test_migration_notices import downgrade
 
 CONFIG = IntakeConfig(digest_key=b"d" * 32, fingerprint_key=b"f" * 32)
@@ -183,29 +184,10 @@ WORKERS = 12
 
 
 def test_concurrent_intake_withdrawal_and_rolling_keep_the_counts_exact(fresh_database_url):
-    engine = make_engine(
-        fresh_database_url,
-        **({} if fresh_database_url.startswith("sqlite") else {"pool_size": WORKERS + 2}),
-    )
-    factory = make_session_factory(engine)
+    engine, factory, actor = racing(fresh_database_url, WORKERS)
     places = ("1-000000001", "1-000000002", "1-000000003")
     try:
         with transaction(factory) as session:
-            org = create_organisation(
-                session,
-                system("tests"),
-                name="Concurrent Charity",
-                kind="charity",
-                condition_areas=["cancer"],
-                valid_from=date(2020, 1, 1),
-            )
-            actor = Actor(
-                kind="client",
-                id="hub_concurrent",
-                organisation_id=org.id,
-                organisation_kind="charity",
-                scopes=frozenset({"experiences:write"}),
-            )
             for n, place in enumerate(places):
                 session.add(
                     Location(
