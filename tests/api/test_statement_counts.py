@@ -13,8 +13,8 @@ import sqlalchemy as sa
 
 from hub.cache import every_cache
 
-SINGLE_MAX = 16
-BATCH_MAX = 17
+SINGLE_MAX = 14
+BATCH_MAX = 15
 
 
 @contextmanager

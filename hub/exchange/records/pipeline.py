@@ -13,14 +13,14 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from hub.actor import Actor
 from hub.exchange.records import location_counts
 from hub.exchange.records.config import IntakeConfig
 from hub.exchange.records.dependants import write_dependants
-from hub.exchange.records.enrich import Precomputed, build_rows
+from hub.exchange.records.enrich import Precomputed, Row, build_rows
 from hub.exchange.records.fingerprint import content_digest
 from hub.exchange.records.items import CREATED, REJECTED, REPLAYED, Item, ItemResult, Prepared
 from hub.exchange.records.models import WITHDRAWN, ExperienceRecord, status_for
@@ -156,27 +156,7 @@ def store(
     )
     # One order for every writer: overlapping batches then wait on each other, never deadlock.
     rows.sort(key=lambda r: r.item.candidate.partner_record_id)
-    for _attempt in range(_RETRIES):
-        try:
-            # Only this insert can collide (a concurrent request with the same ids), so only it
-            # sits in a savepoint.
-            with session.begin_nested():
-                if rows:
-                    session.execute(sa.insert(ExperienceRecord), [r.record for r in rows])
-            break
-        except IntegrityError:
-            pending = {r.item.candidate.partner_record_id: r.item for r in rows}
-            still_new = {
-                i.index
-                for i in _against_stored(
-                    session, prepared.organisation_id, pending, prepared.results
-                )
-            }
-            if len(still_new) == len(rows):
-                raise  # not a partner_record_id collision: a real fault
-            rows = [r for r in rows if r.item.index in still_new]
-    else:
-        raise RuntimeError("intake kept colliding with concurrent submissions")
+    rows = _insert_new(session, prepared, rows)
     write_dependants(session, actor, prepared, rows, config=config, now=now)
     # The per-location counts are rows every writer shares: updated last, so they are held only
     # from here to the commit (then the audit head, the last row a writer locks), and
@@ -184,6 +164,42 @@ def store(
     location_counts.add_records(session, [r.record for r in rows], now=now)
     _settle_followers(prepared)
     return prepared.finished()
+
+
+def _insert_new(session: Session, prepared: Prepared, rows: list[Row]) -> list[Row]:
+    """Insert the records, skipping those whose partner_record_id a concurrent submission stored
+    first (each is then decided against the stored one, as in ``prepare``); the rows inserted.
+
+    One statement, with no savepoint: ``ON CONFLICT DO NOTHING`` waits for a concurrent writer
+    of the same id and skips the row if that writer commits.
+    """
+    table = ExperienceRecord.__table__
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    stmt = (
+        dialect.insert(table)
+        .on_conflict_do_nothing(index_elements=[table.c.organisation_id, table.c.partner_record_id])
+        .returning(table.c.id)
+    )
+    inserted: list[Row] = []
+    for _attempt in range(_RETRIES):
+        if not rows:
+            return inserted
+        written = set(session.execute(stmt, [r.record for r in rows]).scalars())
+        inserted += [r for r in rows if r.record["id"] in written]
+        skipped = {
+            r.item.candidate.partner_record_id: r.item
+            for r in rows
+            if r.record["id"] not in written
+        }
+        if not skipped:
+            return inserted
+        # Stored by someone else meanwhile: a replay or a conflict now, like any stored one.
+        still_new = {
+            i.index
+            for i in _against_stored(session, prepared.organisation_id, skipped, prepared.results)
+        }
+        rows = [r for r in rows if r.item.index in still_new]
+    raise RuntimeError("intake kept colliding with concurrent submissions")
 
 
 def _settle_followers(prepared: Prepared) -> None:
