@@ -92,7 +92,11 @@ def records() -> tuple[str, int] | str:
             newest_first=True,
         )
     except ValidationFailed as exc:
-        error = "Choose a status from the list." if "status" in (exc.errors or {}) else exc.detail
+        # In the portal's words: a volunteer has no use for "cursor" or "API".
+        if "status" in (exc.errors or {}):
+            error = "Choose a status from the list"
+        else:
+            error = "That page of your records does not exist: start again from the first"
     places = location_names(db(), [i["location_id"] or i["submitted_location_id"] for i in items])
     shown = [
         {

@@ -90,9 +90,18 @@ def test_the_status_filter_and_paging(app, client, partner, auth_headers, make_r
     assert "rec-gone" in withdrawn and "rec-0" not in withdrawn
 
 
-@pytest.mark.parametrize("query", ["?status=lost", "?cursor=not-a-cursor"])
-def test_bad_filters_are_explained_not_failed(app, partner, query):
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("?status=lost", "Choose a status from the list"),
+        ("?cursor=not-a-cursor", "That page of your records does not exist: start again"),
+    ],
+)
+def test_bad_filters_are_explained_not_failed(app, partner, query, message):
     _, user = partner
     page = signed_in(app, user).get(f"/portal/records{query}")
     assert page.status_code == 400
-    assert "There is a problem" in page.get_data(as_text=True)
+    html = page.get_data(as_text=True)
+    assert "There is a problem" in html
+    assert message in html
+    assert "this API gave out" not in html
