@@ -189,31 +189,49 @@ def check_all(ctx: HubContext, *, span_check: SpanCheck | None = None) -> Checke
     cases the walk cannot tell: events with ``seq <= 0``, or a tree head below a gap).
     """
     with consistent_read(ctx.session_factory) as session:
-        seals, good = gather_seals(session, ctx.storage, lambda: verification_keys(ctx.settings))
-        checkpoint_problems: list[SealProblem] = []
-        checkpoints: list[Seal] = []
-        if stored := stored_checkpoints(ctx.storage):
-            checkpoint_problems, checkpoints = read_checkpoints(
-                ctx.storage,
-                verification_keys(ctx.settings),
-                above=seals.latest_upto_seq,
-                stored=stored,
-            )
-        done = walk(
+        return verify_with_seals(
             session,
-            marks=[s.upto_seq for s in (*good, *checkpoints)],
-            roots=[s.upto_seq for s in good if s.merkle_root is not None],
+            ctx.storage,
+            lambda: verification_keys(ctx.settings),
+            checkpoint_keys=lambda: verification_keys(ctx.settings),
             span_check=span_check,
         )
-        seal_problems = compare_seen(good, done.seen) if done.seen is not None else None
-        if seal_problems is None:
-            seal_problems = verify_against_seals(session, good)
-        seals.problems.extend(seal_problems)
-        seals.problems.sort(key=lambda p: p.upto_seq)
+
+
+def verify_with_seals(
+    session: Session,
+    storage: Storage,
+    public_key: PublicKeys | Callable[[], PublicKeys],
+    *,
+    checkpoint_keys: Callable[[], dict[str, Ed25519PublicKey]] | None = None,
+    span_check: SpanCheck | None = None,
+) -> Checked:
+    """``check_all`` in the caller's session: the chain and every seal (``check_seals``), and
+    with ``checkpoint_keys`` every checkpoint newer than the latest seal, in one walk."""
+    seals, good = gather_seals(session, storage, public_key)
+    checkpoint_problems: list[SealProblem] = []
+    checkpoints: list[Seal] = []
+    if checkpoint_keys is not None and (stored := stored_checkpoints(storage)):
+        checkpoint_problems, checkpoints = read_checkpoints(
+            storage, checkpoint_keys(), above=seals.latest_upto_seq, stored=stored
+        )
+    done = walk(
+        session,
+        marks=[s.upto_seq for s in (*good, *checkpoints)],
+        roots=[s.upto_seq for s in good if s.merkle_root is not None],
+        span_check=span_check,
+    )
+    seal_problems = compare_seen(good, done.seen) if done.seen is not None else None
+    if seal_problems is None:
+        seal_problems = verify_against_seals(session, good)
+    seals.problems.extend(seal_problems)
+    seals.problems.sort(key=lambda p: p.upto_seq)
+    if checkpoints:
         against = compare_seen(checkpoints, done.seen) if done.seen is not None else None
         if against is None:
             against = verify_against_seals(session, checkpoints)
-        seals.problems.extend(checkpoint_problems + as_checkpoint_problems(against))
+        checkpoint_problems += as_checkpoint_problems(against)
+    seals.problems.extend(checkpoint_problems)
     return Checked(done.verification, seals, done.found)
 
 

@@ -27,11 +27,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from hub.actor import Actor, system
 from hub.audit.checkpoints import prune_checkpoints
-from hub.audit.checks import check_seals, consistent_read
+from hub.audit.checks import consistent_read, verify_with_seals
 from hub.audit.keys import key_id, signing_key, verification_keys
 from hub.audit.models import AuditSeal
 from hub.audit.seals import Seal, SignedSeal, seal_storage_key, sign_seal, signed_from_row
-from hub.audit.services import record, verify
+from hub.audit.services import record
 from hub.audit.tree_nodes import expected_nodes, scan_tree, store_nodes, stored_count
 from hub.clock import utcnow
 from hub.context import HubContext
@@ -54,8 +54,9 @@ def seal_chain(
     private_key = signing_key(ctx.settings)
     public_key = private_key.public_key()
     with consistent_read(session_factory) as session:
-        chain = verify(session)
-        check = check_seals(session, ctx.storage, verification_keys(ctx.settings))
+        # The chain and every seal in one pass over it.
+        checked = verify_with_seals(session, ctx.storage, verification_keys(ctx.settings))
+        chain, check = checked.chain, checked.seals
         sealable = chain.ok and check.ok
         grown = sealable and chain.head_seq > check.latest_upto_seq
         # From the same snapshot as the chain's head, so the root covers exactly 1..head_seq;
