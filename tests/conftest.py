@@ -8,6 +8,12 @@ own PostgreSQL database and drops only that one.
 from __future__ import annotations
 
 import os
+
+# Before the hub is imported: argon2 with its cheapest parameters for the thousands of fixture
+# passwords (hub/identity/passwords.py); hubs the tests start inherit it. What a hash looks like
+# and what it accepts are the same; only the work factor differs.
+os.environ["HUB_TEST_CHEAP_PASSWORD_HASHING"] = "1"
+
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
