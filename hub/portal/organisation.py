@@ -63,6 +63,10 @@ def _page(errors: dict[str, str] | None = None, status: int = 200) -> tuple[str,
             }
         )
     today = utcnow().date()
+    # A form refused comes back as the user left it: what they typed, the boxes they ticked.
+    posted = request.method == "POST" and errors is not None
+    new_client = posted and request.endpoint == "portal.create_api_client"
+    new_webhook = posted and request.endpoint == "portal.register_webhook"
     page = render_template(
         "portal/organisation.html",
         org=org,
@@ -76,6 +80,9 @@ def _page(errors: dict[str, str] | None = None, status: int = 200) -> tuple[str,
         hooks=hooks,
         events=[(event, EVENT_WORDS.get(event, event)) for event in events_for(org.kind)],
         errors=errors or {},
+        client_name=request.form.get("name", "") if new_client else "",
+        chosen_scopes=set(request.form.getlist("scopes")) if new_client else set(),
+        chosen_events=set(request.form.getlist("events")) if new_webhook else set(),
     )
     return page, status
 

@@ -257,3 +257,29 @@ def test_client_and_webhook_mistakes_are_said_beside_the_field_and_linked_from_t
     # The address typed is kept, to be corrected rather than typed again.
     kept = post(portal, "/portal/organisation/webhooks", url="ftp://x", events=["outcome.created"])
     assert 'value="ftp://x"' in kept.get_data(as_text=True)
+
+
+def test_a_refused_form_comes_back_with_the_boxes_the_user_ticked(app, admin):
+    portal = signed_in(app, admin)
+    ticked = re.compile(r'<input class="govuk-checkboxes__input" [^>]*value="([^"]+)" checked>')
+
+    webhook = post(
+        portal,
+        "/portal/organisation/webhooks",
+        url="ftp://x",
+        events=["outcome.created", "submission.completed"],
+    )
+    assert webhook.status_code == 400
+    html = webhook.get_data(as_text=True)
+    assert sorted(ticked.findall(html)) == ["outcome.created", "submission.completed"]
+
+    client = post(
+        portal, "/portal/organisation/clients", name="x" * 201, scopes=["experiences:write"]
+    )
+    assert client.status_code == 400
+    html = client.get_data(as_text=True)
+    assert ticked.findall(html) == ["experiences:write"]
+    assert 'value="' + "x" * 201 + '"' in html
+
+    # A page not answering a refused form ticks nothing.
+    assert ticked.findall(portal.get(PAGE).get_data(as_text=True)) == []
