@@ -15,7 +15,7 @@ import logging
 import re
 import uuid
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from flask import Flask, Response, current_app, g, request
@@ -158,6 +158,16 @@ _SECURITY_HEADERS = tuple(
 )
 
 
+_View = TypeVar("_View", bound=Callable[..., Any])
+
+
+def judges_its_own_query(view: _View) -> _View:
+    """Mark a view that checks every query value it reads for NUL bytes and lone surrogates
+    (``BAD_TEXT``) and answers them as a mistake in its own form, not with a plain 400."""
+    setattr(view, "judges_its_own_query", True)  # noqa: B010
+    return view
+
+
 def init_request_handling(app: Flask) -> None:
     @app.before_request
     def _assign_request_id() -> None:
@@ -174,10 +184,15 @@ def init_request_handling(app: Flask) -> None:
     @app.before_request
     def _refuse_bad_text_in_the_address() -> None:
         # NUL bytes and lone surrogates in a path or query string name nothing, and PostgreSQL
-        # refuses them in text: 400 before any view passes them to a query.
-        if BAD_TEXT.search(request.path) or any(
-            BAD_TEXT.search(key) or BAD_TEXT.search(value)
-            for key, value in request.args.items(multi=True)
+        # refuses them in text: 400 before any view passes them to a query. A page whose query
+        # string is a form of its own (judges_its_own_query) says so beside the field instead.
+        view = app.view_functions.get(request.endpoint or "")
+        if BAD_TEXT.search(request.path) or (
+            not getattr(view, "judges_its_own_query", False)
+            and any(
+                BAD_TEXT.search(key) or BAD_TEXT.search(value)
+                for key, value in request.args.items(multi=True)
+            )
         ):
             raise BadRequest("The address holds a NUL byte or an unpaired surrogate.")
         # Portal forms likewise (the OAuth endpoints answer in their own shape, and API bodies

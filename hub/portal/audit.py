@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from hub.audit.checks import chain_status
 from hub.audit.models import AuditEvent
 from hub.audit.queries import EventFilter, covering_seal, export_csv, list_events, sealed_upto_seqs
-from hub.errors import ValidationFailed
+from hub.errors import BAD_TEXT, ValidationFailed
 from hub.exchange.ledger.timeline import get_partner, list_partners, partner_timeline
 from hub.identity.names import actor_names
 from hub.identity.services import list_organisations
@@ -24,7 +24,7 @@ from hub.portal.auth import current_portal_actor, role_required
 from hub.portal.blueprint import bp
 from hub.portal.pages import AUDITOR_ROLES
 from hub.registry.lookup import location_names
-from hub.web import csv_download, db, hub_context
+from hub.web import csv_download, db, hub_context, judges_its_own_query
 
 PAGE_SIZE = 50
 RUNS_PAGE_SIZE = 50
@@ -51,9 +51,20 @@ def _day(value: str, field: str, errors: dict[str, str]) -> date | None:
         return None
 
 
+# The text filters' mistakes (a NUL byte or an unpaired surrogate, which no event holds).
+_TEXT_MISTAKES = {
+    "action": "Enter an action as the log writes it, like dataset.downloaded or dataset.*",
+    "object_id": "Enter an object id as the log writes it, like the id of a record or release",
+    "actor": "Enter an actor as the log writes it, like user:… or client:hub_…",
+}
+
+
 def _event_filter(values: dict[str, str]) -> tuple[EventFilter, dict[str, str]]:
     """The filters as the form gave them; ``to`` is a whole day, so the filter ends after it."""
     errors: dict[str, str] = {}
+    for name, mistake in _TEXT_MISTAKES.items():
+        if BAD_TEXT.search(values[name]):
+            errors[name] = mistake
     organisation_id = None
     if values["organisation_id"]:
         try:
@@ -154,6 +165,7 @@ def _head_seq(session: Session) -> int:
 
 
 @bp.route("/audit", methods=["GET"])
+@judges_its_own_query
 @role_required(*AUDITOR_ROLES)
 def audit() -> str:
     values = _filter_values()
@@ -188,7 +200,8 @@ def audit() -> str:
     filters: dict[str, Any] = {k: v for k, v in values.items() if v}
     return render_template(
         "portal/audit.html",
-        values=values,
+        # What was typed, its unwritable characters shown as the replacement character.
+        values={k: BAD_TEXT.sub("\ufffd", v) for k, v in values.items()},
         errors=errors,
         organisations=organisations,
         rows=rows,

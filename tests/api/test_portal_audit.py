@@ -91,6 +91,24 @@ def test_a_bad_date_is_explained_not_an_error(auditor, logged):
     assert _seqs(page) == []
 
 
+def test_a_nul_byte_in_a_filter_is_explained_beside_that_filter(auditor, logged):
+    response = auditor.get(
+        "/portal/audit", query_string={"actor": "\x00", "object_id": "rec\x00", "from": "\x00"}
+    )
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    summary = page.split("govuk-error-summary__list")[1].split("</ul>")[0]
+    assert re.findall(r'<a href="([^"]+)">', summary) == ["#object_id", "#actor", "#from"]
+    assert "Enter an actor as the log writes it, like user:… or client:hub_…" in summary
+    assert "Enter an object id as the log writes it" in summary
+    assert 'id="actor-error"' in page and 'aria-describedby="actor-hint actor-error"' in page
+    # What was typed comes back, the character no event can hold shown as such.
+    assert 'value="rec\ufffd"' in page and "\x00" not in page
+    assert _seqs(page) == []
+    # The export the page links to refuses it as before.
+    assert auditor.get("/portal/audit/export.csv?actor=%00").status_code == 400
+
+
 def test_pages_follow_older_events_without_repeats(app, auditor, logged, db_session):
     actor = Actor(kind="client", id="hub_pager")
     for i in range(60):
