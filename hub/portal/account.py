@@ -17,7 +17,7 @@ from hub.errors import ValidationFailed
 from hub.identity import accounts, sessions
 from hub.portal.auth import current_portal_actor, current_user, end_session, role_required
 from hub.portal.blueprint import bp
-from hub.portal.forms import NewPasswordForm
+from hub.portal.forms import NewPasswordForm, error_messages
 from hub.web import db
 
 
@@ -74,7 +74,7 @@ def change_password() -> tuple[str, int] | Response:
         )
     except ValidationFailed as exc:
         for field, messages in (exc.errors or {}).items():
-            getattr(form, field, form.password).errors = list(messages)
+            getattr(form, field, form.password).errors = error_messages(messages)
         return _page(form, 400)
     end_session()
     flash("Your password has been changed. Sign in with your new password.", "success")

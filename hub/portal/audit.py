@@ -266,7 +266,7 @@ def audit_partner(organisation_id: uuid.UUID) -> str:
         try:
             timeline = partner_timeline(session, organisation_id, first=first, last=last)
         except ValidationFailed as exc:
-            errors["from"] = exc.detail or "Check the months"
+            errors["from"] = (exc.detail or "").rstrip(".") or "Check the months"
         partner = timeline["organisation"] if timeline else get_partner(session, organisation_id)
     months = []
     for month in (timeline or {}).get("months", []):

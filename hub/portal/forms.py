@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
@@ -186,6 +186,11 @@ class GovDateField(DateField):
     def pre_validate(self, form: Any) -> None:
         if self.required and not any(self.raw_data or ()):
             raise StopValidation(f"Enter {self.named}")
+
+
+def error_messages(messages: Iterable[str | None]) -> list[str]:
+    """A service's sentences as GOV.UK error messages, which end without a full stop."""
+    return [m.rstrip(".") for m in messages if m]
 
 
 def error_summary(form: FlaskForm) -> dict[str, Any]:

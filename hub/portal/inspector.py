@@ -92,7 +92,7 @@ def locations() -> str:
             )
             results = [describe_location(db(), loc) for loc in rows]
         except ValidationFailed as exc:
-            error = exc.detail
+            error = (exc.detail or "").rstrip(".") or None
     return render_template(
         "portal/locations.html",
         q=q,

@@ -15,7 +15,7 @@ from hub.identity import links, signin
 from hub.identity.services import ROLES_BY_KIND
 from hub.portal.auth import current_portal_actor, current_user, end_session, role_required
 from hub.portal.blueprint import bp
-from hub.portal.forms import GovRadioField, NewPasswordForm
+from hub.portal.forms import GovRadioField, NewPasswordForm, error_messages
 from hub.web import client_ip, db, hub_context
 
 # Everyone who asks is told the same, whether or not the address has an account.
@@ -92,7 +92,7 @@ def _set_password(purpose: links.Purpose, template_title: str) -> str | Response
         except NotFound:
             return render_template("portal/link_expired.html", purpose=purpose), 404
         except ValidationFailed as exc:
-            form.password.errors = list((exc.errors or {}).get("password", [exc.detail]))
+            form.password.errors = error_messages((exc.errors or {}).get("password", [exc.detail]))
         else:
             # Whoever was signed in in this browser is not any more.
             if current_user() is not None:
@@ -141,7 +141,7 @@ def invite_user() -> str | Response | tuple[str, int]:
             )
         except (ValidationFailed, Conflict) as exc:
             for field, messages in (exc.errors or {"email": [exc.detail]}).items():
-                getattr(form, field, form.email).errors = list(messages)
+                getattr(form, field, form.email).errors = error_messages(messages)
             return render_template("portal/invite.html", form=form), 400
         flash(f"We have sent an invitation to {form.email.data}. It works for 7 days.", "success")
         return redirect(url_for("portal.invite_user"))

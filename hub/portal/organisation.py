@@ -22,9 +22,12 @@ from hub.identity.models import SCOPES, SCOPES_BY_KIND
 from hub.identity.services import ROLES_BY_KIND, agreement_in_force
 from hub.portal.auth import current_portal_actor, current_user, role_required
 from hub.portal.blueprint import bp
+from hub.portal.forms import error_messages
 from hub.web import db, hub_context
 
 RECENT_DELIVERIES = 10
+# GOV.UK error messages end without a full stop.
+EXPIRED = "The form had expired. Try again"
 # What each webhook event tells, in the words of the people choosing them.
 EVENT_WORDS = {
     "dataset.released": "A dataset your agreement covers has a new release",
@@ -94,7 +97,7 @@ def _checked() -> bool:
 def _refused(exc: ValidationFailed | Conflict, field: str) -> tuple[str, int]:
     # The service's sentence, then what it says of each field (which is often the remedy).
     messages = [exc.detail or "", *(m for ms in (exc.errors or {}).values() for m in ms)]
-    return _page({field: " ".join(m.rstrip(".") + "." for m in messages if m)}, 400)
+    return _page({field: ". ".join(error_messages(messages))}, 400)
 
 
 @bp.route("/organisation", methods=["GET"])
@@ -107,9 +110,9 @@ def organisation() -> tuple[str, int]:
 @role_required("admin")
 def change_user_role(user_id: uuid.UUID) -> Response | tuple[str, int]:
     if not _checked():
-        return _page({"users": "The form had expired. Try again."}, 400)
+        return _page({"users": EXPIRED}, 400)
     if str(user_id) == str(current_portal_actor().id):
-        return _page({"users": "You cannot change your own role. Ask another administrator."}, 400)
+        return _page({"users": "You cannot change your own role. Ask another administrator"}, 400)
     try:
         user = accounts.change_role(
             db(), current_portal_actor(), user_id, request.form.get("role", "")
@@ -124,7 +127,7 @@ def change_user_role(user_id: uuid.UUID) -> Response | tuple[str, int]:
 @role_required("admin")
 def deactivate_user(user_id: uuid.UUID) -> Response | tuple[str, int]:
     if not _checked():
-        return _page({"users": "The form had expired. Try again."}, 400)
+        return _page({"users": EXPIRED}, 400)
     try:
         user = accounts.deactivate(db(), current_portal_actor(), user_id)
     except ValidationFailed as exc:
@@ -137,7 +140,7 @@ def deactivate_user(user_id: uuid.UUID) -> Response | tuple[str, int]:
 @role_required("admin")
 def create_api_client() -> str | tuple[str, int]:
     if not _checked():
-        return _page({"clients": "The form had expired. Try again."}, 400)
+        return _page({"clients": EXPIRED}, 400)
     name = (request.form.get("name") or "").strip()
     if len(name) > 200:
         return _page({"client_name": "The name must be 200 characters or fewer"}, 400)
@@ -158,7 +161,7 @@ def create_api_client() -> str | tuple[str, int]:
 @role_required("admin")
 def rotate_api_client(client_id: str) -> str | tuple[str, int]:
     if not _checked():
-        return _page({"clients": "The form had expired. Try again."}, 400)
+        return _page({"clients": EXPIRED}, 400)
     new = clients.rotate_secret(db(), current_portal_actor(), client_id)
     return _secret_page("New secret made", new.client.client_id, new.client_secret)
 
@@ -167,7 +170,7 @@ def rotate_api_client(client_id: str) -> str | tuple[str, int]:
 @role_required("admin")
 def revoke_api_client(client_id: str) -> Response | tuple[str, int]:
     if not _checked():
-        return _page({"clients": "The form had expired. Try again."}, 400)
+        return _page({"clients": EXPIRED}, 400)
     clients.revoke_client(db(), current_portal_actor(), client_id)
     flash(f"Client {client_id} is revoked: its tokens no longer work.", "success")
     return redirect(url_for("portal.organisation") + "#clients")
@@ -186,7 +189,7 @@ def _secret_page(title: str, client_id: str, secret: str) -> str:
 @role_required("admin")
 def register_webhook() -> str | tuple[str, int]:
     if not _checked():
-        return _page({"webhooks": "The form had expired. Try again."}, 400)
+        return _page({"webhooks": EXPIRED}, 400)
     url = (request.form.get("url") or "").strip()
     if not url:
         return _page({"webhook_url": "Enter the address to send events to"}, 400)
@@ -207,7 +210,7 @@ def register_webhook() -> str | tuple[str, int]:
             fields = {"url": "webhook_url", "events": "webhook_events"}
             return _page(
                 {
-                    fields.get(name, "webhooks"): " ".join(m.rstrip(".") for m in messages)
+                    fields.get(name, "webhooks"): ". ".join(error_messages(messages))
                     for name, messages in said.items()
                 },
                 400,
@@ -225,7 +228,7 @@ def register_webhook() -> str | tuple[str, int]:
 @role_required("admin")
 def test_webhook(endpoint_id: uuid.UUID) -> Response | tuple[str, int]:
     if not _checked():
-        return _page({"webhooks": "The form had expired. Try again."}, 400)
+        return _page({"webhooks": EXPIRED}, 400)
     webhooks.send_test(db(), current_portal_actor(), endpoint_id)
     flash("A test event is on its way. Its delivery shows below within a minute or so.", "success")
     return redirect(url_for("portal.organisation") + "#webhooks")
@@ -239,7 +242,7 @@ def delete_webhook(endpoint_id: uuid.UUID) -> str | Response | tuple[str, int]:
     if request.method == "GET":
         return render_template("portal/webhook_delete.html", endpoint=endpoint)
     if not _checked():
-        return _page({"webhooks": "The form had expired. Try again."}, 400)
+        return _page({"webhooks": EXPIRED}, 400)
     url = endpoint.url
     webhooks.delete_endpoint(db(), current_portal_actor(), endpoint_id)
     flash(f"The hub no longer sends events to {url}.", "success")

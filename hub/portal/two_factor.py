@@ -33,6 +33,7 @@ from hub.portal.auth import (
     two_factor_required,
 )
 from hub.portal.blueprint import bp
+from hub.portal.forms import error_messages
 from hub.web import client_ip, db, hub_context
 
 PENDING_KEY = "second_factor"
@@ -171,7 +172,7 @@ def _change_with_code(
     try:
         codes = change(accounts.get_user(db(), user.id, for_update=True), form.code.data or "")
     except ValidationFailed as exc:
-        form.code.errors = list((exc.errors or {}).get("code", [exc.detail]))
+        form.code.errors = error_messages((exc.errors or {}).get("code", [exc.detail]))
         return _two_factor_page(form, status=400)
     restart_session(user.id)
     return _codes_page(codes, heading)
@@ -227,7 +228,7 @@ def disable_two_factor() -> Response | tuple[str, int]:
             required=two_factor_required(user.organisation_kind),
         )
     except ValidationFailed as exc:
-        form.password.errors = list((exc.errors or {}).get("password", [exc.detail]))
+        form.password.errors = error_messages((exc.errors or {}).get("password", [exc.detail]))
         return _two_factor_page(disable=form, status=400)
     restart_session(user.id)
     flash("Two-factor sign-in is off. You have been signed out everywhere else.", "success")

@@ -20,6 +20,7 @@ from hub.exchange.records.models import Submission
 from hub.exchange.records.submissions import get_submission, submissions_query
 from hub.portal.auth import current_portal_actor, role_required
 from hub.portal.blueprint import bp
+from hub.portal.forms import error_messages
 from hub.portal.pages import PARTNER_ROLES
 from hub.tasks.uploads import receive_upload
 from hub.web import after_commit, csv_download, db, hub_context
@@ -58,7 +59,7 @@ def upload() -> str | BaseResponse | tuple[str, int]:
                 after_commit=after_commit,
             )
         except PayloadTooLarge as exc:
-            form.file.errors = [str(exc)]
+            form.file.errors = error_messages([str(exc)])
             return render_template("portal/upload.html", form=form), 413
         return redirect(url_for("portal.submission", submission_id=submission.id))
     return render_template("portal/upload.html", form=form)

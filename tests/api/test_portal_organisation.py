@@ -283,3 +283,22 @@ def test_a_refused_form_comes_back_with_the_boxes_the_user_ticked(app, admin):
 
     # A page not answering a refused form ticks nothing.
     assert ticked.findall(portal.get(PAGE).get_data(as_text=True)) == []
+
+
+def test_section_messages_end_as_gov_uk_error_messages_do_without_a_full_stop(app, admin):
+    portal = signed_in(app, admin)
+    refused = [
+        post(portal, f"/portal/organisation/users/{admin.id}/role", role="uploader"),
+        post(portal, "/portal/organisation/clients", scopes=["regulator:read"]),
+        post(portal, "/portal/organisation/webhooks", url="ftp://x", events=["outcome.created"]),
+    ]
+    said = []
+    for answer in refused:
+        assert answer.status_code == 400
+        html = answer.get_data(as_text=True)
+        summary = html.split("govuk-error-summary__list")[1].split("</ul>")[0]
+        said += re.findall(r'<a href="[^"]+">([^<]+)</a>', summary)
+        said += re.findall(r'class="govuk-error-message"[^>]*>.*?</span>\s*([^<]+)</p>', html)
+    assert "You cannot change your own role. Ask another administrator" in said
+    assert len(said) >= 2 * len(refused)
+    assert [s for s in said if s.strip().endswith(".")] == []
