@@ -16,7 +16,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from typing import Generic, TypeVar
 
 K = TypeVar("K", bound=Hashable)
@@ -70,6 +70,41 @@ class ProcessCache(Generic[K, V]):
                 while len(self._entries) > self.maxsize:
                     self._entries.popitem(last=False)
         return value
+
+    def get_many(
+        self, keys: Iterable[K], load: Callable[[list[K]], Mapping[K, V | None]]
+    ) -> dict[K, V | None]:
+        """The entries for ``keys``: those missing or expired loaded together with
+        ``load(missing)``, which answers for each key it knows (a key it leaves out is None)."""
+        now = self._clock()
+        found: dict[K, V | None] = {}
+        missing: list[K] = []
+        with self._lock:
+            for key in keys:
+                entry = self._entries.get(key)
+                if entry is not None and entry[0] > now:
+                    found[key] = entry[1]
+                elif key not in found:
+                    missing.append(key)
+            generation = self._generation
+        if not missing:
+            return found
+        loaded = load(missing)
+        for key in missing:
+            found[key] = loaded.get(key)
+        if self.ttl <= 0:
+            return found
+        with self._lock:
+            if generation == self._generation:  # nothing changed while it was loading
+                for key in missing:
+                    value = found[key]
+                    if value is None:  # an absence is read again next time
+                        continue
+                    self._entries[key] = (now + self.ttl, value)
+                    self._entries.move_to_end(key)
+                while len(self._entries) > self.maxsize:
+                    self._entries.popitem(last=False)
+        return found
 
     def clear(self) -> None:
         with self._lock:

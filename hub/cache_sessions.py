@@ -8,7 +8,7 @@ reads its own changes, and what it reads is not kept (it may yet roll back).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from typing import Any, TypeVar
 
 from sqlalchemy import event
@@ -28,6 +28,22 @@ def cached(session: Session, cache: ProcessCache[K, V], key: K, load: Callable[[
     if cache.tables & session.info.get(_WRITTEN, set()) or cache.tables & _unflushed(session):
         return load()
     return cache.get(key, load)
+
+
+def cached_many(
+    session: Session,
+    cache: ProcessCache[K, V],
+    keys: Iterable[K],
+    load: Callable[[list[K]], Mapping[K, V | None]],
+) -> dict[K, V | None]:
+    """``cache``'s entries for ``keys``, the missing ones loaded together with ``load(missing)``
+    (``ProcessCache.get_many``), unless this session's open transaction has written a table the
+    cache is read from: then ``load`` of them all, not kept."""
+    if cache.tables & session.info.get(_WRITTEN, set()) or cache.tables & _unflushed(session):
+        wanted = list(dict.fromkeys(keys))
+        loaded = load(wanted)
+        return {key: loaded.get(key) for key in wanted}
+    return cache.get_many(keys, load)
 
 
 def _tables_of(objects: Iterable[object]) -> set[str]:

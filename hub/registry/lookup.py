@@ -9,6 +9,8 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from hub.cache import TTL_SECONDS, ProcessCache
+from hub.cache_sessions import cached_many
 from hub.privacy.generalise import postcode_district
 from hub.registry.matching_rules import Candidate, decide, normalise_name
 from hub.registry.models import Location, LocationRelationship
@@ -18,14 +20,38 @@ _MAX_REGISTRY_ROWS = 200
 _NAME_WORDS_SEARCHED = 2
 
 
+# Read by every submission: each id's current registration, kept TTL_SECONDS at most per
+# process and dropped when this process changes a location or a re-registration (another
+# process's change is seen within TTL_SECONDS). Unknown ids are not kept: a location registered
+# since is found at once.
+_CURRENT: ProcessCache[tuple[object, str], str] = ProcessCache(
+    "current locations",
+    tables={Location.__tablename__, LocationRelationship.__tablename__},
+    ttl=TTL_SECONDS,
+)
+
+
 def current_locations(session: Session, location_ids: Iterable[str]) -> dict[str, str | None]:
     """Each submitted id → the id the service is registered under today, or None if unknown.
 
-    Two queries for the batch; only ids that were re-registered (rare) are followed one by one.
+    Ids not cached cost two queries for the batch; only ids that were re-registered (rare) are
+    followed one by one.
     """
     ids = sorted(set(location_ids))
     if not ids:
         return {}
+    # Keyed by the database as well: a process may serve more than one (the tests do).
+    database = session.get_bind().engine
+
+    def load(missing: list[tuple[object, str]]) -> dict[tuple[object, str], str | None]:
+        read = _read_current(session, [location_id for _, location_id in missing])
+        return {(database, location_id): current for location_id, current in read.items()}
+
+    found = cached_many(session, _CURRENT, [(database, i) for i in ids], load)
+    return {location_id: found[(database, location_id)] for location_id in ids}
+
+
+def _read_current(session: Session, ids: list[str]) -> dict[str, str | None]:
     known = set(session.scalars(sa.select(Location.id).where(Location.id.in_(ids))))
     moved = set(
         session.scalars(

@@ -346,3 +346,21 @@ def test_get_location_raises_not_found(db_session):
         services.get_location(db_session, "1-999999999")
     with pytest.raises(NotFound):
         services.get_location(db_session, "../../etc")
+
+
+def test_current_ids_follow_registrations_committed_since_they_were_last_read(
+    db_session, make_location
+):
+    from hub.registry.lookup import current_locations
+
+    make_location("1-100000001")
+    assert current_locations(db_session, ["1-100000001", "1-100000002"]) == {
+        "1-100000001": "1-100000001",
+        "1-100000002": None,
+    }
+    make_location("1-100000002")  # an unknown id is not remembered as unknown
+    make_location("1-100000003", predecessor="1-100000001")  # a re-registration
+    assert current_locations(db_session, ["1-100000001", "1-100000002"]) == {
+        "1-100000001": "1-100000003",
+        "1-100000002": "1-100000002",
+    }

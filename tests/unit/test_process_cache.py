@@ -86,3 +86,29 @@ def test_a_zero_ttl_keeps_nothing():
     cache: ProcessCache[str, str] = ProcessCache("z", tables={"t"}, ttl=0, clock=Clock())
     cache.get("k", lambda: "v")
     assert len(cache) == 0
+
+
+def test_many_keys_load_only_the_missing_together_and_keep_no_absence():
+    cache: ProcessCache[str, str] = ProcessCache("m", tables={"t"}, ttl=60, clock=Clock())
+    asked: list[list[str]] = []
+
+    def load(missing):  # type: ignore[no-untyped-def]
+        asked.append(sorted(missing))
+        return {k: k.upper() for k in missing if k != "unknown"}
+
+    assert cache.get_many(["a", "b", "unknown"], load) == {"a": "A", "b": "B", "unknown": None}
+    assert cache.get_many(["a", "c", "unknown"], load) == {"a": "A", "c": "C", "unknown": None}
+    assert asked == [["a", "b", "unknown"], ["c", "unknown"]]
+
+
+def test_many_keys_read_before_a_change_are_not_kept():
+    cache: ProcessCache[str, str] = ProcessCache("mr", tables={"t"}, ttl=60, clock=Clock())
+
+    def read_while_another_request_commits_a_change(missing):  # type: ignore[no-untyped-def]
+        tables_changed({"t"})
+        return {k: "read before the change" for k in missing}
+
+    assert cache.get_many(["k"], read_while_another_request_commits_a_change) == {
+        "k": "read before the change"
+    }
+    assert len(cache) == 0

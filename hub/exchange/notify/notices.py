@@ -18,6 +18,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from hub.cache import TTL_SECONDS, ProcessCache
+from hub.cache_sessions import cached
 from hub.exchange.notify import webhooks
 from hub.exchange.notify.models import WebhookDelivery
 from hub.identity.models import Organisation
@@ -26,15 +28,28 @@ SAFEGUARDING_ALERT = "safeguarding.alert"
 CONSENT_WITHDRAWN = "consent.withdrawn"
 
 
+# Read by every alert and withdrawal: kept TTL_SECONDS at most per process and dropped when this
+# process changes an organisation (another process's change is seen within TTL_SECONDS).
+_REGULATORS: ProcessCache[object, tuple[uuid.UUID, ...]] = ProcessCache(
+    "regulator organisations", tables={Organisation.__tablename__}, ttl=TTL_SECONDS, maxsize=8
+)
+
+
 def regulator_ids(session: Session) -> list[uuid.UUID]:
     """The regulator's organisations: they hold every record, so they hear of every change."""
-    return list(
-        session.scalars(
-            sa.select(Organisation.id)
-            .where(Organisation.kind == "regulator")
-            .order_by(Organisation.id)
+
+    def load() -> tuple[uuid.UUID, ...]:
+        return tuple(
+            session.scalars(
+                sa.select(Organisation.id)
+                .where(Organisation.kind == "regulator")
+                .order_by(Organisation.id)
+            )
         )
-    )
+
+    # Keyed by the database: a process may serve more than one (the tests do).
+    found: tuple[uuid.UUID, ...] = cached(session, _REGULATORS, session.get_bind().engine, load)
+    return list(found)
 
 
 def notice(

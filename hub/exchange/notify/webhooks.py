@@ -16,6 +16,8 @@ from sqlalchemy.orm import Session
 
 from hub.actor import Actor
 from hub.audit.services import record
+from hub.cache import TTL_SECONDS, ProcessCache
+from hub.cache_sessions import cached_many
 from hub.clock import utcnow
 from hub.errors import NotFound, ValidationFailed
 from hub.exchange.notify.delivery import DeliveryReport, HttpPost, deliver_pending, post_json
@@ -27,6 +29,7 @@ from hub.exchange.notify.rules import (
     sign,
     url_problem,
 )
+from hub.identity.models import Organisation
 from hub.identity.services import require_agreement
 from hub.keyset import keyset_page
 
@@ -264,6 +267,53 @@ def send_test(
     return delivery
 
 
+@dataclass(frozen=True)
+class Subscriber:
+    """What queueing needs of a live endpoint: its id and the events it subscribes to."""
+
+    id: uuid.UUID
+    events: frozenset[str]
+
+
+# Every submission queues an event for its organisation: each organisation's live endpoints are
+# kept TTL_SECONDS at most per process and dropped when this process changes an endpoint or an
+# organisation, so an endpoint registered here receives the next event here (one registered by
+# another process, within TTL_SECONDS; sending skips endpoints deleted since).
+_SUBSCRIBERS: ProcessCache[tuple[object, uuid.UUID], tuple[Subscriber, ...]] = ProcessCache(
+    "webhook subscribers",
+    tables={WebhookEndpoint.__tablename__, Organisation.__tablename__},
+    ttl=TTL_SECONDS,
+)
+
+
+def subscribers(
+    session: Session, organisation_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, tuple[Subscriber, ...] | None]:
+    """Each organisation's live endpoints, oldest first (one query for those not cached)."""
+    wanted = sorted(set(organisation_ids))
+    # Keyed by the database as well: a process may serve more than one (the tests do).
+    database = session.get_bind().engine
+
+    def load(
+        missing: list[tuple[object, uuid.UUID]],
+    ) -> dict[tuple[object, uuid.UUID], tuple[Subscriber, ...] | None]:
+        found: dict[tuple[object, uuid.UUID], list[Subscriber]] = {k: [] for k in missing}
+        rows = session.execute(
+            sa.select(WebhookEndpoint.organisation_id, WebhookEndpoint.id, WebhookEndpoint.events)
+            .where(
+                WebhookEndpoint.organisation_id.in_([o for _, o in missing]),
+                WebhookEndpoint.deleted_at.is_(None),
+            )
+            .order_by(WebhookEndpoint.created_at, WebhookEndpoint.id)
+        )
+        for organisation_id, endpoint_id, events in rows:
+            found[(database, organisation_id)].append(Subscriber(endpoint_id, frozenset(events)))
+        return {key: tuple(endpoints) for key, endpoints in found.items()}
+
+    cached = cached_many(session, _SUBSCRIBERS, [(database, o) for o in wanted], load)
+    return {o: cached[(database, o)] for o in wanted}
+
+
 def enqueue_many(session: Session, events: Sequence[Event]) -> list[WebhookDelivery]:
     """Queue each event for every endpoint of its organisations that subscribes to it.
 
@@ -276,20 +326,14 @@ def enqueue_many(session: Session, events: Sequence[Event]) -> list[WebhookDeliv
     wanted = set().union(*(e.organisation_ids for e in events)) if events else set()
     if not wanted:
         return []
-    by_organisation: dict[uuid.UUID, list[WebhookEndpoint]] = {}
-    for endpoint in session.scalars(
-        sa.select(WebhookEndpoint)
-        .where(WebhookEndpoint.organisation_id.in_(wanted), WebhookEndpoint.deleted_at.is_(None))
-        .order_by(WebhookEndpoint.created_at, WebhookEndpoint.id)
-    ):
-        by_organisation.setdefault(endpoint.organisation_id, []).append(endpoint)
+    by_organisation = subscribers(session, wanted)
     queued: list[WebhookDelivery] = []
     for event in events:
         body = event_body(event)
         queued.extend(
             _delivery(endpoint.id, event, body)
             for organisation_id in sorted(event.organisation_ids)
-            for endpoint in by_organisation.get(organisation_id, [])
+            for endpoint in by_organisation.get(organisation_id) or ()
             if event.event in endpoint.events
         )
     session.add_all(queued)
