@@ -22,6 +22,16 @@ class Provider(Base):
 
 class Location(Base):
     __tablename__ = "locations"
+    __table_args__ = (
+        # Name search matches words anywhere in the name (LIKE '%word%'): on PostgreSQL a
+        # trigram index answers it without reading the whole registry (migration 0028).
+        sa.Index(
+            "ix_locations_name_search_trgm",
+            "name_search",
+            postgresql_using="gin",
+            postgresql_ops={"name_search": "gin_trgm_ops"},
+        ),
+    )
 
     id: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
     provider_id: Mapped[str | None] = mapped_column(

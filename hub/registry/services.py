@@ -273,7 +273,9 @@ def search_locations(
     if q:
         padded = sa.literal(" ") + Location.name_search
         for word in search_text(q).split():
-            stmt = stmt.where(padded.like(f"% {word}%"))
+            # The first test is the rule (a word of the name starts with it); the second, which
+            # it implies, is the one PostgreSQL's trigram index on name_search can answer.
+            stmt = stmt.where(padded.like(f"% {word}%"), Location.name_search.like(f"%{word}%"))
     if postcode and postcode.strip():
         stmt = stmt.where(_postcode_filter(postcode))
     if provider_id:
