@@ -272,6 +272,17 @@ class Settings:
         return dataclasses.replace(self, **changes)
 
 
+# The test suite's switch, never a deployment's, and not a field of Settings: the password
+# hasher is made once a process, on import, before any settings exist (hub/identity/passwords.py).
+CHEAP_HASHING_ENV = "HUB_TEST_CHEAP_PASSWORD_HASHING"
+
+
+def cheap_password_hashing(environ: Mapping[str, str] | None = None) -> bool:
+    """Whether the test suite asked for argon2id's cheapest parameters."""
+    env = os.environ if environ is None else environ
+    return env.get(CHEAP_HASHING_ENV) == "1"
+
+
 def settings_table() -> list[tuple[str, str, str]]:
     """(variable, default, meaning) for every setting: the README's table."""
     rows = []

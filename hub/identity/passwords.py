@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import os
 
 from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 
-# The test suite's switch, never a deployment's: with it set to 1, argon2id runs with its
-# cheapest parameters, so the thousands of passwords and secrets its fixtures make and check do
-# not take most of its time (one hash and check with the defaults: about 0.4 s of CPU). Hashes
-# made either way verify either way: the parameters are written in each hash.
-CHEAP_HASHING_ENV = "HUB_TEST_CHEAP_PASSWORD_HASHING"
+from hub.config import CHEAP_HASHING_ENV, cheap_password_hashing
+
+__all__ = ["CHEAP_HASHING_ENV", "hash_secret", "token_digest", "verify_secret"]
 
 
 def _make_hasher() -> PasswordHasher:
-    if os.environ.get(CHEAP_HASHING_ENV) == "1":
+    # The test suite's switch (hub.config): argon2id with its cheapest parameters, so the
+    # thousands of passwords its fixtures make and check do not take most of its time (one hash
+    # and check with the defaults: about 0.4 s of CPU). Hashes carry their parameters, so hashes
+    # made either way verify either way.
+    if cheap_password_hashing():
         return PasswordHasher.from_parameters(profiles.CHEAPEST)
     return PasswordHasher()
 
